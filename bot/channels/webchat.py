@@ -1,0 +1,179 @@
+"""The web chat: a page at ``/`` and a small JSON API, no account, no cookies.
+
+``POST /api/webchat`` takes ``{"session": "...", "text": "..."}``, ``{"session": "...", "choice": "<id>"}``
+or ``{"session": "...", "event": "start"}`` (optionally ``"id"``, the client's message id, so a retried
+request is answered once) and answers ``{"replies": [{"text": ..., "choices": [{"id", "label"}]}]}``.
+The session is an opaque random id the page keeps in ``sessionStorage``. Messages a counsellor writes
+later wait in the outbox (kind ``inbox``) until the page asks for them: ``POST /api/webchat/poll``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy import select
+
+from bot.engine.messages import InboundMessage, Reply
+from bot.errors import BadInput
+from bot.store import conversations
+from bot.store.models import OutboxEvent
+from bot.web.limits import read_body
+
+if TYPE_CHECKING:
+    from bot.runtime import Services
+
+NAME = "webchat"
+SESSION = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
+MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
+MAX_BODY = 64_000
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+class WebChat:
+    """The web chat channel (answers inside the HTTP response)."""
+
+    name = NAME
+    push = False
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, address: str, replies: Sequence[Reply]) -> None:
+        raise NotImplementedError("the web chat fetches its messages; nothing is pushed")
+
+    def parse(self, data: Any) -> InboundMessage:
+        """Turn the JSON body into a message, or raise :class:`BadInput` saying what is wrong."""
+        if not isinstance(data, dict):
+            raise BadInput("the body must be a JSON object")
+        session = data.get("session")
+        if not isinstance(session, str) or not SESSION.match(session):
+            raise BadInput("`session` must be an opaque id of 16-128 letters, digits, - or _")
+        given = [key for key in ("text", "choice", "event") if data.get(key) is not None]
+        if len(given) != 1:
+            raise BadInput("send exactly one of `text`, `choice` or `event`")
+        message_id = data.get("id")
+        if message_id is not None and (not isinstance(message_id, str) or not MESSAGE_ID.match(message_id)):
+            raise BadInput("`id` must be a short text of letters, digits and - _ . :")
+        transport_id = f"{session}:{message_id}" if message_id else None
+        key = given[0]
+        value = data[key]
+        if not isinstance(value, str):
+            raise BadInput(f"`{key}` must be a text")
+        if key == "text":
+            if not value.strip():
+                raise BadInput("`text` is empty")
+            return InboundMessage(NAME, session, text=value, transport_id=transport_id, kind="text")
+        if key == "choice":
+            return InboundMessage(NAME, session, choice=value, transport_id=transport_id, kind="choice")
+        if value != "start":
+            raise BadInput("the only `event` is `start`")
+        return InboundMessage(NAME, session, transport_id=transport_id, kind="start")
+
+    async def inbox(self, session_id: str) -> list[Reply]:
+        """Messages waiting for this web session (a counsellor's replies), oldest first; marks them read."""
+        services = self.services
+        user_key = services.crypto.user_key(NAME, session_id)
+        now = services.clock.now()
+        async with services.sessionmaker() as session, session.begin():
+            conversation = await conversations.find(session, channel=NAME, user_key=user_key)
+            if conversation is None:
+                return []
+            rows = await session.execute(
+                select(OutboxEvent)
+                .where(
+                    OutboxEvent.kind == "inbox",
+                    OutboxEvent.conversation_id == conversation.id,
+                    OutboxEvent.status == "pending",
+                )
+                .order_by(OutboxEvent.id)
+            )
+            replies: list[Reply] = []
+            for event in rows.scalars():
+                payload = services.crypto.decrypt_json(event.payload_enc)
+                replies.extend(Reply.from_json(r) for r in payload["replies"])
+                event.status = "done"
+                event.done_at = now
+            return replies
+
+    def router(self) -> APIRouter:
+        router = APIRouter()
+        settings = self.services.settings
+        max_body = min(MAX_BODY, settings.max_body_bytes)
+
+        @router.get("/", include_in_schema=False)
+        async def page() -> FileResponse:
+            return FileResponse(STATIC / "chat.html", headers=_PAGE_HEADERS)
+
+        @router.post("/api/webchat")
+        async def webchat(request: Request) -> JSONResponse:
+            body = await read_body(request, max_body)
+            try:
+                data = json.loads(body)
+            except (ValueError, UnicodeDecodeError):
+                return _error(400, "the body must be JSON")
+            try:
+                message = self.parse(data)
+                if message.text is not None and len(message.text) > settings.max_text_chars:
+                    return _error(413, f"`text` is longer than {settings.max_text_chars} characters")
+                outcome = await self.services.engine.handle(message)
+            except BadInput as exc:
+                return _error(422, str(exc))
+            locale = await self._locale(message.user_id)
+            return JSONResponse(
+                {
+                    "replies": [r.to_json() for r in outcome.replies],
+                    "duplicate": outcome.duplicate,
+                    "locale": locale,
+                }
+            )
+
+        @router.post("/api/webchat/poll")
+        async def poll(request: Request) -> JSONResponse:
+            body = await read_body(request, 4_000)
+            try:
+                data = json.loads(body)
+            except (ValueError, UnicodeDecodeError):
+                return _error(400, "the body must be JSON")
+            session_id = data.get("session") if isinstance(data, dict) else None
+            if not isinstance(session_id, str) or not SESSION.match(session_id):
+                return _error(422, "`session` must be an opaque id of 16-128 letters, digits, - or _")
+            replies = await self.inbox(session_id)
+            return JSONResponse({"replies": [r.to_json() for r in replies]})
+
+        return router
+
+    async def _locale(self, session_id: str) -> str | None:
+        services = self.services
+        user_key = services.crypto.user_key(NAME, session_id)
+        async with services.sessionmaker() as session:
+            conversation = await conversations.find(session, channel=NAME, user_key=user_key)
+            return conversation.locale if conversation is not None else None
+
+
+# The page keeps nothing: no caching, no referrer sent onwards, no framing.
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'",
+}
+
+
+def build(services: Services) -> WebChat:
+    return WebChat(services)

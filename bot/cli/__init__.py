@@ -1,0 +1,145 @@
+"""The ``hotline`` command: serve, chat in the terminal, migrate, check content, and the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import sys
+from pathlib import Path
+
+import click
+
+from bot.errors import ConfigError, ContentErrors
+from bot.logs import setup_logging
+from bot.settings import Settings
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+        _ = settings.secret
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    return settings
+
+
+@click.group()
+@click.option("--database-url", envvar="HOTLINE_DATABASE_URL", help="Overrides HOTLINE_DATABASE_URL.")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """Anonymous harm-reduction hotline: web chat, Telegram, Zalo and a phone line on one engine."""
+    ctx.ensure_object(dict)
+    ctx.obj["database_url"] = database_url
+
+
+def _settings(ctx: click.Context) -> Settings:
+    settings = load_settings(database_url=ctx.obj.get("database_url"))
+    setup_logging(settings.log_level)
+    return settings
+
+
+@main.command()
+@click.option("--host", default=None, help="Interface to listen on (default HOTLINE_HOST, 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default HOTLINE_PORT, 8000).")
+@click.option("--migrate/--no-migrate", default=True, help="Bring the database up to date first.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool) -> None:
+    """Serve the web chat, the webhooks and the console."""
+    import uvicorn
+
+    from bot.store.migrate import upgrade
+    from bot.web.app import create_app
+
+    settings = _settings(ctx)
+    if migrate:
+        upgrade(settings.database_url)
+    try:
+        app = create_app(settings)
+    except ContentErrors as exc:
+        raise click.ClickException(f"the content has mistakes; run `hotline check`:\n{exc}") from exc
+    host = host or settings.host
+    port = port or settings.port
+    click.echo(f"Serving on http://{host}:{port}  (channels: {', '.join(app.state.services.channels)})")
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True)
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head")
+@click.pass_context
+def db_upgrade(ctx: click.Context, revision: str) -> None:
+    """Create or migrate the database to the latest schema."""
+    from bot.store.migrate import upgrade
+
+    settings = _settings(ctx.find_root())
+    upgrade(settings.database_url, revision)
+    click.echo("database is up to date")
+
+
+@main.command()
+@click.option("--flows", "flows_dir", type=click.Path(path_type=Path), default=None)
+@click.option("--knowledge", "knowledge_dir", type=click.Path(path_type=Path), default=None)
+def check(flows_dir: Path | None, knowledge_dir: Path | None) -> None:
+    """Check flows/ and knowledge/; print file:line for each mistake (exit 1 on any)."""
+    from bot.content.check import run_check
+
+    settings = Settings()
+    code = run_check(flows_dir or settings.flows_dir, knowledge_dir or settings.knowledge_dir, click.echo)
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--user", default=None, help="A name for this terminal session (kept only as a keyed hash).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default=None)
+@click.pass_context
+def chat(ctx: click.Context, user: str | None, lang: str | None) -> None:
+    """Talk to the engine in the terminal (type a number to choose, Ctrl-D to leave)."""
+    from bot.cli.terminal import run_terminal_chat
+
+    settings = _settings(ctx)
+    logging.getLogger().setLevel(logging.WARNING)
+    asyncio.run(run_terminal_chat(settings, user or secrets.token_hex(8), lang))
+
+
+@main.command()
+@click.pass_context
+def purge(ctx: click.Context) -> None:
+    """Delete transcripts and idle conversations older than HOTLINE_RETENTION_DAYS."""
+    from bot.store.maintenance import run_purge
+
+    settings = _settings(ctx)
+    counts = asyncio.run(run_purge(settings))
+    click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
+
+
+def _register_optional() -> None:
+    """Commands that live with their part of the system (NLU, channels, escalation, statistics)."""
+    import importlib
+
+    for module_name in (
+        "bot.nlu.commands",
+        "bot.channels.telegram.commands",
+        "bot.channels.zalo.commands",
+        "bot.escalation.commands",
+        "bot.stats.commands",
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name and module_name.startswith(exc.name):
+                continue
+            raise
+        commands = getattr(module, "COMMANDS", None) or [
+            value for name, value in vars(module).items() if name.endswith("_command")
+        ]
+        for command in commands:
+            if isinstance(command, click.Command):
+                main.add_command(command)
+
+
+_register_optional()

@@ -1,0 +1,260 @@
+"""The conversation engine: one message in, replies out, in one database transaction.
+
+1. de-duplicate by transport message id (webhooks are retried);
+2. the safety check, on every message in every state: an emergency goes to the emergency flow;
+3. a conversation a counsellor holds is relayed to the counsellor, nothing else;
+4. otherwise the waiting flow node, a command, or the language model picks what comes next;
+5. state, encrypted transcript, statistics and outbox events are written together.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.content.flows import TOPICS
+from bot.engine.actions import ACTIONS
+from bot.engine.deps import EngineDeps
+from bot.engine.language import looks_english
+from bot.engine.messages import InboundMessage, Outcome, Reply
+from bot.engine.places import find_province
+from bot.engine.steps import MAIN_MENU, answer_article, node_choices, run_from
+from bot.engine.turn import Turn
+from bot.errors import BadInput
+from bot.escalation.requests import current_escalation
+from bot.nlu import Understanding, normalize
+from bot.store import conversations as store
+from bot.store.contacts import add_unique, current_contact
+from bot.store.outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+WELCOME = "welcome.start"
+EMERGENCY = "emergency.start"
+KINDS = ("text", "choice", "start", "unsupported")
+
+
+class Engine:
+    """Channel-neutral conversation handling; channels call :meth:`handle`."""
+
+    def __init__(self, deps: EngineDeps) -> None:
+        self.deps = deps
+        self._command_words = {
+            normalize(word): command.goto for command in deps.flows.commands for word in command.words
+        }
+
+    def check(self, message: InboundMessage) -> None:
+        """Refuse a message the engine cannot take, before anything is written."""
+        if message.kind not in KINDS:
+            raise BadInput(f"unknown message kind {message.kind!r}")
+        if message.kind == "text" and (message.text is None or not message.text.strip()):
+            raise BadInput("the message has no text")
+        if message.text is not None and len(message.text) > self.deps.settings.max_text_chars:
+            raise BadInput(f"the text is longer than {self.deps.settings.max_text_chars} characters")
+        if message.kind == "choice" and not self.is_choice(message.choice or ""):
+            raise BadInput("unknown choice id")
+
+    def is_choice(self, choice_id: str) -> bool:
+        if choice_id.startswith("a:"):
+            return choice_id[2:] in self.deps.knowledge.articles
+        node_ref, _, cid = choice_id.rpartition(":")
+        node = self.deps.flows.nodes.get(node_ref)
+        return node is not None and any(c.id == cid for c in node.choices)
+
+    async def handle(self, message: InboundMessage) -> Outcome:
+        """Handle one message; raises :class:`BadInput` (and writes nothing) when it is refused."""
+        self.check(message)
+        deps = self.deps
+        understanding = None
+        if message.kind == "text" and message.text is not None:
+            understanding = await deps.nlu.understand(message.text)
+        now = deps.clock.now()
+        crypto = deps.crypto
+        user_key = crypto.user_key(message.channel, message.user_id)
+        async with deps.sessionmaker() as session, session.begin():
+            processed = None
+            if message.transport_id is not None:
+                ref = crypto.ref_hash(message.channel, message.transport_id)
+                processed, seen = await store.claim_transport_id(
+                    session, channel=message.channel, ref_hash=ref, now=now
+                )
+                if seen:
+                    replies = crypto.decrypt_json(processed.replies_enc) if processed.replies_enc else []
+                    return Outcome(tuple(Reply.from_json(r) for r in replies), duplicate=True)
+            conversation, created = await store.get_or_create(
+                session,
+                channel=message.channel,
+                user_key=user_key,
+                now=now,
+                locale=message.locale or deps.settings.default_locale,
+            )
+            if message.address is not None:
+                conversation.address_enc = crypto.encrypt(message.address)
+            if message.locale and not conversation.locale_chosen:
+                conversation.locale = message.locale
+            elif created and message.text and looks_english(message.text):
+                conversation.locale = "en"
+            contact = await current_contact(
+                session,
+                conversation,
+                now=now,
+                stats_key=crypto.stats_key(user_key),
+                gap=timedelta(minutes=deps.settings.session_gap_minutes),
+            )
+            contact.message_count += 1
+            contact.ended_at = now
+            contact.locale = conversation.locale
+            conversation.last_seen_at = now
+            turn = Turn(session, deps, conversation, contact, message, now, understanding)
+            await store.add_message(
+                session, crypto, conversation_id=conversation.id, direction="in",
+                text=self._transcript_line(message), now=now,
+            )  # fmt: skip
+            await self._route(turn, created)
+            conversation_id = None if turn.deleted else conversation.id
+            if conversation_id is not None:
+                for reply in turn.replies:
+                    await store.add_message(
+                        session,
+                        crypto,
+                        conversation_id=conversation_id,
+                        direction="out",
+                        text=reply.text,
+                        now=now,
+                    )
+            replies = tuple(turn.replies)
+            if message.channel in deps.push_channels and replies:
+                address = message.address or (
+                    crypto.decrypt(conversation.address_enc) if conversation.address_enc else None
+                )
+                if address is not None:
+                    await enqueue(
+                        session,
+                        crypto,
+                        kind="deliver",
+                        channel=message.channel,
+                        conversation_id=conversation_id,
+                        ordering_key=f"{message.channel}:{user_key[:32]}",
+                        payload={"address": address, "replies": [r.to_json() for r in replies]},
+                        now=now,
+                    )
+            if processed is not None:
+                processed.replies_enc = crypto.encrypt_json([r.to_json() for r in replies])
+        return Outcome(replies, conversation_id=conversation_id, emergency=turn.emergency)
+
+    def _transcript_line(self, message: InboundMessage) -> str:
+        if message.kind == "choice" and message.choice:
+            return f"[{message.choice}]"
+        if message.kind in ("start", "unsupported"):
+            return f"[{message.kind}]"
+        return message.text or ""
+
+    async def _route(self, turn: Turn, created: bool) -> None:
+        message = turn.message
+        understanding = turn.understanding
+        if understanding is not None and understanding.has_words:
+            verdict = self.deps.safety.check(understanding)
+            if verdict.emergency:
+                turn.context_set(risk=verdict.kind)
+                if turn.conversation.held_by is not None:
+                    await self._relay(turn, urgent=True)
+                    return
+                await run_from(turn, EMERGENCY)
+                return
+        if turn.conversation.held_by is not None and message.kind in ("text", "unsupported"):
+            await self._relay(turn, urgent=False)
+            return
+        if message.kind == "start":
+            await run_from(turn, WELCOME)
+        elif message.kind == "unsupported":
+            turn.say(turn.string("unsupported"))
+        elif message.kind == "choice":
+            await self._choose(turn, message.choice or "")
+        elif understanding is not None:
+            if created:
+                turn.say(turn.string("welcome_short"))
+            await self._text(turn, understanding)
+
+    async def _relay(self, turn: Turn, *, urgent: bool) -> None:
+        """Pass the person's message to the counsellor who holds the conversation."""
+        escalation = await current_escalation(turn.session, turn.conversation)
+        await enqueue(
+            turn.session,
+            turn.deps.crypto,
+            kind="relay_to_staff",
+            payload={
+                "escalation_id": escalation.id if escalation else None,
+                "counsellor_id": turn.conversation.held_by,
+                "text": turn.message.text or turn.string("unsupported_relayed"),
+                "urgent": urgent,
+            },
+            now=turn.now,
+            conversation_id=turn.conversation.id,
+            escalation_id=escalation.id if escalation else None,
+            ordering_key=f"staff:{turn.conversation.id}",
+        )
+
+    async def _choose(self, turn: Turn, choice_id: str) -> None:
+        if choice_id.startswith("a:"):
+            await answer_article(turn, choice_id[2:])
+            return
+        node_ref, _, cid = choice_id.rpartition(":")
+        node = self.deps.flows.nodes[node_ref]
+        choice = next(c for c in node.choices if c.id == cid)
+        await run_from(turn, choice.goto)
+
+    async def _text(self, turn: Turn, understanding: Understanding) -> None:
+        if not understanding.has_words:
+            turn.say(turn.string("no_words"))
+            await self._reprompt(turn)
+            return
+        norm = understanding.normalized
+        command = self._command_words.get(norm)
+        if command is not None:
+            await run_from(turn, command)
+            return
+        node = self.deps.flows.nodes.get(turn.conversation.node or "")
+        if node is not None:
+            choices = node_choices(turn, node)
+            picked = None
+            if norm.isdigit() and 1 <= int(norm) <= len(choices):
+                picked = choices[int(norm) - 1]
+            else:
+                picked = next((c for c in choices if normalize(c.label) == norm), None)
+            if picked is not None:
+                await self._choose(turn, picked.id)
+                return
+            if node.type == "ask" and node.action:
+                outcome = await ACTIONS[node.action].run(turn, node.params, turn.message.text)
+                if outcome != "unknown":
+                    await run_from(turn, node.branches.get(outcome or "", node.next))
+                    return
+                if not understanding.articles:
+                    await run_from(turn, node.ref)
+                    return
+            elif node.free_text:
+                await run_from(turn, node.free_text)
+                return
+        await self._free_text(turn, understanding)
+
+    async def _free_text(self, turn: Turn, understanding: Understanding) -> None:
+        """A question in the person's own words: find the article, or the closest topic."""
+        province = find_province(turn.message.text or "", self.deps.knowledge)
+        if province is not None:
+            turn.context_set(province=province.name)
+            turn.contact.province = province.name
+        if understanding.topic in TOPICS:
+            add_unique(turn.contact, "topics", understanding.topic)
+        if understanding.articles:
+            await answer_article(turn, understanding.articles[0][0])
+            return
+        if understanding.topic in TOPICS:
+            turn.say(turn.string("topic_guess"))
+            await run_from(turn, f"topics.{understanding.topic}")
+            return
+        turn.say(turn.string("not_understood"))
+        await run_from(turn, MAIN_MENU)
+
+    async def _reprompt(self, turn: Turn) -> None:
+        node = self.deps.flows.nodes.get(turn.conversation.node or "")
+        await run_from(turn, node.ref if node is not None else MAIN_MENU)

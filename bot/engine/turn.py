@@ -1,0 +1,69 @@
+"""One turn of a conversation: everything a step or an action may read or change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.content.fields import LocalText
+from bot.engine.messages import Choice, InboundMessage, Reply
+from bot.store.models import Contact, Conversation
+
+if TYPE_CHECKING:
+    from bot.engine.deps import EngineDeps
+    from bot.nlu import Understanding
+
+
+class _Keep(dict[str, object]):
+    """Leaves unknown ``{placeholders}`` as they are instead of failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+@dataclass
+class Turn:
+    """The state of one message being handled, inside its database transaction."""
+
+    session: AsyncSession
+    deps: EngineDeps
+    conversation: Conversation
+    contact: Contact
+    message: InboundMessage
+    now: datetime
+    understanding: Understanding | None = None
+    replies: list[Reply] = field(default_factory=list)
+    deleted: bool = False
+    emergency: bool = False
+
+    @property
+    def locale(self) -> str:
+        return self.conversation.locale
+
+    def values(self, **extra: object) -> _Keep:
+        return _Keep(retention_days=self.deps.settings.retention_days, **extra)
+
+    def text(self, text: LocalText, **values: object) -> str:
+        return text.get(self.locale).format_map(self.values(**values))
+
+    def string(self, key: str, **values: object) -> str:
+        return self.text(self.deps.flows.strings[key], **values)
+
+    def say(self, text: str, choices: tuple[Choice, ...] = (), voice: str | None = None, *tags: str) -> None:
+        self.replies.append(Reply(text=text, choices=choices, voice_text=voice, tags=tags))
+
+    def context_set(self, **values: object) -> None:
+        """Update the conversation's context (a new dict, so SQLAlchemy sees the change)."""
+        context = dict(self.conversation.context or {})
+        for key, value in values.items():
+            if value is None:
+                context.pop(key, None)
+            else:
+                context[key] = value
+        self.conversation.context = context
+
+    def context_get(self, key: str) -> object:
+        return (self.conversation.context or {}).get(key)

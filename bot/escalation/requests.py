@@ -1,0 +1,96 @@
+"""Opening an escalation: a person who needs a human, written with its page in one transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from bot.store.crypto import Crypto
+from bot.store.models import Contact, Conversation, Counsellor, Escalation, StaffAccount
+from bot.store.outbox import enqueue
+
+OPEN_STATES = ("open", "taken")
+
+
+async def current_escalation(session: AsyncSession, conversation: Conversation) -> Escalation | None:
+    """The conversation's escalation that is still open or held by a counsellor, if any."""
+    if conversation.escalation_id is None:
+        return None
+    escalation = await session.get(Escalation, conversation.escalation_id)
+    if escalation is None or escalation.status not in OPEN_STATES:
+        return None
+    return escalation
+
+
+async def open_escalation(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    conversation: Conversation,
+    contact: Contact,
+    kind: str,
+    risk: str | None,
+    now: datetime,
+) -> tuple[Escalation, bool]:
+    """Open an escalation and queue its page; reuse the open one (re-alerting staff) if there is one.
+
+    Returns the escalation and whether it is new.
+    """
+    existing = await current_escalation(session, conversation)
+    if existing is not None:
+        upgraded = kind == "emergency" and existing.kind != "emergency"
+        if upgraded:
+            existing.kind = "emergency"
+            existing.risk = risk
+        await enqueue(
+            session,
+            crypto,
+            kind="page_update",
+            payload={"escalation_id": existing.id, "reason": "emergency" if upgraded else "new_message"},
+            now=now,
+            escalation_id=existing.id,
+        )
+        if kind == "emergency":
+            contact.emergency = True
+        return existing, False
+    escalation = Escalation(
+        conversation_id=conversation.id,
+        contact_id=contact.id,
+        channel=conversation.channel,
+        kind=kind,
+        risk=risk,
+        status="open",
+        page_level=0,
+        created_at=now,
+    )
+    session.add(escalation)
+    await session.flush()
+    conversation.escalation_id = escalation.id
+    if kind == "emergency":
+        contact.emergency = True
+    else:
+        contact.counsellor_requested = True
+    await enqueue(
+        session,
+        crypto,
+        kind="page",
+        payload={"escalation_id": escalation.id, "level": 0},
+        now=now,
+        escalation_id=escalation.id,
+        ordering_key=f"esc:{escalation.id}",
+    )
+    return escalation, True
+
+
+async def staff_reachable(session: AsyncSession, settings: Settings) -> bool:
+    """Whether anyone at all can be paged or can see the console queue."""
+    if settings.telegram_token and settings.telegram_staff_chat_id is not None:
+        return True
+    if settings.oncall_numbers and settings.twilio_account_sid:
+        return True
+    counsellors = await session.scalar(select(func.count()).select_from(Counsellor).where(Counsellor.active))
+    accounts = await session.scalar(select(func.count()).select_from(StaffAccount).where(StaffAccount.active))
+    return bool(counsellors or accounts)

@@ -1,0 +1,126 @@
+"""The running service: everything built once per process from the settings, and torn down at exit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, SystemClock
+from bot.engine.content import Content, load_content
+from bot.engine.deps import EngineDeps
+from bot.engine.engine import Engine
+from bot.engine.messages import Reply
+from bot.engine.safety import NluSafetyCheck
+from bot.nlu import NLU, build_nlu
+from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
+from bot.settings import Settings
+from bot.store.crypto import Crypto
+from bot.store.db import make_engine, make_sessionmaker
+
+if TYPE_CHECKING:
+    from bot.channels.base import Channel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything the app, the CLI and the tests share for one process."""
+
+    settings: Settings
+    db: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    crypto: Crypto
+    clock: Clock
+    content: Content
+    nlu: NLU
+    engine: Engine
+    dispatcher: Dispatcher
+    channels: dict[str, Channel] = field(default_factory=dict)
+    _task: asyncio.Task[None] | None = None
+
+    async def deliver(self, event: Event) -> None:
+        """The outbox handler for ``deliver``: send queued replies through their channel."""
+        channel = self.channels.get(event.channel or "")
+        if channel is None or not channel.push:
+            raise GiveUp(f"channel {event.channel!r} is not configured for sending")
+        replies = [Reply.from_json(r) for r in event.payload["replies"]]
+        await channel.send(event.payload["address"], replies)
+
+    async def start(self, *, dispatcher: bool = True) -> None:
+        for channel in self.channels.values():
+            await channel.start()
+        if dispatcher:
+            self._task = asyncio.create_task(
+                self.dispatcher.run_forever(self.settings.dispatcher_interval_seconds), name="outbox"
+            )
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        for channel in self.channels.values():
+            await channel.stop()
+        await self.db.dispose()
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    nlu: NLU | None = None,
+    content: Content | None = None,
+    channel_factories: Sequence[object] | None = None,
+) -> Services:
+    """Build the services from settings (content is checked: a content error stops the start)."""
+    from bot.channels.registry import CHANNEL_FACTORIES
+
+    clock = clock or SystemClock()
+    crypto = Crypto(settings.secret)
+    content = content or load_content(settings.flows_dir, settings.knowledge_dir)
+    nlu = nlu or build_nlu(settings.knowledge_dir, rasa_url=settings.rasa_url)
+    db = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(db)
+    dispatcher = Dispatcher(
+        sessionmaker,
+        crypto,
+        clock,
+        lease_seconds=settings.dispatcher_lease_seconds,
+        max_attempts=settings.dispatcher_max_attempts,
+    )
+    deps = EngineDeps(
+        settings=settings,
+        sessionmaker=sessionmaker,
+        crypto=crypto,
+        clock=clock,
+        flows=content.flows,
+        knowledge=content.knowledge,
+        nlu=nlu,
+        safety=NluSafetyCheck(),
+    )
+    services = Services(
+        settings=settings,
+        db=db,
+        sessionmaker=sessionmaker,
+        crypto=crypto,
+        clock=clock,
+        content=content,
+        nlu=nlu,
+        engine=Engine(deps),
+        dispatcher=dispatcher,
+    )
+    for factory in channel_factories if channel_factories is not None else CHANNEL_FACTORIES:
+        channel = factory(services)  # type: ignore[operator]
+        if channel is not None:
+            services.channels[channel.name] = channel
+    deps.push_channels = frozenset(name for name, ch in services.channels.items() if ch.push)
+    dispatcher.register("deliver", services.deliver)
+    return services

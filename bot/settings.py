@@ -1,0 +1,137 @@
+"""All settings, read from the environment (prefix ``HOTLINE_``) or a ``.env`` file.
+
+Secrets are :class:`pydantic.SecretStr`, so they never print. In development a missing secret key is
+generated into a local file (with a warning); in production it is required.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """The service's configuration. Every field is ``HOTLINE_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'hotline.db'}"
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = ROOT / "var" / ".hotline-secret"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str = "http://127.0.0.1:8000"
+    log_level: str = "INFO"
+
+    flows_dir: Path = ROOT / "flows"
+    knowledge_dir: Path = ROOT / "knowledge"
+
+    # conversation behaviour
+    default_locale: Literal["vi", "en"] = "vi"
+    session_gap_minutes: int = 30
+    retention_days: int = 30
+    max_text_chars: int = 4000
+    max_body_bytes: int = 1_000_000
+
+    # outbox dispatcher
+    dispatcher_interval_seconds: float = 1.0
+    dispatcher_lease_seconds: float = 60.0
+    dispatcher_max_attempts: int = 50
+
+    # NLU
+    rasa_url: str | None = None
+
+    # Telegram
+    telegram_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_api_url: str | None = None
+    telegram_staff_chat_id: int | None = None
+
+    # Zalo Bot Platform
+    zalo_bot_token: SecretStr | None = None
+    zalo_bot_webhook_secret: SecretStr | None = None
+    zalo_bot_api_url: str = "https://bot-api.zaloplatforms.com"
+
+    # Zalo Official Account
+    zalo_oa_app_id: str | None = None
+    zalo_oa_secret_key: SecretStr | None = None
+    zalo_oa_app_secret: SecretStr | None = None
+    zalo_oa_access_token: SecretStr | None = None
+    zalo_oa_refresh_token: SecretStr | None = None
+    zalo_oa_api_url: str = "https://openapi.zalo.me"
+    zalo_oa_oauth_url: str = "https://oauth.zaloapp.com"
+    zalo_oa_max_timestamp_skew_seconds: int = 300
+
+    # Twilio voice
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_api_url: str | None = None
+    twilio_caller_id: str | None = None
+    twilio_voice: str = "Google.vi-VN-Standard-A"
+    twilio_voice_en: str = "Polly.Joanna"
+    twilio_audio_url: str | None = None
+    oncall_numbers: list[SecretStr] = Field(default_factory=list)
+    dial_timeout_seconds: int = 20
+    office_hours: str = "08:00-20:00"
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    # escalation
+    page_ack_seconds: int = 120
+
+    # statistics
+    stats_min_cell: int = 5
+
+    @field_validator("oncall_numbers", mode="before")
+    @classmethod
+    def _split_numbers(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @cached_property
+    def secret(self) -> bytes:
+        """The secret key as bytes; generated into ``secret_key_file`` in development."""
+        if self.secret_key is not None:
+            value = self.secret_key.get_secret_value()
+            if len(value) < 32:
+                raise ConfigError("HOTLINE_SECRET_KEY must be at least 32 characters long.")
+            return value.encode()
+        if self.env == "production":
+            raise ConfigError(
+                "HOTLINE_SECRET_KEY is required in production. Generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` and keep it safe: "
+                "losing it makes every stored transcript unreadable."
+            )
+        path = self.secret_key_file
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+            log.warning(
+                "HOTLINE_SECRET_KEY is not set: generated a development key in %s. "
+                "Set HOTLINE_SECRET_KEY in production.",
+                path,
+            )
+        return path.read_text().strip().encode()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with explicit overrides (used by tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,63 @@
+"""Contacts: one row per chat session or call, the unit every statistic counts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.models import Contact, Conversation
+
+
+async def current_contact(
+    session: AsyncSession,
+    conversation: Conversation,
+    *,
+    now: datetime,
+    stats_key: str,
+    gap: timedelta,
+    session_ref: str | None = None,
+) -> Contact:
+    """The contact this message belongs to: the open one, or a new one after a pause or a new call."""
+    contact = await session.get(Contact, conversation.contact_id) if conversation.contact_id else None
+    same_session = session_ref is None or conversation.context.get("session_ref") == session_ref
+    if contact is not None and same_session and now - contact.ended_at <= gap:
+        return contact
+    contact = Contact(
+        channel=conversation.channel,
+        stats_key=stats_key,
+        started_at=now,
+        ended_at=now,
+        locale=conversation.locale,
+        message_count=0,
+        topics=[],
+        articles=[],
+        menu_path=[],
+        referrals=[],
+        emergency=False,
+        counsellor_requested=False,
+        unreached=False,
+        abandoned=False,
+        callback_requested=False,
+    )
+    session.add(contact)
+    await session.flush()
+    conversation.contact_id = contact.id
+    if session_ref is not None:
+        conversation.context = {**conversation.context, "session_ref": session_ref}
+    return contact
+
+
+def add_unique(contact: Contact, field: str, value: str) -> None:
+    """Append ``value`` to a JSON list column once (a new list, so the change is noticed)."""
+    values = list(getattr(contact, field) or [])
+    if value not in values:
+        values.append(value)
+        setattr(contact, field, values)
+
+
+def append(contact: Contact, field: str, value: str, *, limit: int = 200) -> None:
+    values = list(getattr(contact, field) or [])
+    if len(values) < limit:
+        values.append(value)
+        setattr(contact, field, values)

@@ -1,0 +1,257 @@
+"""The database tables (SQLAlchemy 2 declarative models).
+
+Nothing here holds a phone number, a platform id or a name in clear: people are pseudonymous keys,
+and what must be read again (addresses, transcripts, relayed text, staff contact routes) is encrypted
+(columns ending in ``_enc``). Statistics (:class:`Contact`) keep no content and survive the purge.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        from datetime import UTC
+
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        from datetime import UTC
+
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Conversation(Base):
+    """One person on one channel: where they are in the flows, and how to reach them (encrypted)."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "user_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    user_key: Mapped[str] = mapped_column(String(64))
+    address_enc: Mapped[str | None] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    locale_chosen: Mapped[bool] = mapped_column(Boolean, default=False)
+    node: Mapped[str | None] = mapped_column(String(128))
+    context: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    escalation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("escalations.id", ondelete="SET NULL", use_alter=True)
+    )
+    held_by: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class Message(Base):
+    """One line of a transcript, encrypted; purged after the retention period."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_conversation_created", "conversation_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(8))  # in | out | staff
+    body_enc: Mapped[str] = mapped_column(Text)
+    transport_ref_enc: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class ProcessedMessage(Base):
+    """A transport message already handled (keyed hash of its id), with the replies it got."""
+
+    __tablename__ = "processed_messages"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ref_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    replies_enc: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Contact(Base):
+    """One chat session or call, for statistics. No content, no user key: kept after purges."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), index=True)
+    stats_key: Mapped[str] = mapped_column(String(24))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime]
+    locale: Mapped[str] = mapped_column(String(8))
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    topics: Mapped[list[Any]] = mapped_column(default=list)
+    articles: Mapped[list[Any]] = mapped_column(default=list)
+    menu_path: Mapped[list[Any]] = mapped_column(default=list)
+    referrals: Mapped[list[Any]] = mapped_column(default=list)
+    province: Mapped[str | None] = mapped_column(String(64))
+    helpful: Mapped[bool | None] = mapped_column(Boolean)
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    counsellor_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    paged_at: Mapped[datetime | None]
+    taken_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    unreached: Mapped[bool] = mapped_column(Boolean, default=False)
+    # calls
+    call_status: Mapped[str | None] = mapped_column(String(32))
+    dial_outcome: Mapped[str | None] = mapped_column(String(32))
+    counsellor_answer_seconds: Mapped[int | None] = mapped_column(Integer)
+    abandoned: Mapped[bool] = mapped_column(Boolean, default=False)
+    callback_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    call_ref_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+
+class OutboxEvent(Base):
+    """A side effect that must not be lost: written in the same transaction as the state change."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    channel: Mapped[str | None] = mapped_column(String(32))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id", ondelete="SET NULL"))
+    ordering_key: Mapped[str | None] = mapped_column(String(80), index=True)
+    payload_enc: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|dead|held
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+
+
+class Counsellor(Base):
+    """A member of staff who can be paged. Contact routes are encrypted."""
+
+    __tablename__ = "counsellors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    telegram_chat_enc: Mapped[str | None] = mapped_column(Text)
+    telegram_user_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    phone_enc: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Shift(Base):
+    """Who is on call when; ``position`` orders the chain (0 = first paged, then backups)."""
+
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    counsellor_id: Mapped[int] = mapped_column(ForeignKey("counsellors.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StaffAccount(Base):
+    """A console login (counsellor or supervisor), with an Argon2 password hash."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))  # counsellor | supervisor
+    counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class Escalation(Base):
+    """A person who needs a human: an emergency, a request for a counsellor, or a call-back."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # emergency | counsellor | callback
+    risk: Mapped[str | None] = mapped_column(String(32))  # violence_now, suicide_self_harm, ...
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open|taken|closed|unreached
+    page_level: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    paged_at: Mapped[datetime | None]
+    taken_at: Mapped[datetime | None]
+    taken_by: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    callback_phone_enc: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """Who opened or did what in the console, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
+    counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(32))
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id", ondelete="SET NULL"))
+    conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class StoredSecret(Base):
+    """A credential the service rotates itself (e.g. Zalo OA tokens), encrypted."""
+
+    __tablename__ = "stored_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value_enc: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

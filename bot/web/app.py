@@ -1,0 +1,63 @@
+"""The ASGI app: one process serves the web chat, every webhook and the console."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from bot.runtime import Services, build_services
+from bot.settings import Settings
+from bot.web.limits import BodyLimit
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    services: Services | None = None,
+    run_dispatcher: bool = True,
+) -> FastAPI:
+    """Build the app. Pass ``services`` to share them with a test; otherwise they are built from settings."""
+    settings = settings or (services.settings if services else Settings())
+    services = services or build_services(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await services.start(dispatcher=run_dispatcher)
+        try:
+            yield
+        finally:
+            await services.close()
+
+    app = FastAPI(title="Hotline", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.services = services
+    for channel in services.channels.values():
+        router = channel.router()
+        if router is not None:
+            app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()]
+        return JSONResponse({"error": "the request is not valid", "fields": fields}, status_code=422)
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
