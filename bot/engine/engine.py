@@ -100,6 +100,9 @@ class Engine:
                 now=now,
                 stats_key=crypto.stats_key(user_key),
                 gap=timedelta(minutes=deps.settings.session_gap_minutes),
+                session_ref=(
+                    crypto.ref_hash(message.channel, message.session_id) if message.session_id else None
+                ),
             )
             contact.message_count += 1
             contact.ended_at = now

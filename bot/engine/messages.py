@@ -11,7 +11,8 @@ class InboundMessage:
     """One message from a person, as any channel hands it to the engine.
 
     ``user_id`` is the platform's id for the person (chat id, phone number, web session); the engine
-    turns it into a pseudonymous key at once and keeps only that. ``address`` is what the channel
+    turns it into a pseudonymous key at once and keeps only that. ``session_id`` (a call's id) makes
+    each call its own contact in the statistics; chats are split into contacts by pauses. ``address`` is what the channel
     needs to reply later (often the same as ``user_id``); it is stored encrypted.
     """
 
@@ -22,7 +23,8 @@ class InboundMessage:
     transport_id: str | None = None
     locale: str | None = None
     address: str | None = None
-    kind: str = "text"  # text | choice | command | unsupported | start
+    kind: str = "text"  # text | choice | unsupported | start
+    session_id: str | None = None  # a transport session (a phone call): a new one starts a new contact
 
 
 @dataclass(frozen=True)
