@@ -17,6 +17,8 @@ from bot.engine.deps import EngineDeps
 from bot.engine.engine import Engine
 from bot.engine.messages import Reply
 from bot.engine.safety import NluSafetyCheck
+from bot.escalation.desk import Desk
+from bot.escalation.paging import Pager, Paging
 from bot.nlu import NLU, build_nlu
 from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
 from bot.settings import Settings
@@ -42,7 +44,9 @@ class Services:
     nlu: NLU
     engine: Engine
     dispatcher: Dispatcher
+    desk: Desk
     channels: dict[str, Channel] = field(default_factory=dict)
+    pagers: dict[str, Pager] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
 
     async def deliver(self, event: Event) -> None:
@@ -81,7 +85,7 @@ def build_services(
     channel_factories: Sequence[object] | None = None,
 ) -> Services:
     """Build the services from settings (content is checked: a content error stops the start)."""
-    from bot.channels.registry import CHANNEL_FACTORIES
+    from bot.channels.registry import CHANNEL_FACTORIES, PAGER_FACTORIES
 
     clock = clock or SystemClock()
     crypto = Crypto(settings.secret)
@@ -116,11 +120,20 @@ def build_services(
         nlu=nlu,
         engine=Engine(deps),
         dispatcher=dispatcher,
+        desk=Desk(sessionmaker, crypto, clock, content.flows, frozenset()),
     )
     for factory in channel_factories if channel_factories is not None else CHANNEL_FACTORIES:
         channel = factory(services)  # type: ignore[operator]
         if channel is not None:
             services.channels[channel.name] = channel
     deps.push_channels = frozenset(name for name, ch in services.channels.items() if ch.push)
+    services.desk.push_channels = deps.push_channels
+    for make_pager in PAGER_FACTORIES:
+        pager = make_pager(services)  # type: ignore[operator]
+        if pager is not None:
+            services.pagers[pager.route] = pager
     dispatcher.register("deliver", services.deliver)
+    Paging(
+        sessionmaker, crypto, clock, settings, content.flows, deps.push_channels, services.pagers
+    ).register(dispatcher)
     return services

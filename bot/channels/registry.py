@@ -5,3 +5,5 @@ from __future__ import annotations
 from bot.channels import webchat
 
 CHANNEL_FACTORIES = [webchat.build]
+# Ways of paging staff (each returns None when its settings are absent): Telegram, SMS, voice.
+PAGER_FACTORIES: list[object] = []

@@ -1,0 +1,278 @@
+"""What counsellors do with an escalation: take it (first tap wins), talk, hand over, close.
+
+Every step is one transaction that locks the escalation row, so two counsellors tapping "take" at the
+same moment get one winner and one "already taken by ...". Each step is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.content.flows import Flows
+from bot.engine.messages import Reply
+from bot.errors import HotlineError
+from bot.escalation.notify import send_to_person
+from bot.store.crypto import Crypto
+from bot.store.models import AuditEntry, Contact, Conversation, Counsellor, Escalation
+
+OUTCOMES = ("safe", "police", "health", "shelter", "no_contact", "other")
+OPEN = ("open", "taken")
+
+
+class DeskError(HotlineError):
+    """A counsellor action that cannot be done (not yours, already closed...); the message says why."""
+
+
+@dataclass(frozen=True)
+class TakeResult:
+    taken: bool
+    holder: str | None  # who holds it now
+    escalation_id: int
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """One line of the live queue."""
+
+    escalation_id: int
+    kind: str
+    risk: str | None
+    channel: str
+    status: str
+    created_at: datetime
+    holder: str | None
+    holder_id: int | None
+    waited_seconds: int
+
+
+class Desk:
+    """Counsellor actions on escalations."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        crypto: Crypto,
+        clock: Clock,
+        flows: Flows,
+        push_channels: frozenset[str],
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.crypto = crypto
+        self.clock = clock
+        self.flows = flows
+        self.push_channels = push_channels
+
+    async def _lock(self, session: AsyncSession, escalation_id: int) -> Escalation:
+        query = select(Escalation).where(Escalation.id == escalation_id)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        escalation = (await session.execute(query)).scalar_one_or_none()
+        if escalation is None:
+            raise DeskError(f"there is no escalation #{escalation_id}")
+        return escalation
+
+    async def _tell(
+        self, session: AsyncSession, conversation: Conversation | None, key: str, now: datetime, **values: str
+    ) -> None:
+        if conversation is None:
+            return
+        text = self.flows.string(key, conversation.locale, **values)
+        await send_to_person(
+            session,
+            self.crypto,
+            conversation=conversation,
+            replies=[Reply(text)],
+            now=now,
+            push_channels=self.push_channels,
+        )
+
+    def _audit(
+        self, session: AsyncSession, action: str, escalation: Escalation, counsellor_id: int | None, now: datetime,
+        staff_id: int | None = None,
+    ) -> None:  # fmt: skip
+        session.add(
+            AuditEntry(
+                staff_id=staff_id,
+                counsellor_id=counsellor_id,
+                action=action,
+                escalation_id=escalation.id,
+                conversation_id=escalation.conversation_id,
+                at=now,
+            )
+        )
+
+    async def take(
+        self, escalation_id: int, counsellor_id: int, *, via: str, staff_id: int | None = None
+    ) -> TakeResult:
+        """Take an escalation. The first counsellor wins; the others learn who has it."""
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            escalation = await self._lock(session, escalation_id)
+            counsellor = await session.get(Counsellor, counsellor_id)
+            if counsellor is None or not counsellor.active:
+                raise DeskError("this counsellor account is not active")
+            if escalation.status != "open":
+                holder = await session.get(Counsellor, escalation.taken_by) if escalation.taken_by else None
+                return TakeResult(False, holder.display_name if holder else None, escalation_id)
+            escalation.status = "taken"
+            escalation.taken_by = counsellor_id
+            escalation.taken_at = now
+            contact = await session.get(Contact, escalation.contact_id) if escalation.contact_id else None
+            if contact is not None:
+                contact.taken_at = now
+            conversation = (
+                await session.get(Conversation, escalation.conversation_id)
+                if escalation.conversation_id
+                else None
+            )
+            if conversation is not None:
+                conversation.held_by = counsellor_id
+                conversation.escalation_id = escalation.id
+                conversation.context = {**(conversation.context or {}), "held_via": via}
+            self._audit(session, "take", escalation, counsellor_id, now, staff_id)
+            await self._tell(session, conversation, "counsellor_joined", now, name=counsellor.display_name)
+            return TakeResult(True, counsellor.display_name, escalation_id)
+
+    async def _held(self, session: AsyncSession, escalation_id: int, counsellor_id: int) -> Escalation:
+        escalation = await self._lock(session, escalation_id)
+        if escalation.status != "taken" or escalation.taken_by != counsellor_id:
+            raise DeskError(f"#{escalation_id} is not held by you: take it first")
+        return escalation
+
+    async def reply(self, escalation_id: int, counsellor_id: int, text: str) -> None:
+        """Send the counsellor's message to the person, through the person's own channel."""
+        text = text.strip()
+        if not text:
+            raise DeskError("the message is empty")
+        if len(text) > 4000:
+            raise DeskError("the message is longer than 4000 characters")
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            escalation = await self._held(session, escalation_id, counsellor_id)
+            counsellor = await session.get(Counsellor, counsellor_id)
+            conversation = (
+                await session.get(Conversation, escalation.conversation_id)
+                if escalation.conversation_id
+                else None
+            )
+            if conversation is None:
+                raise DeskError("the person deleted this conversation; it can only be closed")
+            name = counsellor.display_name if counsellor else "?"
+            message = self.flows.string("counsellor_message", conversation.locale, name=name, text=text)
+            await send_to_person(
+                session,
+                self.crypto,
+                conversation=conversation,
+                replies=[Reply(message)],
+                now=now,
+                push_channels=self.push_channels,
+                direction="staff",
+            )
+
+    async def hand_over(self, escalation_id: int, counsellor_id: int, to_counsellor_id: int) -> str:
+        """Pass a held escalation to another counsellor; returns their name."""
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            escalation = await self._held(session, escalation_id, counsellor_id)
+            other = await session.get(Counsellor, to_counsellor_id)
+            if other is None or not other.active or other.id == counsellor_id:
+                raise DeskError("hand over to another active counsellor")
+            escalation.taken_by = other.id
+            conversation = (
+                await session.get(Conversation, escalation.conversation_id)
+                if escalation.conversation_id
+                else None
+            )
+            if conversation is not None:
+                conversation.held_by = other.id
+                conversation.context = {**(conversation.context or {}), "held_via": "console"}
+            self._audit(session, "hand_over", escalation, counsellor_id, now)
+            await self._tell(session, conversation, "counsellor_joined", now, name=other.display_name)
+            return other.display_name
+
+    async def close(
+        self, escalation_id: int, counsellor_id: int, outcome: str, *, supervisor: bool = False,
+        staff_id: int | None = None,
+    ) -> None:  # fmt: skip
+        """Close with an outcome code; the conversation goes back to the bot."""
+        if outcome not in OUTCOMES:
+            raise DeskError(f"the outcome must be one of: {', '.join(OUTCOMES)}")
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            escalation = await self._lock(session, escalation_id)
+            if escalation.status not in OPEN:
+                raise DeskError(f"#{escalation_id} is already closed")
+            if escalation.taken_by != counsellor_id and not supervisor:
+                raise DeskError(f"#{escalation_id} is not held by you")
+            escalation.status = "closed"
+            escalation.closed_at = now
+            escalation.outcome = outcome
+            contact = await session.get(Contact, escalation.contact_id) if escalation.contact_id else None
+            if contact is not None:
+                contact.closed_at = now
+                contact.outcome = outcome
+            conversation = (
+                await session.get(Conversation, escalation.conversation_id)
+                if escalation.conversation_id
+                else None
+            )
+            if conversation is not None:
+                conversation.held_by = None
+                conversation.escalation_id = None
+                conversation.node = "main.menu"
+                context = dict(conversation.context or {})
+                context.pop("held_via", None)
+                context.pop("risk", None)
+                conversation.context = context
+            self._audit(session, "close", escalation, counsellor_id, now, staff_id)
+            if escalation.taken_by is not None:
+                await self._tell(session, conversation, "counsellor_closed", now)
+
+    async def queue(self, *, include_closed_since: datetime | None = None) -> list[QueueItem]:
+        """Open and held escalations: emergencies first, then the longest waiting."""
+        now = self.clock.now()
+        async with self.sessionmaker() as session:
+            risk_first = case(
+                (Escalation.kind == "emergency", 0), (Escalation.kind == "callback", 2), else_=1
+            )
+            rows = await session.execute(
+                select(Escalation, Counsellor.display_name)
+                .outerjoin(Counsellor, Counsellor.id == Escalation.taken_by)
+                .where(Escalation.status.in_(OPEN))
+                .order_by(case((Escalation.status == "open", 0), else_=1), risk_first, Escalation.created_at)
+            )
+            return [
+                QueueItem(
+                    escalation_id=e.id,
+                    kind=e.kind,
+                    risk=e.risk,
+                    channel=e.channel,
+                    status=e.status,
+                    created_at=e.created_at,
+                    holder=name,
+                    holder_id=e.taken_by,
+                    waited_seconds=int((now - e.created_at).total_seconds()),
+                )
+                for e, name in rows.all()
+            ]
+
+    async def transcript(
+        self, escalation_id: int, counsellor_id: int | None, *, staff_id: int | None, supervisor: bool = False
+    ) -> list[tuple[str, str, datetime]]:
+        """The conversation, for the counsellor who holds it (or a supervisor); every opening is audited."""
+        from bot.store.conversations import transcript
+
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            escalation = await self._lock(session, escalation_id)
+            if not supervisor and (escalation.status != "taken" or escalation.taken_by != counsellor_id):
+                raise DeskError(f"take #{escalation_id} before reading it")
+            self._audit(session, "open_transcript", escalation, counsellor_id, now, staff_id)
+            if escalation.conversation_id is None:
+                return []
+            return await transcript(session, self.crypto, escalation.conversation_id)

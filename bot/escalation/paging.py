@@ -1,0 +1,313 @@
+"""Paging the on-call counsellors: outbox handlers, restart-safe and never paging twice.
+
+``page`` (written by the engine with the escalation) pages level 0 of the chain; each level writes one
+``page_send`` event per counsellor and route (so a retry of one never repeats the others) and a
+``repage`` event due after ``HOTLINE_PAGE_ACK_SECONDS``. If nobody has taken it by then, the next
+counsellor in the chain is paged, then everyone; after that the person is told, honestly, that nobody
+could be reached yet, with the emergency numbers. Taking the escalation is the acknowledgement.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock
+from bot.content.flows import Flows
+from bot.engine.messages import Reply
+from bot.escalation.notify import send_to_person
+from bot.escalation.requests import staff_reachable
+from bot.escalation.rota import chain_at, everyone, target
+from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
+from bot.settings import Settings
+from bot.store.conversations import add_message
+from bot.store.crypto import Crypto
+from bot.store.models import Contact, Conversation, Counsellor, Escalation
+from bot.store.outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+STAFF_GROUP = "staff_group"
+
+
+@dataclass(frozen=True)
+class Page:
+    """What a page says, in both languages, and the id a "take" button carries."""
+
+    escalation_id: int
+    text_vi: str
+    text_en: str
+    button_vi: str
+    button_en: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.text_vi}\n{self.text_en}"
+
+    @property
+    def button(self) -> str:
+        return self.button_vi
+
+    @property
+    def take_data(self) -> str:
+        return f"take:{self.escalation_id}"
+
+
+class Pager(Protocol):
+    """One way of reaching staff (Telegram, SMS, a phone call)."""
+
+    route: str
+
+    async def page(self, address: str, page: Page) -> None:
+        """Send a page to ``address`` (a chat id or a phone number); raise ``Retry`` to try again."""
+        ...
+
+    async def notify(self, address: str, text: str) -> None:
+        """Send a plain message (a relayed line, a notice) where the route can carry one."""
+        ...
+
+
+class Paging:
+    """The outbox handlers of escalation."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        crypto: Crypto,
+        clock: Clock,
+        settings: Settings,
+        flows: Flows,
+        push_channels: frozenset[str],
+        pagers: Mapping[str, Pager],
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.crypto = crypto
+        self.clock = clock
+        self.settings = settings
+        self.flows = flows
+        self.push_channels = push_channels
+        self.pagers = pagers
+
+    def register(self, dispatcher: Dispatcher) -> None:
+        dispatcher.register("page", self.on_page)
+        dispatcher.register("repage", self.on_page)
+        dispatcher.register("page_send", self.on_page_send)
+        dispatcher.register("page_update", self.on_page_update)
+        dispatcher.register("relay_to_staff", self.on_relay_to_staff)
+        dispatcher.register("staff_notice", self.on_staff_notice)
+
+    # -- the page text -------------------------------------------------------------------------------
+
+    def compose(self, escalation: Escalation) -> Page:
+        zone = ZoneInfo(self.settings.timezone)
+        since = escalation.created_at.astimezone(zone).strftime("%H:%M")
+        texts = {}
+        for locale in ("vi", "en"):
+            risk = self.flows.string(f"risk_{escalation.risk}", locale) if escalation.risk else ""
+            texts[locale] = self.flows.string(
+                "staff_page",
+                locale,
+                alarm="🚨" if escalation.kind == "emergency" else "🔔",
+                id=str(escalation.id),
+                kind=self.flows.string(f"kind_{escalation.kind}", locale),
+                risk=f" ({risk})" if risk else "",
+                channel=escalation.channel,
+                since=since,
+            )
+        return Page(
+            escalation.id,
+            texts["vi"],
+            texts["en"],
+            self.flows.string("staff_take_button", "vi"),
+            self.flows.string("staff_take_button", "en"),
+        )
+
+    # -- handlers ------------------------------------------------------------------------------------
+
+    async def _lock(self, session: AsyncSession, escalation_id: int) -> Escalation | None:
+        query = select(Escalation).where(Escalation.id == escalation_id)
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        return (await session.execute(query)).scalar_one_or_none()
+
+    def _routes(self, counsellor: Counsellor) -> list[tuple[str, str]]:
+        who = target(self.crypto, counsellor)
+        routes: list[tuple[str, str]] = []
+        if who.telegram_chat and "telegram" in self.pagers:
+            routes.append(("telegram", who.telegram_chat))
+        if who.phone:
+            for route in ("sms", "voice"):
+                if route in self.pagers:
+                    routes.append((route, who.phone))
+        return routes
+
+    async def on_page(self, event: Event) -> None:
+        """Page one level of the chain (``page`` is level 0, ``repage`` the next ones)."""
+        level = int(event.payload.get("level", 0))
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            escalation = await self._lock(session, int(event.payload["escalation_id"]))
+            if escalation is None or escalation.status != "open":
+                return  # taken or closed in the meantime: that was the acknowledgement
+            if escalation.paged_at is not None and level <= escalation.page_level:
+                return  # this level was already paged (the event is a repeat after a crash)
+            chain = await chain_at(session, now)
+            staff_group = self.settings.telegram_staff_chat_id is not None and "telegram" in self.pagers
+            if level < len(chain):
+                counsellors = [chain[level]]
+            elif level == len(chain):
+                counsellors = await everyone(session)
+            else:
+                await self._unreached(session, escalation, now)
+                return
+            sends = [(route, address, c.id) for c in counsellors for route, address in self._routes(c)]
+            if staff_group and (level == 0 or level == len(chain)):
+                sends.append((STAFF_GROUP, str(self.settings.telegram_staff_chat_id), 0))
+            for route, address, counsellor_id in sends:
+                await enqueue(
+                    session,
+                    self.crypto,
+                    kind="page_send",
+                    payload={
+                        "escalation_id": escalation.id,
+                        "route": route,
+                        "address": address,
+                        "counsellor_id": counsellor_id,
+                        "level": level,
+                    },
+                    now=now,
+                    escalation_id=escalation.id,
+                )
+            escalation.page_level = level
+            if escalation.paged_at is None:
+                escalation.paged_at = now
+                contact = await session.get(Contact, escalation.contact_id) if escalation.contact_id else None
+                if contact is not None:
+                    contact.paged_at = now
+            log.info("escalation #%d: paged level %d (%d messages)", escalation.id, level, len(sends))
+            if not sends and level < len(chain):
+                delay = timedelta(0)  # nobody reachable at this level: go on at once
+            else:
+                delay = timedelta(seconds=self.settings.page_ack_seconds)
+            await enqueue(
+                session,
+                self.crypto,
+                kind="repage",
+                payload={"escalation_id": escalation.id, "level": level + 1},
+                now=now,
+                not_before=now + delay,
+                escalation_id=escalation.id,
+            )
+
+    async def _unreached(self, session: AsyncSession, escalation: Escalation, now: datetime) -> None:
+        """Nobody took it after everyone was paged: say so to the person (once), keep it in the queue."""
+        contact = await session.get(Contact, escalation.contact_id) if escalation.contact_id else None
+        if contact is not None:
+            if contact.unreached:
+                return
+            contact.unreached = True
+        conversation = (
+            await session.get(Conversation, escalation.conversation_id)
+            if escalation.conversation_id
+            else None
+        )
+        log.warning("escalation #%d: nobody took it after everyone was paged", escalation.id)
+        if conversation is None or not await staff_reachable(session, self.settings):
+            return  # with no staff at all, the person was told so at once (emergency.no_staff)
+        key = "nobody_reached" if escalation.kind == "emergency" else "counsellor_unreached"
+        await send_to_person(
+            session,
+            self.crypto,
+            conversation=conversation,
+            replies=[Reply(self.flows.string(key, conversation.locale))],
+            now=now,
+            push_channels=self.push_channels,
+        )
+
+    async def on_page_send(self, event: Event) -> None:
+        pager = self.pagers.get(
+            "telegram" if event.payload["route"] == STAFF_GROUP else event.payload["route"]
+        )
+        if pager is None:
+            raise GiveUp(f"no pager for route {event.payload['route']!r}")
+        async with self.sessionmaker() as session:
+            escalation = await session.get(Escalation, int(event.payload["escalation_id"]))
+            if escalation is None or escalation.status != "open":
+                return  # taken meanwhile: no need to disturb anyone
+            page = self.compose(escalation)
+        await pager.page(str(event.payload["address"]), page)
+
+    async def on_page_update(self, event: Event) -> None:
+        """The person wrote again while nobody has taken it: tell the staff group."""
+        pager = self.pagers.get("telegram")
+        if pager is None or self.settings.telegram_staff_chat_id is None:
+            return
+        async with self.sessionmaker() as session:
+            escalation = await session.get(Escalation, int(event.payload["escalation_id"]))
+            if escalation is None or escalation.status != "open":
+                return
+            if event.payload.get("reason") == "emergency":
+                page = self.compose(escalation)
+                await pager.page(str(self.settings.telegram_staff_chat_id), page)
+                return
+        text = self.flows.string("staff_new_message", "vi", id=str(escalation.id))
+        await pager.notify(str(self.settings.telegram_staff_chat_id), text)
+
+    async def _counsellor_chat(self, session: AsyncSession, conversation: Conversation | None) -> str | None:
+        """The Telegram chat of the counsellor holding the conversation, if they took it there."""
+        if conversation is None or conversation.held_by is None:
+            return None
+        if (conversation.context or {}).get("held_via") != "telegram":
+            return None
+        counsellor = await session.get(Counsellor, conversation.held_by)
+        if counsellor is None or not counsellor.telegram_chat_enc:
+            return None
+        return self.crypto.decrypt(counsellor.telegram_chat_enc)
+
+    async def on_relay_to_staff(self, event: Event) -> None:
+        """A message from the person to the counsellor who holds the conversation (Telegram or console)."""
+        pager = self.pagers.get("telegram")
+        if pager is None or event.conversation_id is None:
+            return  # the console reads the transcript itself
+        async with self.sessionmaker() as session:
+            conversation = await session.get(Conversation, event.conversation_id)
+            chat = await self._counsellor_chat(session, conversation)
+        if chat is None:
+            return
+        escalation_id = event.payload.get("escalation_id") or event.escalation_id or 0
+        prefix = "🚨 " if event.payload.get("urgent") else ""
+        text = prefix + self.flows.string(
+            "staff_relay", "vi", id=str(escalation_id), text=event.payload["text"]
+        )
+        await pager.notify(chat, text)
+
+    async def on_staff_notice(self, event: Event) -> None:
+        """A channel tells the counsellor something about their conversation (e.g. a held message)."""
+        conversation_id = event.payload.get("conversation_id") or event.conversation_id
+        reason = str(event.payload.get("reason", "notice"))
+        if conversation_id is None:
+            return
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            conversation = await session.get(Conversation, int(conversation_id))
+            if conversation is None:
+                return
+            escalation_id = conversation.escalation_id or 0
+            key = f"staff_notice_{reason}"
+            if key not in self.flows.strings:
+                key = "staff_new_message"
+            text = self.flows.string(key, "vi", id=str(escalation_id))
+            await add_message(
+                session, self.crypto, conversation_id=conversation.id, direction="note", text=text, now=now
+            )
+            chat = await self._counsellor_chat(session, conversation)
+        pager = self.pagers.get("telegram")
+        if chat is not None and pager is not None:
+            await pager.notify(chat, text)
