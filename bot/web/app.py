@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from bot.console import routes as console
 from bot.runtime import Services, build_services
 from bot.settings import Settings
 from bot.web.limits import BodyLimit
@@ -44,6 +45,7 @@ def create_app(
         router = channel.router()
         if router is not None:
             app.include_router(router)
+    console.install(app, services)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", include_in_schema=False)

@@ -1,0 +1,343 @@
+"""The web console at ``/console``: log in, the live queue, take, talk, hand over, close; the rota.
+
+Server-rendered pages with a little JavaScript: the queue and the open conversation refresh from a
+server-sent event stream (``/console/events``). Forms carry a token bound to the session cookie, and
+the cookie is ``SameSite=Strict``. Opening a conversation is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import func, select
+
+from bot.console.auth import COOKIE, LIFETIME_SECONDS, Sessions, Staff, authenticate, load_staff
+from bot.console.i18n import words
+from bot.escalation.desk import OUTCOMES, DeskError
+from bot.escalation.rota import RotaError, chain_at, import_rota, parse_rota
+from bot.store.models import AuditEntry, Counsellor, Escalation, Message
+
+if TYPE_CHECKING:
+    from bot.runtime import Services
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
+MAX_FAILURES = 5
+LOCK_SECONDS = 60
+PAGE_HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+
+
+class NeedLogin(Exception):
+    """Raised inside a route: send the browser to the login page."""
+
+
+def build_router(services: Services) -> APIRouter:
+    """The console's routes, bound to the running services."""
+    router = APIRouter(prefix="/console", include_in_schema=False)
+    sessions = Sessions(services.settings.secret)
+    failures: dict[str, list[float]] = defaultdict(list)
+    secure = services.settings.public_url.startswith("https://")
+
+    def locale_of(request: Request) -> str:
+        return "en" if request.cookies.get("console_lang") == "en" else "vi"
+
+    async def current(request: Request) -> Staff:
+        staff_id = sessions.read(request.cookies.get(COOKIE))
+        if staff_id is None:
+            raise NeedLogin
+        async with services.sessionmaker() as session:
+            staff = await load_staff(session, staff_id)
+        if staff is None:
+            raise NeedLogin
+        return staff
+
+    async def current_api(request: Request) -> Staff:
+        try:
+            return await current(request)
+        except NeedLogin:
+            raise HTTPException(401, "log in first") from None
+
+    def check_form(request: Request, token: str | None) -> None:
+        cookie = request.cookies.get(COOKIE) or ""
+        if not sessions.check_form_token(cookie, token):
+            raise HTTPException(403, "the form has expired: reload the page")
+
+    def page(request: Request, template: str, staff: Staff | None, **values: Any) -> HTMLResponse:
+        locale = locale_of(request)
+        cookie = request.cookies.get(COOKIE) or ""
+        return TEMPLATES.TemplateResponse(
+            request,
+            template,
+            {
+                "t": words(locale),
+                "locale": locale,
+                "staff": staff,
+                "token": sessions.form_token(cookie) if cookie else "",
+                **values,
+            },
+            headers=PAGE_HEADERS,
+        )
+
+    @router.get("/login")
+    async def login_form(request: Request) -> HTMLResponse:
+        return page(request, "login.html", None, error=None)
+
+    @router.post("/login")
+    async def login(
+        request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]
+    ) -> Response:
+        t = words(locale_of(request))
+        now = time.time()
+        recent = [at for at in failures[username] if now - at < LOCK_SECONDS]
+        failures[username] = recent
+        if len(recent) >= MAX_FAILURES:
+            return page(request, "login.html", None, error=t["login_locked"])
+        async with services.sessionmaker() as session:
+            staff = await authenticate(session, username, password)
+        if staff is None:
+            failures[username].append(now)
+            refused = page(request, "login.html", None, error=t["login_failed"])
+            refused.status_code = 401
+            return refused
+        failures.pop(username, None)
+        response = RedirectResponse("/console", status_code=303)
+        response.set_cookie(
+            COOKIE, sessions.issue(staff.id), max_age=LIFETIME_SECONDS, httponly=True, samesite="strict",
+            secure=secure, path="/console",
+        )  # fmt: skip
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        response = RedirectResponse("/console/login", status_code=303)
+        response.delete_cookie(COOKIE, path="/console")
+        return response
+
+    @router.get("/lang")
+    async def switch_language(request: Request) -> Response:
+        response = RedirectResponse(request.headers.get("referer") or "/console", status_code=303)
+        response.set_cookie("console_lang", "vi" if locale_of(request) == "en" else "en", samesite="strict",
+                            path="/console")  # fmt: skip
+        return response
+
+    @router.get("")
+    async def queue_page(request: Request) -> Response:
+        try:
+            staff = await current(request)
+        except NeedLogin:
+            return RedirectResponse("/console/login", status_code=303)
+        return page(request, "queue.html", staff)
+
+    @router.get("/api/queue")
+    async def queue_json(staff: Annotated[Staff, Depends(current_api)]) -> JSONResponse:
+        items = await services.desk.queue()
+        return JSONResponse(
+            [
+                {
+                    "id": i.escalation_id,
+                    "kind": i.kind,
+                    "risk": i.risk,
+                    "channel": i.channel,
+                    "status": i.status,
+                    "waited": i.waited_seconds,
+                    "holder": i.holder,
+                    "mine": i.holder_id is not None and i.holder_id == staff.counsellor_id,
+                }
+                for i in items
+            ]
+        )
+
+    @router.post("/escalations/{escalation_id}/take")
+    async def take(
+        request: Request, escalation_id: int, token: Annotated[str | None, Form()] = None
+    ) -> Response:
+        try:
+            staff = await current(request)
+        except NeedLogin:
+            return RedirectResponse("/console/login", status_code=303)
+        check_form(request, token)
+        t = words(locale_of(request))
+        if staff.counsellor_id is None:
+            raise HTTPException(403, t["not_counsellor"])
+        try:
+            result = await services.desk.take(escalation_id, staff.counsellor_id, via="console", staff_id=staff.id)
+        except DeskError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        services.dispatcher.wake()
+        if not result.taken:
+            return page(request, "queue.html", staff, notice=t["taken_by_other"].format(id=escalation_id,
+                                                                                       name=result.holder))  # fmt: skip
+        return RedirectResponse(f"/console/escalations/{escalation_id}", status_code=303)
+
+    @router.get("/escalations/{escalation_id}")
+    async def conversation_page(request: Request, escalation_id: int) -> Response:
+        try:
+            staff = await current(request)
+        except NeedLogin:
+            return RedirectResponse("/console/login", status_code=303)
+        try:
+            lines = await services.desk.transcript(
+                escalation_id, staff.counsellor_id, staff_id=staff.id, supervisor=staff.supervisor
+            )
+        except DeskError as exc:
+            raise HTTPException(403, str(exc)) from exc
+        async with services.sessionmaker() as session:
+            escalation = await session.get(Escalation, escalation_id)
+            others = (
+                await session.execute(
+                    select(Counsellor).where(Counsellor.active, Counsellor.id != (staff.counsellor_id or 0))
+                )
+            ).scalars()
+            colleagues = [(c.id, c.display_name) for c in others]
+        holds = escalation is not None and escalation.taken_by == staff.counsellor_id and escalation.status == "taken"
+        return page(
+            request, "conversation.html", staff, escalation=escalation, lines=lines, outcomes=OUTCOMES,
+            colleagues=colleagues, holds=holds,
+        )  # fmt: skip
+
+    @router.get("/api/escalations/{escalation_id}/messages")
+    async def messages_json(escalation_id: int, staff: Annotated[Staff, Depends(current_api)]) -> JSONResponse:
+        async with services.sessionmaker() as session:
+            escalation = await session.get(Escalation, escalation_id)
+        if escalation is None or (
+            not staff.supervisor and (escalation.taken_by != staff.counsellor_id or escalation.status != "taken")
+        ):
+            raise HTTPException(403, "take it before reading it")
+        from bot.store.conversations import transcript
+
+        if escalation.conversation_id is None:
+            return JSONResponse({"status": escalation.status, "lines": []})
+        async with services.sessionmaker() as session:
+            lines = await transcript(session, services.crypto, escalation.conversation_id)
+        return JSONResponse(
+            {
+                "status": escalation.status,
+                "lines": [{"who": who, "text": text, "at": at.isoformat()} for who, text, at in lines],
+            }
+        )
+
+    @router.post("/escalations/{escalation_id}/reply")
+    async def reply(
+        request: Request, escalation_id: int, text: Annotated[str, Form()],
+        token: Annotated[str | None, Form()] = None,
+    ) -> Response:  # fmt: skip
+        staff = await current_api(request)
+        check_form(request, token)
+        try:
+            await services.desk.reply(escalation_id, staff.counsellor_id or 0, text)
+        except DeskError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        services.dispatcher.wake()
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONResponse({"ok": True})
+        return RedirectResponse(f"/console/escalations/{escalation_id}", status_code=303)
+
+    @router.post("/escalations/{escalation_id}/close")
+    async def close(
+        request: Request, escalation_id: int, outcome: Annotated[str, Form()],
+        token: Annotated[str | None, Form()] = None,
+    ) -> Response:  # fmt: skip
+        staff = await current_api(request)
+        check_form(request, token)
+        try:
+            await services.desk.close(
+                escalation_id, staff.counsellor_id or 0, outcome, supervisor=staff.supervisor, staff_id=staff.id
+            )
+        except DeskError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        services.dispatcher.wake()
+        return RedirectResponse("/console", status_code=303)
+
+    @router.post("/escalations/{escalation_id}/handover")
+    async def hand_over(
+        request: Request, escalation_id: int, to: Annotated[int, Form()],
+        token: Annotated[str | None, Form()] = None,
+    ) -> Response:  # fmt: skip
+        staff = await current_api(request)
+        check_form(request, token)
+        try:
+            await services.desk.hand_over(escalation_id, staff.counsellor_id or 0, to)
+        except DeskError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        services.dispatcher.wake()
+        return RedirectResponse("/console", status_code=303)
+
+    async def _fingerprint() -> str:
+        async with services.sessionmaker() as session:
+            rows = await session.execute(
+                select(Escalation.id, Escalation.status, Escalation.taken_by).where(
+                    Escalation.status.in_(("open", "taken"))
+                )
+            )
+            messages = await session.scalar(select(func.max(Message.id)))
+        return json.dumps([sorted(tuple(r) for r in rows.all()), messages or 0], default=str)
+
+    @router.get("/events")
+    async def events(request: Request, staff: Annotated[Staff, Depends(current_api)]) -> StreamingResponse:
+        """Server-sent events: ``change`` whenever the queue or a transcript changes."""
+
+        async def stream() -> AsyncIterator[bytes]:
+            last = ""
+            yield b"retry: 3000\n\n"
+            while not await request.is_disconnected():
+                fingerprint = await _fingerprint()
+                if fingerprint != last:
+                    last = fingerprint
+                    yield b"event: change\ndata: {}\n\n"
+                else:
+                    yield b": keep-alive\n\n"
+                await asyncio.sleep(1.5)
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+    @router.get("/rota")
+    async def rota_page(request: Request) -> Response:
+        try:
+            staff = await current(request)
+        except NeedLogin:
+            return RedirectResponse("/console/login", status_code=303)
+        async with services.sessionmaker() as session:
+            chain = [c.display_name for c in await chain_at(session, services.clock.now())]
+        return page(request, "rota.html", staff, chain=chain, message=None)
+
+    @router.post("/rota")
+    async def rota_import(
+        request: Request, rota: Annotated[str, Form()], token: Annotated[str | None, Form()] = None
+    ) -> Response:
+        staff = await current_api(request)
+        check_form(request, token)
+        if not staff.supervisor:
+            raise HTTPException(403, "only a supervisor can change the rota")
+        t = words(locale_of(request))
+        now = services.clock.now()
+        try:
+            plan = parse_rota(rota, today=date.fromtimestamp(now.timestamp()))
+        except RotaError as exc:
+            message = str(exc)
+        else:
+            async with services.sessionmaker() as session, session.begin():
+                counsellors, shifts = await import_rota(session, services.crypto, plan, now=now)
+                session.add(AuditEntry(staff_id=staff.id, action="rota_import", at=now))
+            message = t["rota_saved"].format(counsellors=counsellors, shifts=shifts)
+        async with services.sessionmaker() as session:
+            chain = [c.display_name for c in await chain_at(session, now)]
+        return page(request, "rota.html", staff, chain=chain, message=message)
+
+    return router
+
+
+def install(app: Any, services: Services) -> None:
+    """Mount the console on the app, with its login redirect."""
+    from fastapi.staticfiles import StaticFiles
+
+    app.include_router(build_router(services))
+    app.mount("/console/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="console")

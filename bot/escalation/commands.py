@@ -1,0 +1,145 @@
+"""``hotline staff ...`` and ``hotline rota ...``: accounts and the on-call rota from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from bot.console.auth import hash_password
+from bot.escalation.rota import RotaError, chain_at, import_rota, parse_rota, telegram_user_hash
+from bot.settings import Settings
+from bot.store.crypto import Crypto
+from bot.store.db import make_engine, make_sessionmaker
+from bot.store.models import Counsellor, StaffAccount
+
+
+def _settings() -> Settings:
+    from bot.cli import load_settings
+
+    return load_settings()
+
+
+@click.group()
+def staff() -> None:
+    """Console accounts for counsellors and supervisors."""
+
+
+@staff.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["counsellor", "supervisor"]), default="counsellor", show_default=True)
+@click.option("--name", "display_name", help="The name people and colleagues see (default: the user name).")
+@click.option("--telegram", help="The counsellor's numeric Telegram user id, for pages and takeovers.")
+@click.option("--phone", help="A phone number for SMS or voice pages.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def staff_add(
+    username: str, role: str, display_name: str | None, telegram: str | None, phone: str | None,
+    password_stdin: bool,
+) -> None:  # fmt: skip
+    """Create a console account (a counsellor account is also a counsellor who can be paged)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        raise click.ClickException("use a password of at least 10 characters")
+    settings = _settings()
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url)
+        crypto = Crypto(settings.secret)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                exists = await session.scalar(select(StaffAccount.id).where(StaffAccount.username == username))
+                if exists:
+                    raise click.ClickException(f"the account {username!r} exists already")
+                from bot.clock import SystemClock
+
+                now = SystemClock().now()
+                counsellor_id = None
+                name = display_name or username
+                counsellor = (
+                    await session.execute(select(Counsellor).where(Counsellor.display_name == name))
+                ).scalar_one_or_none()
+                if counsellor is None and (role == "counsellor" or telegram or phone):
+                    counsellor = Counsellor(display_name=name, active=True, created_at=now)
+                    session.add(counsellor)
+                if counsellor is not None:
+                    if telegram:
+                        counsellor.telegram_chat_enc = crypto.encrypt(telegram)
+                        counsellor.telegram_user_hash = telegram_user_hash(crypto, telegram)
+                    if phone:
+                        counsellor.phone_enc = crypto.encrypt(phone)
+                    await session.flush()
+                    counsellor_id = counsellor.id
+                session.add(
+                    StaffAccount(
+                        username=username,
+                        password_hash=hash_password(password),
+                        role=role,
+                        counsellor_id=counsellor_id,
+                        active=True,
+                        created_at=now,
+                    )
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    click.echo(f"account {username!r} ({role}) created")
+
+
+@click.group()
+def rota() -> None:
+    """The on-call rota."""
+
+
+@rota.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--weeks", default=8, show_default=True, help="How many weeks of weekly patterns to lay out.")
+def rota_import(path: Path, weeks: int) -> None:
+    """Replace the future rota with the one in PATH (format: `bot/escalation/rota.py`)."""
+    settings = _settings()
+    try:
+        plan = parse_rota(path.read_text(encoding="utf-8"), today=date.today(), weeks=weeks)
+    except RotaError as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
+
+    async def run() -> tuple[int, int]:
+        from bot.clock import SystemClock
+
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session, session.begin():
+                return await import_rota(session, Crypto(settings.secret), plan, now=SystemClock().now())
+        finally:
+            await engine.dispose()
+
+    counsellors, shifts = asyncio.run(run())
+    click.echo(f"rota imported: {counsellors} counsellors, {shifts} shifts")
+
+
+@rota.command("show")
+def rota_show() -> None:
+    """Who is on call now, in paging order."""
+    settings = _settings()
+
+    async def run() -> list[str]:
+        from bot.clock import SystemClock
+
+        engine = make_engine(settings.database_url)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                return [c.display_name for c in await chain_at(session, SystemClock().now())]
+        finally:
+            await engine.dispose()
+
+    chain = asyncio.run(run())
+    click.echo("\n".join(f"{i}. {name}" for i, name in enumerate(chain, 1)) or "nobody is on call now")
+
+
+COMMANDS = [staff, rota]
