@@ -73,6 +73,10 @@ class Services:
             self._task = None
         for channel in self.channels.values():
             await channel.stop()
+        for pager in self.pagers.values():
+            close = getattr(pager, "close", None)
+            if close is not None:
+                await close()
         await self.db.dispose()
 
 
@@ -109,6 +113,7 @@ def build_services(
         knowledge=content.knowledge,
         nlu=nlu,
         safety=NluSafetyCheck(),
+        after_commit=dispatcher.wake,
     )
     services = Services(
         settings=settings,

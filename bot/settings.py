@@ -46,7 +46,8 @@ class Settings(BaseSettings):
     max_text_chars: int = 4000
     max_body_bytes: int = 1_000_000
 
-    # outbox dispatcher
+    # outbox dispatcher (false: this process only serves; run `hotline dispatch` elsewhere)
+    dispatcher_enabled: bool = True
     dispatcher_interval_seconds: float = 1.0
     dispatcher_lease_seconds: float = 60.0
     dispatcher_max_attempts: int = 50
@@ -90,6 +91,7 @@ class Settings(BaseSettings):
 
     # escalation
     page_ack_seconds: int = 120
+    page_phone_route: Literal["sms", "voice", "both"] = "sms"
 
     # statistics
     stats_min_cell: int = 5

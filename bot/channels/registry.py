@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.channels import webchat
+from bot.escalation import twilio_pager
 
 CHANNEL_FACTORIES = [webchat.build]
 # Ways of paging staff (each returns None when its settings are absent): Telegram, SMS, voice.
-PAGER_FACTORIES: list[object] = []
+PAGER_FACTORIES: list[object] = [twilio_pager.build_sms, twilio_pager.build_voice]

@@ -143,6 +143,8 @@ class Engine:
                     )
             if processed is not None:
                 processed.replies_enc = crypto.encrypt_json([r.to_json() for r in replies])
+        if deps.after_commit is not None:
+            deps.after_commit()
         return Outcome(replies, conversation_id=conversation_id, emergency=turn.emergency)
 
     def _transcript_line(self, message: InboundMessage) -> str:
