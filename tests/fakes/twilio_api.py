@@ -45,7 +45,7 @@ class FakeTwilio:
         form = await request.post()
         if self.hang_seconds:
             deadline = asyncio.get_running_loop().time() + self.hang_seconds
-            while asyncio.get_running_loop().time() < deadline and not self.stopping:
+            while asyncio.get_running_loop().time() < deadline and not self.stopping:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             return web.json_response({"code": 20500, "message": "too slow", "status": 503}, status=503)
         with self._lock:
