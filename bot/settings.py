@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     default_locale: Literal["vi", "en"] = "vi"
     session_gap_minutes: int = 30
     retention_days: int = 30
+    purge_interval_seconds: int = 3600
     max_text_chars: int = 4000
     max_body_bytes: int = 1_000_000
 
