@@ -121,8 +121,10 @@ def check(flows_dir: Path | None, knowledge_dir: Path | None) -> None:
 def chat(ctx: click.Context, user: str | None, lang: str | None) -> None:
     """Talk to the engine in the terminal (type a number to choose, Ctrl-D to leave)."""
     from bot.cli.terminal import run_terminal_chat
+    from bot.store.migrate import upgrade
 
     settings = _settings(ctx)
+    upgrade(settings.database_url)
     logging.getLogger().setLevel(logging.WARNING)
     asyncio.run(run_terminal_chat(settings, user or secrets.token_hex(8), lang))
 
