@@ -146,5 +146,5 @@ def test_the_service_refuses_to_start_with_broken_content(content: Path, tmp_pat
         flows_dir=content / "flows",
         knowledge_dir=content / "knowledge",
     )
-    with pytest.raises(ContentErrors, match="topics.lawyers"):
+    with pytest.raises(ContentErrors, match=r"topics\.lawyers"):
         build_services(settings)
