@@ -8,7 +8,8 @@ whole words only.
 The lexicon has:
 
 - ``phrases``: danger phrases by kind (``help`` is danger of an unknown kind: "cứu", "help me");
-- ``idioms``: everyday senses removed before matching ("đánh rơi", "chết cười", "nghiên cứu");
+- ``idioms``: everyday senses removed before matching phrases and urgent markers ("đánh rơi", "chết cười",
+  "nghiên cứu");
 - ``calm_frames``: a danger phrase inside a question about the law, a definition, a statistic, a past
   long gone or a hypothetical is not a report of danger ("bị phạt", "bao nhiêu năm", "là gì", "năm ngoái");
 - ``urgent``: markers that a danger is present now; they win over calm frames ("đang", "cứu", "ngay").
@@ -113,7 +114,7 @@ class Lexicon:
         return LexiconHit(
             kinds=tuple(kinds),
             phrases=tuple(phrase for _, phrase in found),
-            calm=any(pattern.search(text) for pattern in self.calm),
+            calm=any(pattern.search(normalized + " ") for pattern in self.calm),
             urgent=any(pattern.search(text) for pattern in self.urgent),
         )
 

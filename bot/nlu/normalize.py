@@ -62,7 +62,7 @@ def tokens(text: str) -> list[str]:
     text = _map_emoji(text)
     out: list[str] = []
     for raw in _NOT_WORD.sub(" ", text).split():
-        token = _squeeze(raw)
+        token = raw if raw in ABBREVIATIONS else _squeeze(raw)
         if token in {"hong", "hông"} and out and out[-1] in _HONG_KEPT_AFTER:
             out.append("hong")
             continue
