@@ -47,10 +47,13 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
         elif token == "$":
             parts.append("$")
         elif token.startswith("("):
-            choices = sorted({normalize(choice) for choice in token[1:-1].split("|")}, key=len, reverse=True)
+            raw_choices = [choice.strip() for choice in token[1:-1].split("|")]
+            choices = sorted({normalize(c) for c in raw_choices if c != "$"}, key=len, reverse=True)
             optional = "" in choices
-            body = "|".join(re.escape(choice) + " " for choice in choices if choice)
-            parts.append(f"(?:{body}){'?' if optional else ''}")
+            body = [re.escape(choice) + " " for choice in choices if choice]
+            if "$" in raw_choices:
+                body.append("$")
+            parts.append(f"(?:{'|'.join(body)}){'?' if optional else ''}")
         else:
             words = normalize(token)
             if not words:

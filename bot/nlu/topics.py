@@ -13,10 +13,21 @@ from bot.nlu.features import Features
 class TopicClassifier:
     """Multinomial logistic regression; :meth:`predict` runs on one message without scikit-learn."""
 
-    def __init__(self, features: Features, texts: Sequence[str], labels: Sequence[str], *, c: float = 10.0):
-        """Train on normalised ``texts`` with their topic ``labels`` (at least two distinct labels)."""
+    def __init__(
+        self,
+        features: Features,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        *,
+        c: float = 10.0,
+        balanced: bool = True,
+    ) -> None:
+        """Train on normalised ``texts`` with their ``labels`` (at least two distinct labels).
+
+        ``c`` is the inverse regularisation strength; ``balanced`` weighs every label equally.
+        """
         self._features = features
-        model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+        model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced" if balanced else None)
         model.fit(features.transform(texts), list(labels))
         self.labels: tuple[str, ...] = tuple(str(label) for label in model.classes_)
         self._coef_t = np.ascontiguousarray(model.coef_.T)  # (features, classes)
