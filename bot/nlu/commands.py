@@ -28,9 +28,8 @@ _knowledge_option = click.option(
 def classify_command(knowledge: Path) -> None:
     """Read messages (UTF-8, one per line) from standard input; print one JSON object per line."""
     model = build_builtin(knowledge)
-    stdin = click.get_text_stream("stdin", encoding="utf-8", errors="replace")
-    for line in stdin:
-        text = line.rstrip("\r\n")
+    for raw in sys.stdin.buffer:
+        text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
         understood = model.understand_sync(text)
         record = {
             "text": text,

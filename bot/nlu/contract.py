@@ -1,4 +1,4 @@
-"""What the engine codes against: the topic labels, the :class:`Understanding` and the :class:`NLU` protocol."""
+"""What the engine codes against: the topic labels, :class:`Understanding` and the :class:`NLU` protocol."""
 
 from __future__ import annotations
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import yaml
 
+from bot.nlu.contract import TOPICS
 from bot.nlu.errors import NLUDataError
 
-from bot.nlu.contract import TOPICS
 EMERGENCY_KINDS: tuple[str, ...] = (
     "violence_now",
     "sexual_assault",

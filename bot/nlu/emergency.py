@@ -55,11 +55,11 @@ class EmergencyDetector:
         emergencies: Sequence[tuple[str, str]],
         negatives: Sequence[str],
         *,
-        thresholds: Thresholds = Thresholds(),
+        thresholds: Thresholds | None = None,
     ) -> None:
         """Train on normalised ``emergencies`` as ``(kind, text)`` and normalised ``negatives``."""
         self.lexicon = lexicon
-        self.thresholds = thresholds
+        self.thresholds = thresholds = thresholds or Thresholds()
         emergencies = [(kind, lexicon.without_idioms(text)) for kind, text in emergencies]
         negatives = [lexicon.without_idioms(text) for text in negatives]
         texts = [text for _, text in emergencies] + negatives
@@ -103,4 +103,6 @@ class EmergencyDetector:
         if emergency:
             specific = [k for k in hit.kinds if k != HELP]
             kind = specific[0] if specific else self.kind(normalized)
-        return Verdict(emergency=emergency, score=round(float(np.clip(score, 0.0, 1.0)), 4), kind=kind, lexicon=hit)
+        return Verdict(
+            emergency=emergency, score=round(float(np.clip(score, 0.0, 1.0)), 4), kind=kind, lexicon=hit
+        )

@@ -187,13 +187,18 @@ def _score(model: BuiltinNLU, item: _Item, figures: Figures) -> None:
     if item.topic is not None:
         figures.add_topic(item.topic, topic)
     if item.emergency is not None:
-        figures.add_emergency(item.text, item.emergency, model.emergency(normalized).emergency, hard=item.hard)
+        figures.add_emergency(
+            item.text, item.emergency, model.emergency(normalized).emergency, hard=item.hard
+        )
     if item.article is not None:
         figures.add_match(item.article, model.matcher.scores(normalized, topic), model.matcher.threshold)
 
 
-def cross_validate(data: TrainingData, lexicon: Lexicon, *, folds: int = 5, settings: Settings = Settings()) -> Figures:
+def cross_validate(
+    data: TrainingData, lexicon: Lexicon, *, folds: int = 5, settings: Settings | None = None
+) -> Figures:
     """Stratified k-fold cross-validation over all labelled training content."""
+    settings = settings or Settings()
     items = _items(data)
     figures = Figures()
     strata = [item.stratum for item in items]
@@ -263,8 +268,9 @@ class Report:
         }
 
 
-def evaluate(knowledge_dir: Path, *, folds: int = 5, settings: Settings = Settings()) -> Report:
+def evaluate(knowledge_dir: Path, *, folds: int = 5, settings: Settings | None = None) -> Report:
     """Cross-validated and held-out figures for the content of ``knowledge_dir``."""
+    settings = settings or Settings()
     data = load_training_data(knowledge_dir)
     lexicon = Lexicon.load(knowledge_dir / "nlu" / "lexicon.yaml")
     model = BuiltinNLU(data, lexicon, settings)
@@ -278,7 +284,9 @@ def evaluate(knowledge_dir: Path, *, folds: int = 5, settings: Settings = Settin
         cross_validated=cross_validate(data, lexicon, folds=folds, settings=settings),
         heldout=evaluate_heldout(model, load_heldout(knowledge_dir)),
         articles=len(data.articles),
-        training_examples=len(data.topic_examples) + len(data.emergency.emergency) + len(data.emergency.not_emergency),
+        training_examples=len(data.topic_examples)
+        + len(data.emergency.emergency)
+        + len(data.emergency.not_emergency),
         flagged_article_examples=flagged,
     )
 
@@ -292,8 +300,18 @@ def format_report(report: Report) -> str:
         f"{'':32}{'cross-validated':>18}{'held-out':>12}{'bar':>10}",
         _row("topic accuracy", cv.topic_accuracy, held.topic_accuracy, f">= {BAR_TOPIC_ACCURACY}"),
         _row("emergency recall", cv.emergency_recall, held.emergency_recall, f">= {BAR_RECALL}"),
-        _row("false alarms (hard negatives)", cv.false_alarm_rate, held.false_alarm_rate, f"<= {BAR_FALSE_ALARMS}"),
-        _row("false alarms (all calm)", cv.false_alarm_rate_all, held.false_alarm_rate_all, f"<= {BAR_FALSE_ALARMS}"),
+        _row(
+            "false alarms (hard negatives)",
+            cv.false_alarm_rate,
+            held.false_alarm_rate,
+            f"<= {BAR_FALSE_ALARMS}",
+        ),
+        _row(
+            "false alarms (all calm)",
+            cv.false_alarm_rate_all,
+            held.false_alarm_rate_all,
+            f"<= {BAR_FALSE_ALARMS}",
+        ),
         f"{'  messages: topics / emerg. / hard':32}{_counts(cv):>18}{_counts(held):>12}",
     ]
     if cv.match_n:
@@ -302,7 +320,11 @@ def format_report(report: Report) -> str:
             f"top-3 {cv.match_top3 / cv.match_n:.3f}, confident {cv.match_answered / cv.match_n:.3f} "
             f"(right {cv.match_answered_right / max(cv.match_answered, 1):.3f})"
         )
-    lines += ["", "Topic confusion (held-out; rows: expected, columns: predicted)", *_confusion(held.confusion)]
+    lines += [
+        "",
+        "Topic confusion (held-out; rows: expected, columns: predicted)",
+        *_confusion(held.confusion),
+    ]
     lines += ["", "Topic confusion (cross-validated)", *_confusion(cv.confusion)]
     for title, texts in (
         ("Missed emergencies (held-out)", held.misses),
@@ -313,7 +335,10 @@ def format_report(report: Report) -> str:
         if texts:
             lines += ["", f"{title}:", *(f"  - {text}" for text in texts)]
     if report.flagged_article_examples:
-        lines += ["", "Article examples the detector treats as emergencies (the emergency flow answers them):"]
+        lines += [
+            "",
+            "Article examples the detector treats as emergencies (the emergency flow answers them):",
+        ]
         lines += [f"  - {article}: {text}" for article, text in report.flagged_article_examples]
     lines += ["", f"Held-out bar: {'MET' if report.passed else 'MISSED'}"]
     return "\n".join(lines)
@@ -328,7 +353,9 @@ def _counts(figures: Figures) -> str:
 
 
 def _confusion(confusion: dict[str, dict[str, int]]) -> list[str]:
-    labels = [label for label in TOPICS if label in confusion or any(label in row for row in confusion.values())]
+    labels = [
+        label for label in TOPICS if label in confusion or any(label in row for row in confusion.values())
+    ]
     short = {label: label[:8] for label in labels}
     lines = [f"{'':16}" + "".join(f"{short[label]:>9}" for label in labels)]
     for expected in labels:

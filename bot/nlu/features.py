@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
+import scipy.sparse as sp  # type: ignore[import-untyped]
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 Analyzer = Callable[[str], list[str]]
@@ -39,7 +39,7 @@ class Features:
                 ngram_range=(1, 2),
                 sublinear_tf=True,
                 lowercase=False,
-                token_pattern=r"(?u)\b\w+\b",
+                token_pattern=r"(?u)\b\w+\b",  # noqa: S106 (a regular expression, not a password)
             ),
         ]
         blocks: list[_Block] = []

@@ -39,15 +39,15 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
     text = phrase.strip()
     if not text or text.count("(") != text.count(")"):
         raise NLUDataError(f"lexicon phrase {phrase!r}: empty or unbalanced parentheses")
-    for token in _TOKEN.findall(text):
-        if token == "*":
+    for part in _TOKEN.findall(text):
+        if part == "*":
             parts.append(r"(?:\S+ ){0,3}")
-        elif token == "^":
+        elif part == "^":
             parts.append("^")
-        elif token == "$":
+        elif part == "$":
             parts.append("$")
-        elif token.startswith("("):
-            raw_choices = [choice.strip() for choice in token[1:-1].split("|")]
+        elif part.startswith("("):
+            raw_choices = [choice.strip() for choice in part[1:-1].split("|")]
             choices = sorted({normalize(c) for c in raw_choices if c != "$"}, key=len, reverse=True)
             optional = "" in choices
             body = [re.escape(choice) + " " for choice in choices if choice]
@@ -55,9 +55,9 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
                 body.append("$")
             parts.append(f"(?:{'|'.join(body)}){'?' if optional else ''}")
         else:
-            words = normalize(token)
+            words = normalize(part)
             if not words:
-                raise NLUDataError(f"lexicon phrase {phrase!r}: {token!r} has no letters")
+                raise NLUDataError(f"lexicon phrase {phrase!r}: {part!r} has no letters")
             parts.append(re.escape(words) + " ")
     # each word part ends with a space: patterns are searched in "message " and start at a word start
     return re.compile(_START + "".join(parts))
@@ -84,14 +84,18 @@ class Lexicon:
     def __init__(self, raw: Any, *, source: str = "lexicon") -> None:
         """Build from the parsed YAML mapping (see the module docstring for its keys)."""
         if not isinstance(raw, dict) or not isinstance(raw.get("phrases"), dict):
-            raise NLUDataError(f"{source}: expected phrases: {{kind: [phrases]}}, idioms, calm_frames, urgent")
+            raise NLUDataError(
+                f"{source}: expected phrases: {{kind: [phrases]}}, idioms, calm_frames, urgent"
+            )
         self.phrases: list[tuple[str, str, re.Pattern[str]]] = []
         for kind in PHRASE_KINDS:  # the order of PHRASE_KINDS is the order of specificity, reversed
             for phrase in _strings(raw["phrases"].get(kind), f"{source}: phrases.{kind}"):
                 self.phrases.append((kind, phrase, _compiled(phrase, source)))
         unknown = set(raw["phrases"]) - set(PHRASE_KINDS)
         if unknown:
-            raise NLUDataError(f"{source}: unknown phrase kinds {sorted(unknown)}; use {', '.join(PHRASE_KINDS)}")
+            raise NLUDataError(
+                f"{source}: unknown phrase kinds {sorted(unknown)}; use {', '.join(PHRASE_KINDS)}"
+            )
         self.idioms = [_compiled(p, source) for p in _strings(raw.get("idioms"), f"{source}: idioms")]
         self.calm = [_compiled(p, source) for p in _strings(raw.get("calm_frames"), f"{source}: calm_frames")]
         self.urgent = [_compiled(p, source) for p in _strings(raw.get("urgent"), f"{source}: urgent")]

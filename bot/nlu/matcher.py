@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.sparse as sp
+import scipy.sparse as sp  # type: ignore[import-untyped]
 
 from bot.nlu.data import Article
 from bot.nlu.features import Features
@@ -60,7 +60,9 @@ class ArticleMatcher:
         order = np.argsort(-best, kind="stable")
         return [(self._ids[i], round(float(best[i]), 4)) for i in order if best[i] > 0]
 
-    def match(self, normalized: str, topic: str | None = None, *, limit: int = 3) -> tuple[tuple[str, float], ...]:
+    def match(
+        self, normalized: str, topic: str | None = None, *, limit: int = 3
+    ) -> tuple[tuple[str, float], ...]:
         """Confident matches (score at least :attr:`threshold`), best first, at most ``limit``."""
         return tuple(
             (article_id, score)

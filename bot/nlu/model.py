@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.nlu.contract import Understanding
 from bot.nlu.data import TrainingData
@@ -19,7 +19,7 @@ class Settings:
     """The model's tunable numbers."""
 
     topic_c: float = 10.0
-    thresholds: Thresholds = Thresholds()
+    thresholds: Thresholds = field(default_factory=Thresholds)
     match_threshold: float = DEFAULT_THRESHOLD
 
 
@@ -36,8 +36,9 @@ def emergency_negatives(data: TrainingData) -> list[str]:
 class BuiltinNLU:
     """Understands messages with models trained from a knowledge folder's content; no network."""
 
-    def __init__(self, data: TrainingData, lexicon: Lexicon, settings: Settings = Settings()) -> None:
+    def __init__(self, data: TrainingData, lexicon: Lexicon, settings: Settings | None = None) -> None:
         """Train everything (a few seconds at most)."""
+        settings = settings or Settings()
         topic_texts = [normalize(text) for _, text in data.topic_examples]
         emergencies = [(kind, normalize(text)) for kind, text in data.emergency.emergency]
         negatives = [normalize(text) for text in emergency_negatives(data)]

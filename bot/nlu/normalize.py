@@ -72,5 +72,5 @@ def tokens(text: str) -> list[str]:
 
 
 def normalize(text: str) -> str:
-    """Normalise a message for matching: NFC, lower case, emoji, punctuation, repeats, abbreviations, folding."""
+    """Normalise a message: NFC, case, emoji, punctuation, repeats, abbreviations, diacritics folded."""
     return " ".join(tokens(text))

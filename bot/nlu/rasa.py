@@ -97,7 +97,9 @@ class RasaNLU:
         intent, confidence = answer
         if intent in TOPICS:
             articles = self.fallback.matcher.match(builtin.normalized, intent)
-            return dataclasses.replace(builtin, topic=intent, topic_score=round(confidence, 4), articles=articles)
+            return dataclasses.replace(
+                builtin, topic=intent, topic_score=round(confidence, 4), articles=articles
+            )
         if intent.startswith(EMERGENCY_INTENT_PREFIX):
             kind = intent.removeprefix(EMERGENCY_INTENT_PREFIX)
             return dataclasses.replace(
