@@ -96,9 +96,18 @@ class Lexicon:
             raise NLUDataError(
                 f"{source}: unknown phrase kinds {sorted(unknown)}; use {', '.join(PHRASE_KINDS)}"
             )
-        self.idioms = [_compiled(p, source) for p in _strings(raw.get("idioms"), f"{source}: idioms")]
-        self.calm = [_compiled(p, source) for p in _strings(raw.get("calm_frames"), f"{source}: calm_frames")]
-        self.urgent = [_compiled(p, source) for p in _strings(raw.get("urgent"), f"{source}: urgent")]
+        idioms = [_compiled(p, source) for p in _strings(raw.get("idioms"), f"{source}: idioms")]
+        calm = [_compiled(p, source) for p in _strings(raw.get("calm_frames"), f"{source}: calm_frames")]
+        urgent = [_compiled(p, source) for p in _strings(raw.get("urgent"), f"{source}: urgent")]
+        # one alternation per group: a message is scanned a handful of times, not hundreds
+        self._idioms = _joined(idioms)
+        self._calm = _joined(calm)
+        self._urgent = _joined(urgent)
+        self._by_kind = [
+            (kind, _joined([pattern for k, _, pattern in self.phrases if k == kind]))
+            for kind in PHRASE_KINDS
+            if any(k == kind for k, _, _ in self.phrases)
+        ]
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -107,23 +116,30 @@ class Lexicon:
 
     def without_idioms(self, normalized: str) -> str:
         """The message with its everyday idioms blanked out (each idiom becomes ``_``)."""
-        text = normalized + " "
-        for idiom in self.idioms:
-            text = idiom.sub("_ ", text)
-        return text.rstrip()
+        return self._idioms.sub("_ ", normalized + " ").rstrip()
 
     def scan(self, normalized: str) -> LexiconHit:
         """Danger phrases, calm frames and urgent markers found in a normalised message."""
         text = self.without_idioms(normalized) + " "
-        found = [(kind, phrase) for kind, phrase, pattern in self.phrases if pattern.search(text)]
-        order = {kind: -number for number, kind in enumerate(PHRASE_KINDS)}
-        kinds = sorted({kind for kind, _ in found}, key=lambda kind: order[kind])
+        kinds = [kind for kind, pattern in reversed(self._by_kind) if pattern.search(text)]
+        if not kinds:
+            return LexiconHit(kinds=(), phrases=(), calm=False, urgent=False)
+        phrases = tuple(
+            phrase for kind, phrase, pattern in self.phrases if kind in kinds and pattern.search(text)
+        )
         return LexiconHit(
             kinds=tuple(kinds),
-            phrases=tuple(phrase for _, phrase in found),
-            calm=any(pattern.search(normalized + " ") for pattern in self.calm),
-            urgent=any(pattern.search(text) for pattern in self.urgent),
+            phrases=phrases,
+            calm=bool(self._calm.search(normalized + " ")),
+            urgent=bool(self._urgent.search(text)),
         )
+
+
+def _joined(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
+    """One pattern matching wherever any of ``patterns`` matches (never, for none)."""
+    if not patterns:
+        return re.compile(r"(?!x)x")
+    return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns))
 
 
 def _strings(value: Any, where: str) -> list[str]:
