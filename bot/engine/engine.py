@@ -157,7 +157,7 @@ class Engine:
     async def _route(self, turn: Turn, created: bool) -> None:
         message = turn.message
         understanding = turn.understanding
-        if understanding is not None and understanding.has_words:
+        if understanding is not None:  # even without words: "🆘" is a cry for help
             verdict = self.deps.safety.check(understanding)
             if verdict.emergency:
                 turn.context_set(risk=verdict.kind)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp  # type: ignore[import-untyped]
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 Analyzer = Callable[[str], list[str]]
