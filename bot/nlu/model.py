@@ -45,7 +45,11 @@ class BuiltinNLU:
         titles = [normalize(title) for article in data.articles for title in article.titles]
         self.features = Features([*topic_texts, *(text for _, text in emergencies), *negatives, *titles])
         self.topics = TopicClassifier(
-            self.features, topic_texts, [label for label, _ in data.topic_examples], c=settings.topic_c
+            self.features,
+            topic_texts,
+            [label for label, _ in data.topic_examples],
+            c=settings.topic_c,
+            tol=1e-3,
         )
         self.matcher = ArticleMatcher(self.features, data.articles, threshold=settings.match_threshold)
         self.detector = EmergencyDetector(
