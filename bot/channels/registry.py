@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from bot.channels import webchat
+from ivr import channel as phone
 
-CHANNEL_FACTORIES = [webchat.build]
+CHANNEL_FACTORIES = [webchat.build, phone.build]
