@@ -1,13 +1,16 @@
-"""Who the phone line rings in an emergency: the seam for the on-call rota.
+"""Who the phone line rings in an emergency.
 
-Until the rota (the escalation issue) supplies the people on call, the numbers are
-``HOTLINE_ONCALL_NUMBERS``, rung one after the other. An entry starting with ``sip:`` is dialled as a SIP
-address (for example a counsellor's phone reached through the local carrier's trunk).
+The on-call rota comes first (the chain of the counsellors on shift, then every other counsellor with a
+phone number), then ``HOTLINE_ONCALL_NUMBERS`` (numbers rung when the rota has nobody, or after it),
+one after the other. An entry starting with ``sip:`` is dialled as a SIP address (for example a
+counsellor's phone reached through the local carrier's trunk).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from bot.escalation.rota import oncall_phone_numbers
 
 if TYPE_CHECKING:
     from bot.runtime import Services
@@ -15,4 +18,10 @@ if TYPE_CHECKING:
 
 async def oncall_numbers(services: Services) -> list[str]:
     """The numbers to ring, in order (first, then the backups). Never log them."""
-    return [number.get_secret_value() for number in services.settings.oncall_numbers]
+    async with services.sessionmaker() as session:
+        numbers = await oncall_phone_numbers(session, services.crypto, services.clock.now())
+    for number in services.settings.oncall_numbers:
+        value = number.get_secret_value()
+        if value not in numbers:
+            numbers.append(value)
+    return numbers

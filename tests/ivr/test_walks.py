@@ -185,7 +185,7 @@ async def test_silence_then_a_wrong_key_gets_one_more_try_then_goodbye(
     first = await caller.dial_in()
     heard = await caller.stay_silent()
     assert heard.said[0] == "Mình chưa nghe thấy bạn bấm phím nào."
-    assert "Bạn muốn dùng tiếng Việt hay tiếng Anh?" in heard.text, "the menu again"
+    assert "Bạn muốn nghe tiếng Việt hay tiếng Anh?" in heard.text, "the menu again"
     assert "ẩn danh" not in heard.text, "not the whole welcome again"
     assert heard.find("Gather") is not None
     assert first.find("Gather").attrib["action"] != heard.find("Gather").attrib["action"]  # type: ignore[union-attr]
@@ -308,3 +308,29 @@ async def test_an_english_caller_hears_english_and_may_speak(
     assert "connecting you to the counsellor on duty" in heard.text
     contact = await only_contact(services)
     assert contact.emergency is True
+
+
+async def test_key_nine_rings_the_rota_before_the_fallback_numbers(
+    phone: Callable[..., FakeCaller], services: Services
+) -> None:
+    from datetime import date
+
+    from bot.escalation.rota import import_rota, parse_rota
+
+    plan = parse_rota(
+        """
+counsellors: [{name: Lan, phone: "+84933333333"}, {name: Minh}]
+weekly: [{days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "24:00", chain: [Minh, Lan]}]
+""",
+        today=date(2026, 1, 1),
+        weeks=2,
+    )
+    async with services.sessionmaker() as session, session.begin():
+        await import_rota(session, services.crypto, plan, now=services.clock.now())
+    caller = phone()
+    await caller.dial_in()
+    await caller.press(caller.key_for("Tiếng Việt"))
+    await caller.press("9")
+    assert caller.dialled() == ["+84933333333"], "Lan is on call (Minh has no phone route)"
+    await caller.dial_ends("no-answer", ring_seconds=20)
+    assert caller.dialled() == ["+84933333333", ONCALL[0]], "then HOTLINE_ONCALL_NUMBERS"
