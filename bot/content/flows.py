@@ -24,6 +24,7 @@ CHOICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback data
 MAX_BUTTON_CHARS = 40
 TOPICS = ("hiv_sti", "harm_reduction", "legal", "violence", "support")
+CANDIDATES = "candidates"  # `articles: candidates`: the articles the matcher was unsure between
 
 
 @dataclass(frozen=True)
@@ -186,8 +187,8 @@ def _read_node(node_id: str, data: Any, flow: str, parent: LineDict, errors: Err
     node.article = get_str(data, "article", errors, required=False) if "article" in data else None
     articles = data.get("articles")
     if articles is not None:
-        if articles not in TOPICS:
-            errors.at(data, "articles", f"`articles` must be a topic: {', '.join(TOPICS)}")
+        if articles not in (*TOPICS, CANDIDATES):
+            errors.at(data, "articles", f"`articles` must be a topic ({', '.join(TOPICS)}) or `{CANDIDATES}`")
         node.articles = str(articles)
     params = data.get("params", {})
     if not isinstance(params, dict):

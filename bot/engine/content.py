@@ -19,7 +19,7 @@ REQUIRED_STRINGS = (
     "services_national", *(f"service_kind_{kind}" for kind in SERVICE_KINDS),
 )  # fmt: skip
 # Nodes the engine jumps to by name.
-REQUIRED_NODES = ("welcome.start", "main.menu", "emergency.start", "feedback.ask", "exposure.when",
+REQUIRED_NODES = ("welcome.start", "main.menu", "emergency.start", "feedback.ask", "exposure.when", "choose.pick",
                   *(f"topics.{t}" for t in ("hiv_sti", "harm_reduction", "legal", "violence", "support")))  # fmt: skip
 
 

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 WELCOME = "welcome.start"
 EMERGENCY = "emergency.start"
+CHOOSE = "choose.pick"
 KINDS = ("text", "choice", "start", "unsupported")
 
 
@@ -250,8 +251,12 @@ class Engine:
             turn.contact.province = province.name
         if understanding.topic in TOPICS:
             add_unique(turn.contact, "topics", understanding.topic)
-        if understanding.articles:
+        if understanding.articles and (understanding.confident or len(understanding.articles) == 1):
             await answer_article(turn, understanding.articles[0][0])
+            return
+        if understanding.articles:
+            turn.context_set(candidates=[article_id for article_id, _ in understanding.articles])
+            await run_from(turn, CHOOSE)
             return
         if understanding.topic in TOPICS:
             turn.say(turn.string("topic_guess"))

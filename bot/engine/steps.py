@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.content.flows import Node
+from bot.content.flows import CANDIDATES, Node
 from bot.engine.actions import ACTIONS
 from bot.engine.answers import FEEDBACK, article_choice, show_article
 from bot.engine.messages import Choice
@@ -27,8 +27,15 @@ Step = Callable[[Turn, Node], Awaitable[str | None]]
 def node_choices(turn: Turn, node: Node) -> tuple[Choice, ...]:
     """The choices a node offers, in order: its topic's articles first, then its own choices."""
     choices: list[Choice] = []
-    if node.articles:
-        choices.extend(article_choice(turn, a) for a in turn.deps.knowledge.menu(node.articles))
+    knowledge = turn.deps.knowledge
+    if node.articles == CANDIDATES:
+        candidates = turn.context_get("candidates") or []
+        assert isinstance(candidates, list)
+        choices.extend(
+            article_choice(turn, knowledge.articles[a]) for a in candidates if a in knowledge.articles
+        )
+    elif node.articles:
+        choices.extend(article_choice(turn, a) for a in knowledge.menu(node.articles))
     choices.extend(Choice(id=node.choice_id(c), label=turn.text(c.label)) for c in node.choices)
     return tuple(choices)
 

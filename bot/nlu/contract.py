@@ -20,7 +20,8 @@ class Understanding:
     emergency: bool
     emergency_score: float
     emergency_kind: str | None
-    articles: tuple[tuple[str, float], ...]  # confident article matches, best first; may be empty
+    articles: tuple[tuple[str, float], ...]  # the best article matches, best first; may be empty
+    confident: bool = True  # the first article is a sure answer; if not, offer ``articles`` to choose
 
 
 class NLU(Protocol):

@@ -1,4 +1,13 @@
-"""The article matcher: nearest example questions (and titles) by cosine similarity of TF-IDF features."""
+"""The article matcher: which article answers a message, and how sure we are.
+
+Two views of the same TF-IDF features are combined: a linear classifier over the articles (one class
+per article, trained on its example questions and titles) and the nearest example question by cosine
+similarity. The first is better at the best article, the second at close paraphrases; together they
+rank the right article first about 69% of the time and in the first three about 86% (``hotline eval``).
+
+The first article is *confident* when it leads the second by :data:`DEFAULT_MARGIN`; otherwise the
+engine offers the first three to choose from instead of answering with what may be the wrong one.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +15,21 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.svm import LinearSVC
 
 from bot.nlu.data import Article
 from bot.nlu.features import Features
 from bot.nlu.normalize import normalize
 
-DEFAULT_THRESHOLD = 0.45
-"""Below this similarity the matcher has no confident article (tuned by ``hotline eval``)."""
+DEFAULT_THRESHOLD = 0.0
+"""Below this combined score the matcher has no article at all (the message is about something else)."""
+DEFAULT_MARGIN = 0.3
+"""The lead over the second article that makes the first a confident answer (cross-validated: 60% of
+questions answered directly, 87% of those right)."""
+NEAREST_WEIGHT = 0.5
+"""How much the nearest-example similarity counts next to the classifier's score."""
 OFF_TOPIC_FACTOR = 0.85
-"""Articles whose topic differs from the predicted topic have their score multiplied by this."""
+"""Nearest-example similarities of articles outside the predicted topic are multiplied by this."""
 
 
 class ArticleMatcher:
@@ -26,11 +41,13 @@ class ArticleMatcher:
         articles: Sequence[Article],
         *,
         threshold: float = DEFAULT_THRESHOLD,
+        margin: float = DEFAULT_MARGIN,
         exclude: frozenset[str] = frozenset(),
     ) -> None:
-        """Index the articles' examples and titles; ``exclude`` removes texts (for leave-one-out tests)."""
+        """Index and learn the articles' examples and titles; ``exclude`` leaves texts out (for tests)."""
         self._features = features
         self.threshold = threshold
+        self.margin = margin
         self._ids = tuple(article.id for article in articles)
         self._topics = np.asarray([article.topic for article in articles], dtype=object)
         texts: list[str] = []
@@ -44,28 +61,46 @@ class ArticleMatcher:
         self._owners = np.asarray(owners, dtype=np.int64)
         matrix = features.transform(texts) if texts else sp.csr_matrix((0, features.size))
         self._by_feature = sp.csr_matrix(matrix.T)  # (features, examples)
+        self._coef_t: np.ndarray | None = None
+        if len(set(owners)) >= 2:
+            model = LinearSVC(C=0.5)
+            model.fit(matrix, self._owners)
+            coef = np.zeros((len(self._ids), features.size))
+            intercept = np.full(len(self._ids), -10.0)  # an article with no examples is never chosen
+            for row, owner in enumerate(model.classes_):
+                coef[int(owner)] = model.coef_[row]
+                intercept[int(owner)] = model.intercept_[row]
+            self._coef_t = np.ascontiguousarray(coef.T)  # (features, articles)
+            self._intercept = intercept
 
     def scores(self, normalized: str, topic: str | None = None) -> list[tuple[str, float]]:
-        """Every article with its best similarity to the message, best first (no threshold)."""
+        """Every article with its combined score, best first (no threshold)."""
         if not self._ids or not len(self._owners):
             return []
         indices, values = self._features.one(normalized)
         if not len(indices):
             return []
         similarity = np.asarray(self._by_feature[indices].T @ values).ravel()
-        best = np.zeros(len(self._ids))
-        np.maximum.at(best, self._owners, similarity)
+        nearest = np.zeros(len(self._ids))
+        np.maximum.at(nearest, self._owners, similarity)
         if topic is not None:
-            best = np.where(self._topics == topic, best, best * OFF_TOPIC_FACTOR)
-        order = np.argsort(-best, kind="stable")
-        return [(self._ids[i], round(float(best[i]), 4)) for i in order if best[i] > 0]
+            nearest = np.where(self._topics == topic, nearest, nearest * OFF_TOPIC_FACTOR)
+        combined = NEAREST_WEIGHT * nearest
+        if self._coef_t is not None:
+            combined = combined + values @ self._coef_t[indices] + self._intercept
+        order = np.argsort(-combined, kind="stable")
+        return [(self._ids[i], round(float(combined[i]), 4)) for i in order]
+
+    def confident(self, ranked: Sequence[tuple[str, float]]) -> bool:
+        """Whether the first article of a ranking leads the second clearly enough to answer with it."""
+        if not ranked or ranked[0][1] < self.threshold:
+            return False
+        return len(ranked) == 1 or ranked[0][1] - ranked[1][1] >= self.margin
 
     def match(
         self, normalized: str, topic: str | None = None, *, limit: int = 3
-    ) -> tuple[tuple[str, float], ...]:
-        """Confident matches (score at least :attr:`threshold`), best first, at most ``limit``."""
-        return tuple(
-            (article_id, score)
-            for article_id, score in self.scores(normalized, topic)[:limit]
-            if score >= self.threshold
-        )
+    ) -> tuple[tuple[tuple[str, float], ...], bool]:
+        """The best articles (at most ``limit``, above the threshold) and whether the first is confident."""
+        ranked = self.scores(normalized, topic)
+        best = tuple(item for item in ranked[:limit] if item[1] >= self.threshold)
+        return best, self.confident(ranked)

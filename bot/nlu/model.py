@@ -13,6 +13,9 @@ from bot.nlu.matcher import DEFAULT_THRESHOLD, ArticleMatcher
 from bot.nlu.normalize import has_words, normalize
 from bot.nlu.topics import TopicClassifier
 
+OTHER_IS_SURE = 0.6
+"""When the topic classifier is this sure a message is small talk or off-topic, no article is offered."""
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -72,7 +75,9 @@ class BuiltinNLU:
         normalized = normalize(text)
         topic, topic_score = self.topic(normalized)
         verdict = self.detector.detect(normalized)
-        articles = self.matcher.match(normalized, topic) if normalized else ()
+        articles, confident = self.matcher.match(normalized, topic) if normalized else ((), False)
+        if topic == "other" and topic_score >= OTHER_IS_SURE:
+            articles, confident = (), False  # a greeting, thanks, or something else entirely
         return Understanding(
             text=text,
             normalized=normalized,
@@ -83,6 +88,7 @@ class BuiltinNLU:
             emergency_score=verdict.score,
             emergency_kind=verdict.kind,
             articles=articles,
+            confident=confident,
         )
 
     async def understand(self, text: str) -> Understanding:

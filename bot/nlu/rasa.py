@@ -96,9 +96,13 @@ class RasaNLU:
             return builtin
         intent, confidence = answer
         if intent in TOPICS:
-            articles = self.fallback.matcher.match(builtin.normalized, intent)
+            articles, confident = self.fallback.matcher.match(builtin.normalized, intent)
             return dataclasses.replace(
-                builtin, topic=intent, topic_score=round(confidence, 4), articles=articles
+                builtin,
+                topic=intent,
+                topic_score=round(confidence, 4),
+                articles=articles,
+                confident=confident,
             )
         if intent.startswith(EMERGENCY_INTENT_PREFIX):
             kind = intent.removeprefix(EMERGENCY_INTENT_PREFIX)

@@ -41,10 +41,10 @@ async def test_every_article_is_reachable(services: Services) -> None:
                     answered += 1  # a question that describes danger goes to a person: right too
                 else:
                     misses.append(f"{article.id}: {example}")
-    unreachable = [
-        a.id for a in knowledge.articles.values() if a.menu is None and hits[a.id] < MIN_EXAMPLES
-    ]
+    unreachable = [a.id for a in knowledge.articles.values() if a.menu is None and hits[a.id] < MIN_EXAMPLES]
     assert not unreachable, f"not in a menu and found by fewer than {MIN_EXAMPLES} examples: {unreachable}"
     rate = answered / asked
     print(f"\n{answered}/{asked} example questions answered right ({rate:.3f}); {len(misses)} misses")
-    assert rate >= MIN_OVERALL, f"{rate:.3f} of {asked} examples answered right; misses:\n" + "\n".join(misses)
+    assert rate >= MIN_OVERALL, f"{rate:.3f} of {asked} examples answered right; misses:\n" + "\n".join(
+        misses
+    )

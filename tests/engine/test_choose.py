@@ -1,0 +1,35 @@
+"""When the bot is unsure which article answers, it offers the closest ones instead of guessing."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+
+from bot.engine.messages import InboundMessage
+from bot.nlu import NLU, Understanding
+from bot.runtime import Services
+
+
+class Unsure:
+    """The real model, made unsure: it always offers two articles without a confident first."""
+
+    def __init__(self, nlu: NLU) -> None:
+        self.nlu = nlu
+
+    async def understand(self, text: str) -> Understanding:
+        understood = await self.nlu.understand(text)
+        return dataclasses.replace(
+            understood, emergency=False, articles=(("pep", 1.0), ("prep", 0.9)), confident=False
+        )
+
+
+async def test_unsure_answers_offer_the_candidates(services: Services) -> None:
+    services.engine.deps.nlu = Unsure(services.nlu)
+    user = secrets.token_hex(8)
+    outcome = await services.engine.handle(InboundMessage("test", user, text="thuoc phong hiv"))
+    offer = outcome.replies[-1]
+    assert "Bạn muốn xem bài nào" in offer.text
+    assert [c.id for c in offer.choices] == ["a:pep", "a:prep", "choose.pick:none"]
+    outcome = await services.engine.handle(InboundMessage("test", user, text="2"))
+    prep = services.content.knowledge.articles["prep"]
+    assert outcome.replies[0].text == prep.answer.vi, "typing the number picks the candidate"
