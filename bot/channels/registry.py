@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bot.channels import webchat
+from bot.channels import telegram, webchat
 
-CHANNEL_FACTORIES = [webchat.build]
+CHANNEL_FACTORIES = [webchat.build, telegram.build]
