@@ -47,3 +47,12 @@ async def test_other_chats_are_not_held_up_by_a_busy_one() -> None:
         await limiter.wait(1)
     assert limiter.reserve(2) == 0
     assert limiter.reserve(1) > 0.9
+
+
+async def test_a_group_gets_twenty_a_minute_after_its_burst() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(monotonic=time.monotonic, sleep=time.sleep)
+    start = time.now
+    for _ in range(23):
+        await limiter.wait(-1001234567890)
+    assert round(time.now - start) == 60, "3 at once, then one every 3 seconds"
