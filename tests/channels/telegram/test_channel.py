@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 import httpx
 from sqlalchemy import select
 
 from bot.channels.telegram import TelegramChannel
 from bot.clock import FrozenClock
-from bot.engine.messages import Reply
+from bot.engine.messages import Choice, Reply
 from bot.runtime import Services
 from bot.store.models import Contact, Conversation, Message, OutboxEvent, ProcessedMessage
 from tests.channels.telegram.helpers import count, deliver, post_update
@@ -88,6 +91,7 @@ async def test_a_retried_update_gets_one_answer(
     for _ in range(3):
         response = await post_update(client, update)
         assert response.status_code == 200
+    assert telegram.sent() == [], "the webhook only answers 200; replies leave through the outbox"
     await deliver(services)
     once = len(telegram.sent(CHAT))
     assert once >= 1
@@ -102,6 +106,22 @@ async def test_a_retried_update_gets_one_answer(
     await post_update(client, tap)
     await deliver(services)
     assert await count(services, ProcessedMessage) == 2, "a retried button tap is also handled once"
+
+
+async def test_the_webhook_wakes_the_outbox_so_replies_go_out_at_once(
+    client: httpx.AsyncClient, services: Services, telegram: FakeTelegram
+) -> None:
+    outbox = asyncio.create_task(services.dispatcher.run_forever(interval=3600))
+    try:
+        await asyncio.sleep(0.05)  # its first cycle, with nothing to do; then it sleeps for an hour
+        await post_update(client, telegram.text_update(CHAT, "/start"))
+        async with asyncio.timeout(5):
+            while not telegram.sent(CHAT) or not telegram.sent(CHAT)[-1].buttons:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+    finally:
+        outbox.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await outbox
 
 
 async def test_a_429_is_retried_after_retry_after_without_sleeping(
@@ -184,16 +204,10 @@ async def test_a_long_reply_is_split_at_the_limit_with_the_keyboard_last(
     paragraph = "Một đoạn văn dài về sức khỏe. " * 60
     text = "\n\n".join([paragraph.strip()] * 5)
     assert len(text) > 8000
-    reply = Reply(text=text, choices=(channel_choice(),))
+    reply = Reply(text=text, choices=(Choice("main.menu:legal", "Pháp luật"),))
     await channel.send(str(CHAT), [reply])
     sent = telegram.sent(CHAT)
     assert len(sent) == 3
     assert all(len(c.params["text"]) <= 4096 for c in sent)
     assert [bool(c.buttons) for c in sent] == [False, False, True]
     assert "".join(c.params["text"] for c in sent).replace("\n", "") == text.replace("\n", "")
-
-
-def channel_choice():  # type: ignore[no-untyped-def]
-    from bot.engine.messages import Choice
-
-    return Choice("main.menu:legal", "Pháp luật")
