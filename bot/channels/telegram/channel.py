@@ -156,7 +156,7 @@ def build(services: Services) -> TelegramChannel | None:
     services.engine.deps.forget_hooks[NAME] = channel.shown.before_delete
     if secret is None:
         log.warning(
-            "HOTLINE_TELEGRAM_WEBHOOK_SECRET is not set: /telegram/webhook refuses every request. "
-            "Set it and run `hotline telegram set-webhook`, or use `hotline telegram poll`."
+            "HOTLINE_TELEGRAM_WEBHOOK_SECRET is not set, so /telegram/webhook refuses every request: "
+            "fine with `hotline telegram poll`; for a webhook, set it and run `hotline telegram set-webhook`."
         )
     return channel
