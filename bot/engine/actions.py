@@ -58,6 +58,9 @@ async def set_locale(turn: Turn, params: dict[str, Any], text: str | None) -> st
 async def delete_data(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
     """Delete the conversation and transcript at once; statistics keep no content."""
     locale = turn.locale
+    hook = turn.deps.forget_hooks.get(turn.conversation.channel)
+    if hook is not None:
+        await hook(turn.session, turn.conversation, turn.now)
     await delete_conversation(turn.session, turn.conversation)
     turn.deleted = True
     key = "quick_exit" if params.get("quiet") else "deleted"

@@ -1,0 +1,74 @@
+"""``POST /telegram/webhook``: where Telegram delivers updates when a webhook is set.
+
+What it answers, and why (Telegram sends an update again until it gets a 2xx):
+
+* no or a wrong ``X-Telegram-Bot-Api-Secret-Token``: **401** before the body is read; nothing is parsed
+  and nothing reaches the engine. (With no secret configured the webhook refuses everything.)
+* a body over 256 kB: **413**; not JSON, or JSON without an ``update_id``: **400**. Telegram never
+  sends these, so the refusal is for whoever did, and says what is wrong.
+* an update aiogram cannot read, or of a type this version does not know, an edited message, a group
+  message: **200**, and nothing happens. Sending it again would not change that, so it is dropped.
+* the engine could not take it (the database is down): **503**. The engine's transaction was rolled
+  back, so nothing is half-written, and the update, sent again, is handled once (by its message id).
+* otherwise **200** at once: the replies go out through the outbox, which is woken for them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from aiogram.types import Update
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from bot.web.limits import read_body
+
+if TYPE_CHECKING:
+    from bot.channels.telegram.channel import TelegramChannel
+
+log = logging.getLogger(__name__)
+
+PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+MAX_UPDATE_BYTES = 256_000
+
+
+def _refuse(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def webhook_router(channel: TelegramChannel) -> APIRouter:
+    """The webhook route for one channel."""
+    router = APIRouter()
+    max_bytes = min(MAX_UPDATE_BYTES, channel.services.settings.max_body_bytes)
+
+    @router.post(PATH, include_in_schema=False)
+    async def telegram_webhook(request: Request) -> Response:
+        if not channel.secret_matches(request.headers.get(SECRET_HEADER)):
+            return _refuse(401, f"missing or wrong {SECRET_HEADER}")
+        body = await read_body(request, max_bytes)
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return _refuse(400, "the body must be JSON")
+        if not isinstance(data, dict) or type(data.get("update_id")) is not int:
+            return _refuse(400, "not a Telegram update: `update_id` is missing")
+        try:
+            update = Update.model_validate(data, context={"bot": channel.bot})
+        except ValidationError:
+            log.warning("telegram update could not be read and was dropped")
+            return Response(status_code=200)
+        try:
+            await channel.feed(update)
+        except Exception as exc:
+            log.error(
+                "telegram update not handled (%s); Telegram will send it again", type(exc).__name__,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )  # fmt: skip
+            return _refuse(503, "the update could not be handled now; send it again")
+        return Response(status_code=200)
+
+    return router
