@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.channels import webchat
+from bot.channels.zalo import bot_platform
 
-CHANNEL_FACTORIES = [webchat.build]
+CHANNEL_FACTORIES = [webchat.build, bot_platform.build]
 # Ways of paging staff (each returns None when its settings are absent): Telegram, SMS, voice.
 PAGER_FACTORIES: list[object] = []
