@@ -54,7 +54,7 @@ class Hold(Exception):
     """Raised by a handler: this event may not go out until the person writes again.
 
     ``reason`` is a short code (e.g. ``zalo_oa_window``) that the ``staff_notice`` carries, so the
-    counsellor can be told why their message waits.
+    counsellor can be told why their message waits. A held event's ``not_before`` is when it was held.
     """
 
     def __init__(self, reason: str) -> None:
@@ -186,6 +186,7 @@ class Dispatcher:
                     status="held",
                     attempts=attempts,
                     last_error=reason[:300],
+                    not_before=self.clock.now(),  # for a held event: when it was held
                 )
             )
             if not result.rowcount:  # type: ignore[attr-defined]
