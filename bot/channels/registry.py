@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.channels import webchat
-from bot.channels.zalo import bot_platform
+from bot.channels.zalo import bot_platform, oa
 
-CHANNEL_FACTORIES = [webchat.build, bot_platform.build]
+CHANNEL_FACTORIES = [webchat.build, bot_platform.build, oa.build]
 # Ways of paging staff (each returns None when its settings are absent): Telegram, SMS, voice.
 PAGER_FACTORIES: list[object] = []

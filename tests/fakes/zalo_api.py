@@ -46,6 +46,7 @@ class FakeZalo:
     refresh_tokens: dict[str, bool] = field(default_factory=lambda: {"refresh-0": False})  # token -> used
     oauth_delay: float = 0.05  # seconds; makes racing refreshes overlap
     bot_failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # next sendMessage answers
+    window_closed: set[str] = field(default_factory=set)  # users Zalo refuses free messages to (-213)
     calls: list[Call] = field(default_factory=list)
     bot_sent: list[tuple[str, str]] = field(default_factory=list)  # (chat_id, text) the bot sent
     oa_sent: list[tuple[str, str]] = field(default_factory=list)  # (user_id, text) the OA sent
@@ -115,6 +116,8 @@ class FakeZalo:
         text = (data.get("message") or {}).get("text")
         if not user_id or not isinstance(text, str) or len(text) > TEXT_LIMIT:
             return 200, {"error": -201, "message": "Parameters are invalid"}
+        if user_id in self.window_closed:
+            return 200, {"error": -213, "message": "User has not interacted with the OA in the last 48 hours"}
         with self._lock:
             self.oa_sent.append((user_id, text))
         return 200, {
