@@ -182,13 +182,13 @@ class ZaloOa:
         services = self.services
         try:
             body, data = await read_json(request, services.settings.max_body_bytes)
-            if not isinstance(data, dict):
-                raise Refused(400, "the body must be a JSON object")
-            refused = self.verify(request, body, data)
-            if refused is not None:
-                raise refused
         except Refused as exc:
             return refuse(exc.status, exc.reason)
+        if not isinstance(data, dict):
+            return refuse(400, "the body must be a JSON object")
+        refused = self.verify(request, body, data)
+        if refused is not None:
+            return refuse(refused.status, refused.reason)
         message, reason = parse_event(data, max_chars=services.settings.max_text_chars)
         if message is None:
             log.info("zalo-oa: event ignored (%s)", reason)

@@ -8,12 +8,13 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from bot.channels.zalo.errors import ZaloError
 from bot.web.limits import read_body
 
 MAX_BODY = 64_000  # Zalo events are small; anything bigger is not from Zalo
 
 
-class Refused(Exception):
+class Refused(ZaloError):
     """A webhook request refused before anything is processed (status and a short reason)."""
 
     def __init__(self, status: int, reason: str) -> None:
