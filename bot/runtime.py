@@ -22,6 +22,7 @@ from bot.escalation.paging import Pager, Paging
 from bot.nlu import NLU, build_nlu
 from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
 from bot.settings import Settings
+from bot.store.conversations import purge
 from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker
 
@@ -47,7 +48,7 @@ class Services:
     desk: Desk
     channels: dict[str, Channel] = field(default_factory=dict)
     pagers: dict[str, Pager] = field(default_factory=dict)
-    _task: asyncio.Task[None] | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def deliver(self, event: Event) -> None:
         """The outbox handler for ``deliver``: send queued replies through their channel."""
@@ -61,18 +62,41 @@ class Services:
         for channel in self.channels.values():
             await channel.start()
         if dispatcher:
-            self._task = asyncio.create_task(
-                self.dispatcher.run_forever(self.settings.dispatcher_interval_seconds), name="outbox"
+            self._tasks.append(
+                asyncio.create_task(
+                    self.dispatcher.run_forever(self.settings.dispatcher_interval_seconds), name="outbox"
+                )
             )
+            self._tasks.append(asyncio.create_task(self._purge_forever(), name="purge"))
+
+    async def purge(self) -> dict[str, int]:
+        """Delete what is past the retention period (transcripts, idle conversations)."""
+        async with self.sessionmaker() as session, session.begin():
+            return await purge(session, now=self.clock.now(), retention_days=self.settings.retention_days)
+
+    async def _purge_forever(self) -> None:
+        while True:
+            try:
+                counts = await self.purge()
+                if any(counts.values()):
+                    log.info("purged past retention: %s", counts)
+            except Exception:
+                log.exception("purge failed; trying again later")
+            await asyncio.sleep(self.settings.purge_interval_seconds)
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks.clear()
         for channel in self.channels.values():
             await channel.stop()
+        for pager in self.pagers.values():
+            close = getattr(pager, "close", None)
+            if close is not None:
+                await close()
         await self.db.dispose()
 
 
@@ -109,6 +133,7 @@ def build_services(
         knowledge=content.knowledge,
         nlu=nlu,
         safety=NluSafetyCheck(),
+        after_commit=dispatcher.wake,
     )
     services = Services(
         settings=settings,

@@ -43,10 +43,12 @@ class Settings(BaseSettings):
     default_locale: Literal["vi", "en"] = "vi"
     session_gap_minutes: int = 30
     retention_days: int = 30
+    purge_interval_seconds: int = 3600
     max_text_chars: int = 4000
     max_body_bytes: int = 1_000_000
 
-    # outbox dispatcher
+    # outbox dispatcher (false: this process only serves; run `hotline dispatch` elsewhere)
+    dispatcher_enabled: bool = True
     dispatcher_interval_seconds: float = 1.0
     dispatcher_lease_seconds: float = 60.0
     dispatcher_max_attempts: int = 50
@@ -90,6 +92,7 @@ class Settings(BaseSettings):
 
     # escalation
     page_ack_seconds: int = 120
+    page_phone_route: Literal["sms", "voice", "both"] = "sms"
 
     # statistics
     stats_min_cell: int = 5

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from bot.channels import webchat
 from bot.channels.zalo import bot_platform, oa
+from bot.escalation import twilio_pager
+from ivr import channel as phone
 
-CHANNEL_FACTORIES = [webchat.build, bot_platform.build, oa.build]
+CHANNEL_FACTORIES = [webchat.build, phone.build, bot_platform.build, oa.build]
 # Ways of paging staff (each returns None when its settings are absent): Telegram, SMS, voice.
-PAGER_FACTORIES: list[object] = []
+PAGER_FACTORIES: list[object] = [twilio_pager.build_sms, twilio_pager.build_voice]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import sys
@@ -55,13 +56,33 @@ def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool)
     if migrate:
         upgrade(settings.database_url)
     try:
-        app = create_app(settings)
+        app = create_app(settings, run_dispatcher=settings.dispatcher_enabled)
     except ContentErrors as exc:
         raise click.ClickException(f"the content has mistakes; run `hotline check`:\n{exc}") from exc
     host = host or settings.host
     port = port or settings.port
     click.echo(f"Serving on http://{host}:{port}  (channels: {', '.join(app.state.services.channels)})")
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True)
+
+
+@main.command()
+@click.pass_context
+def dispatch(ctx: click.Context) -> None:
+    """Run only the outbox dispatcher (pages, deliveries), e.g. as a separate worker process."""
+    from bot.runtime import build_services
+
+    settings = _settings(ctx)
+
+    async def run() -> None:
+        services = build_services(settings)
+        await services.start(dispatcher=False)
+        try:
+            await services.dispatcher.run_forever(settings.dispatcher_interval_seconds)
+        finally:
+            await services.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 @main.group()
@@ -100,8 +121,10 @@ def check(flows_dir: Path | None, knowledge_dir: Path | None) -> None:
 def chat(ctx: click.Context, user: str | None, lang: str | None) -> None:
     """Talk to the engine in the terminal (type a number to choose, Ctrl-D to leave)."""
     from bot.cli.terminal import run_terminal_chat
+    from bot.store.migrate import upgrade
 
     settings = _settings(ctx)
+    upgrade(settings.database_url)
     logging.getLogger().setLevel(logging.WARNING)
     asyncio.run(run_terminal_chat(settings, user or secrets.token_hex(8), lang))
 

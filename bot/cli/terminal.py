@@ -10,7 +10,6 @@ from bot.engine.messages import Choice, InboundMessage, Reply
 from bot.errors import BadInput
 from bot.runtime import build_services
 from bot.settings import Settings
-from bot.store.migrate import upgrade
 
 NAME = "terminal"
 
@@ -26,7 +25,6 @@ def _show(replies: tuple[Reply, ...]) -> list[Choice]:
 
 
 async def run_terminal_chat(settings: Settings, user: str, locale: str | None) -> None:
-    upgrade(settings.database_url)
     services = build_services(settings, channel_factories=[])
     await services.start(dispatcher=False)
     try:

@@ -80,7 +80,9 @@ class Sessions:
 
 async def authenticate(session: AsyncSession, username: str, password: str) -> Staff | None:
     account = (
-        await session.execute(select(StaffAccount).where(StaffAccount.username == username, StaffAccount.active))
+        await session.execute(
+            select(StaffAccount).where(StaffAccount.username == username, StaffAccount.active)
+        )
     ).scalar_one_or_none()
     if account is None:
         verify_password(_DUMMY, password)

@@ -5,8 +5,8 @@ server-sent event stream (``/console/events``). Forms carry a token bound to the
 the cookie is ``SameSite=Strict``. Opening a conversation is written to the audit log.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: FastAPI must resolve the dependencies of the routes
+# defined inside build_router (closures) at run time.
 import asyncio
 import json
 import time
@@ -40,7 +40,7 @@ class NeedLogin(Exception):
     """Raised inside a route: send the browser to the login page."""
 
 
-def build_router(services: Services) -> APIRouter:
+def build_router(services: "Services") -> APIRouter:
     """The console's routes, bound to the running services."""
     router = APIRouter(prefix="/console", include_in_schema=False)
     sessions = Sessions(services.settings.secret)
@@ -169,7 +169,9 @@ def build_router(services: Services) -> APIRouter:
         if staff.counsellor_id is None:
             raise HTTPException(403, t["not_counsellor"])
         try:
-            result = await services.desk.take(escalation_id, staff.counsellor_id, via="console", staff_id=staff.id)
+            result = await services.desk.take(
+                escalation_id, staff.counsellor_id, via="console", staff_id=staff.id
+            )
         except DeskError as exc:
             raise HTTPException(409, str(exc)) from exc
         services.dispatcher.wake()
@@ -198,18 +200,25 @@ def build_router(services: Services) -> APIRouter:
                 )
             ).scalars()
             colleagues = [(c.id, c.display_name) for c in others]
-        holds = escalation is not None and escalation.taken_by == staff.counsellor_id and escalation.status == "taken"
+        holds = (
+            escalation is not None
+            and escalation.taken_by == staff.counsellor_id
+            and escalation.status == "taken"
+        )
         return page(
             request, "conversation.html", staff, escalation=escalation, lines=lines, outcomes=OUTCOMES,
             colleagues=colleagues, holds=holds,
         )  # fmt: skip
 
     @router.get("/api/escalations/{escalation_id}/messages")
-    async def messages_json(escalation_id: int, staff: Annotated[Staff, Depends(current_api)]) -> JSONResponse:
+    async def messages_json(
+        escalation_id: int, staff: Annotated[Staff, Depends(current_api)]
+    ) -> JSONResponse:
         async with services.sessionmaker() as session:
             escalation = await session.get(Escalation, escalation_id)
         if escalation is None or (
-            not staff.supervisor and (escalation.taken_by != staff.counsellor_id or escalation.status != "taken")
+            not staff.supervisor
+            and (escalation.taken_by != staff.counsellor_id or escalation.status != "taken")
         ):
             raise HTTPException(403, "take it before reading it")
         from bot.store.conversations import transcript
@@ -250,7 +259,11 @@ def build_router(services: Services) -> APIRouter:
         check_form(request, token)
         try:
             await services.desk.close(
-                escalation_id, staff.counsellor_id or 0, outcome, supervisor=staff.supervisor, staff_id=staff.id
+                escalation_id,
+                staff.counsellor_id or 0,
+                outcome,
+                supervisor=staff.supervisor,
+                staff_id=staff.id,
             )
         except DeskError as exc:
             raise HTTPException(409, str(exc)) from exc
@@ -297,7 +310,9 @@ def build_router(services: Services) -> APIRouter:
                     yield b": keep-alive\n\n"
                 await asyncio.sleep(1.5)
 
-        return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+        )
 
     @router.get("/rota")
     async def rota_page(request: Request) -> Response:
@@ -335,9 +350,11 @@ def build_router(services: Services) -> APIRouter:
     return router
 
 
-def install(app: Any, services: Services) -> None:
+def install(app: Any, services: "Services") -> None:
     """Mount the console on the app, with its login redirect."""
     from fastapi.staticfiles import StaticFiles
 
     app.include_router(build_router(services))
-    app.mount("/console/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="console")
+    app.mount(
+        "/console/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="console"
+    )

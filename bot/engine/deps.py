@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,3 +29,4 @@ class EngineDeps:
     nlu: NLU
     safety: SafetyCheck
     push_channels: frozenset[str] = field(default_factory=frozenset)
+    after_commit: Callable[[], None] | None = None  # e.g. wake the outbox dispatcher

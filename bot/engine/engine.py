@@ -143,6 +143,8 @@ class Engine:
                     )
             if processed is not None:
                 processed.replies_enc = crypto.encrypt_json([r.to_json() for r in replies])
+        if deps.after_commit is not None:
+            deps.after_commit()
         return Outcome(replies, conversation_id=conversation_id, emergency=turn.emergency)
 
     def _transcript_line(self, message: InboundMessage) -> str:
@@ -155,7 +157,7 @@ class Engine:
     async def _route(self, turn: Turn, created: bool) -> None:
         message = turn.message
         understanding = turn.understanding
-        if understanding is not None and understanding.has_words:
+        if understanding is not None:  # even without words: "🆘" is a cry for help
             verdict = self.deps.safety.check(understanding)
             if verdict.emergency:
                 turn.context_set(risk=verdict.kind)

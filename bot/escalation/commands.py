@@ -31,7 +31,9 @@ def staff() -> None:
 
 @staff.command("add")
 @click.argument("username")
-@click.option("--role", type=click.Choice(["counsellor", "supervisor"]), default="counsellor", show_default=True)
+@click.option(
+    "--role", type=click.Choice(["counsellor", "supervisor"]), default="counsellor", show_default=True
+)
 @click.option("--name", "display_name", help="The name people and colleagues see (default: the user name).")
 @click.option("--telegram", help="The counsellor's numeric Telegram user id, for pages and takeovers.")
 @click.option("--phone", help="A phone number for SMS or voice pages.")
@@ -54,7 +56,9 @@ def staff_add(
         crypto = Crypto(settings.secret)
         try:
             async with make_sessionmaker(engine)() as session, session.begin():
-                exists = await session.scalar(select(StaffAccount.id).where(StaffAccount.username == username))
+                exists = await session.scalar(
+                    select(StaffAccount.id).where(StaffAccount.username == username)
+                )
                 if exists:
                     raise click.ClickException(f"the account {username!r} exists already")
                 from bot.clock import SystemClock

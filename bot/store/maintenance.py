@@ -1,17 +1,14 @@
-"""Periodic housekeeping: purging what is past the retention period."""
+"""Housekeeping from the command line: purging what is past the retention period."""
 
 from __future__ import annotations
 
-from bot.clock import SystemClock
+from bot.runtime import build_services
 from bot.settings import Settings
-from bot.store.conversations import purge
-from bot.store.db import make_engine, make_sessionmaker
 
 
 async def run_purge(settings: Settings) -> dict[str, int]:
-    engine = make_engine(settings.database_url)
+    services = build_services(settings, channel_factories=[])
     try:
-        async with make_sessionmaker(engine)() as session, session.begin():
-            return await purge(session, now=SystemClock().now(), retention_days=settings.retention_days)
+        return await services.purge()
     finally:
-        await engine.dispose()
+        await services.close()

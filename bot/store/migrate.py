@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic import command
@@ -23,8 +26,19 @@ def upgrade(database_url: str, revision: str = "head") -> None:
         path = database_url.split(":///", 1)[1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-    command.upgrade(alembic_config(database_url), revision)
+    _in_own_loop(lambda: command.upgrade(alembic_config(database_url), revision))
+
+
+def _in_own_loop(run: Callable[[], None]) -> None:
+    """Alembic's env.py starts an event loop; from inside a running loop, do that in a thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        run()
+        return
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(run).result()
 
 
 def downgrade(database_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(database_url), revision)
+    _in_own_loop(lambda: command.downgrade(alembic_config(database_url), revision))

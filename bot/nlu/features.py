@@ -1,0 +1,100 @@
+"""TF-IDF features of normalised text: character n-grams within words plus word n-grams.
+
+Fitted with scikit-learn, then applied to one message by a small pure-Python path (same analyzers, same
+vocabulary, same weights) that avoids scikit-learn's per-call overhead: a message is turned into features
+in tens of microseconds. :meth:`Features.transform` gives the same rows as scikit-learn would.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+Analyzer = Callable[[str], list[str]]
+
+
+@dataclass(frozen=True)
+class _Block:
+    analyzer: Analyzer
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    offset: int
+
+
+class Features:
+    """Fitted TF-IDF features: ``char_wb`` 2-5-grams and word 1-2-grams, each block L2-normalised."""
+
+    def __init__(self, texts: Sequence[str], *, char_ngrams: tuple[int, int] = (2, 5)) -> None:
+        """Fit on already-normalised ``texts``."""
+        vectorizers = [
+            TfidfVectorizer(analyzer="char_wb", ngram_range=char_ngrams, sublinear_tf=True, lowercase=False),
+            TfidfVectorizer(
+                analyzer="word",
+                ngram_range=(1, 2),
+                sublinear_tf=True,
+                lowercase=False,
+                token_pattern=r"(?u)\b\w+\b",  # noqa: S106 (a regular expression, not a password)
+            ),
+        ]
+        blocks: list[_Block] = []
+        offset = 0
+        corpus = list(texts) or [""]
+        for vectorizer in vectorizers:
+            try:
+                vectorizer.fit(corpus)
+            except ValueError:  # empty vocabulary: nothing to learn from
+                vectorizer.fit(["_"])
+            vocabulary = {str(key): int(value) for key, value in vectorizer.vocabulary_.items()}
+            blocks.append(
+                _Block(
+                    analyzer=vectorizer.build_analyzer(),
+                    vocabulary=vocabulary,
+                    idf=np.asarray(vectorizer.idf_, dtype=np.float64),
+                    offset=offset,
+                )
+            )
+            offset += len(vocabulary)
+        self._blocks = tuple(blocks)
+        self.size = offset
+
+    def one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Sparse features of one normalised text as ``(indices, values)``."""
+        indices: list[int] = []
+        values: list[float] = []
+        for block in self._blocks:
+            counts = Counter(
+                index
+                for index in (block.vocabulary.get(gram) for gram in block.analyzer(text))
+                if index is not None
+            )
+            if not counts:
+                continue
+            weights = [(1.0 + math.log(count)) * float(block.idf[index]) for index, count in counts.items()]
+            norm = math.sqrt(sum(weight * weight for weight in weights))
+            for index, weight in zip(counts, weights, strict=True):
+                indices.append(block.offset + index)
+                values.append(weight / norm)
+        return np.asarray(indices, dtype=np.int64), np.asarray(values, dtype=np.float64)
+
+    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        """A CSR matrix with one row per normalised text."""
+        data: list[np.ndarray] = []
+        columns: list[np.ndarray] = []
+        indptr = [0]
+        for text in texts:
+            index, value = self.one(text)
+            columns.append(index)
+            data.append(value)
+            indptr.append(indptr[-1] + len(index))
+        rows = len(indptr) - 1
+        if not data:
+            return sp.csr_matrix((rows, self.size), dtype=np.float64)
+        return sp.csr_matrix(
+            (np.concatenate(data), np.concatenate(columns), np.asarray(indptr)), shape=(rows, self.size)
+        )

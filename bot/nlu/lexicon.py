@@ -1,0 +1,157 @@
+"""The reviewed emergency lexicon (``knowledge/nlu/lexicon.yaml``), compiled to patterns over normalised text.
+
+A phrase is written as people would write it, with diacritics; it is normalised like every message, so
+``"đánh em"`` also matches ``"danh e"`` and ``"đánh e"``. In a phrase, ``(a|b c)`` is a choice, ``*``
+stands for up to three words, ``^`` and ``$`` tie it to the start and end of the message. Phrases match
+whole words only.
+
+The lexicon has:
+
+- ``phrases``: danger phrases by kind (``help`` is danger of an unknown kind: "cứu", "help me");
+- ``idioms``: everyday senses removed before matching phrases and urgent markers ("đánh rơi", "chết cười",
+  "nghiên cứu");
+- ``calm_frames``: a danger phrase inside a question about the law, a definition, a statistic, a past
+  long gone or a hypothetical is not a report of danger ("bị phạt", "bao nhiêu năm", "là gì", "năm ngoái");
+- ``urgent``: markers that a danger is present now; they win over calm frames ("đang", "cứu", "ngay").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.nlu.data import EMERGENCY_KINDS, read_yaml
+from bot.nlu.errors import NLUDataError
+from bot.nlu.normalize import normalize
+
+HELP = "help"
+"""Phrase kind for danger of an unknown kind ("cứu", "help me")."""
+PHRASE_KINDS: tuple[str, ...] = (HELP, *EMERGENCY_KINDS)
+_TOKEN = re.compile(r"\([^()]*\)|[^\s()]+")
+_START = r"(?:(?<=^)|(?<= ))"
+
+
+def compile_phrase(phrase: str) -> re.Pattern[str]:
+    """Compile one lexicon phrase to a regular expression over normalised text."""
+    parts: list[str] = []
+    text = phrase.strip()
+    if not text or text.count("(") != text.count(")"):
+        raise NLUDataError(f"lexicon phrase {phrase!r}: empty or unbalanced parentheses")
+    for part in _TOKEN.findall(text):
+        if part == "*":
+            parts.append(r"(?:\S+ ){0,3}")
+        elif part == "^":
+            parts.append("^")
+        elif part == "$":
+            parts.append("$")
+        elif part.startswith("("):
+            raw_choices = [choice.strip() for choice in part[1:-1].split("|")]
+            choices = sorted({normalize(c) for c in raw_choices if c != "$"}, key=len, reverse=True)
+            optional = "" in choices
+            body = [re.escape(choice) + " " for choice in choices if choice]
+            if "$" in raw_choices:
+                body.append("$")
+            parts.append(f"(?:{'|'.join(body)}){'?' if optional else ''}")
+        else:
+            words = normalize(part)
+            if not words:
+                raise NLUDataError(f"lexicon phrase {phrase!r}: {part!r} has no letters")
+            parts.append(re.escape(words) + " ")
+    # each word part ends with a space: patterns are searched in "message " and start at a word start
+    return re.compile(_START + "".join(parts))
+
+
+@dataclass(frozen=True)
+class LexiconHit:
+    """What the lexicon found in one message."""
+
+    kinds: tuple[str, ...]  # kinds of the danger phrases found, most specific first
+    phrases: tuple[str, ...]  # the phrases (as written in the lexicon)
+    calm: bool  # inside a calm frame (law, definition, past, hypothetical)
+    urgent: bool  # an urgent marker is there too
+
+    @property
+    def danger(self) -> bool:
+        """A danger phrase that no calm frame explains away (urgent markers win over calm frames)."""
+        return bool(self.kinds) and (self.urgent or not self.calm)
+
+
+class Lexicon:
+    """Compiled lexicon; :meth:`scan` runs on a normalised message."""
+
+    def __init__(self, raw: Any, *, source: str = "lexicon") -> None:
+        """Build from the parsed YAML mapping (see the module docstring for its keys)."""
+        if not isinstance(raw, dict) or not isinstance(raw.get("phrases"), dict):
+            raise NLUDataError(
+                f"{source}: expected phrases: {{kind: [phrases]}}, idioms, calm_frames, urgent"
+            )
+        self.phrases: list[tuple[str, str, re.Pattern[str]]] = []
+        for kind in PHRASE_KINDS:  # the order of PHRASE_KINDS is the order of specificity, reversed
+            for phrase in _strings(raw["phrases"].get(kind), f"{source}: phrases.{kind}"):
+                self.phrases.append((kind, phrase, _compiled(phrase, source)))
+        unknown = set(raw["phrases"]) - set(PHRASE_KINDS)
+        if unknown:
+            raise NLUDataError(
+                f"{source}: unknown phrase kinds {sorted(unknown)}; use {', '.join(PHRASE_KINDS)}"
+            )
+        idioms = [_compiled(p, source) for p in _strings(raw.get("idioms"), f"{source}: idioms")]
+        calm = [_compiled(p, source) for p in _strings(raw.get("calm_frames"), f"{source}: calm_frames")]
+        urgent = [_compiled(p, source) for p in _strings(raw.get("urgent"), f"{source}: urgent")]
+        # one alternation per group: a message is scanned a handful of times, not hundreds
+        self._idioms = _joined(idioms)
+        self._calm = _joined(calm)
+        self._urgent = _joined(urgent)
+        self._by_kind = [
+            (kind, _joined([pattern for k, _, pattern in self.phrases if k == kind]))
+            for kind in PHRASE_KINDS
+            if any(k == kind for k, _, _ in self.phrases)
+        ]
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        """Read ``lexicon.yaml``."""
+        return cls(read_yaml(path), source=str(path))
+
+    def without_idioms(self, normalized: str) -> str:
+        """The message with its everyday idioms blanked out (each idiom becomes ``_``)."""
+        return self._idioms.sub("_ ", normalized + " ").rstrip()
+
+    def scan(self, normalized: str) -> LexiconHit:
+        """Danger phrases, calm frames and urgent markers found in a normalised message."""
+        text = self.without_idioms(normalized) + " "
+        kinds = [kind for kind, pattern in reversed(self._by_kind) if pattern.search(text)]
+        if not kinds:
+            return LexiconHit(kinds=(), phrases=(), calm=False, urgent=False)
+        phrases = tuple(
+            phrase for kind, phrase, pattern in self.phrases if kind in kinds and pattern.search(text)
+        )
+        return LexiconHit(
+            kinds=tuple(kinds),
+            phrases=phrases,
+            calm=bool(self._calm.search(normalized + " ")),
+            urgent=bool(self._urgent.search(text)),
+        )
+
+
+def _joined(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
+    """One pattern matching wherever any of ``patterns`` matches (never, for none)."""
+    if not patterns:
+        return re.compile(r"(?!x)x")
+    return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns))
+
+
+def _strings(value: Any, where: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise NLUDataError(f"{where}: expected a list of phrases")
+    return list(value)
+
+
+def _compiled(phrase: str, source: str) -> re.Pattern[str]:
+    try:
+        return compile_phrase(phrase)
+    except NLUDataError as exc:
+        raise NLUDataError(f"{source}: {exc}") from exc

@@ -1,0 +1,90 @@
+"""The built-in model: topic classifier, article matcher and emergency detector, trained together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.nlu.contract import Understanding
+from bot.nlu.data import TrainingData
+from bot.nlu.emergency import EmergencyDetector, Thresholds, Verdict
+from bot.nlu.features import Features
+from bot.nlu.lexicon import Lexicon
+from bot.nlu.matcher import DEFAULT_THRESHOLD, ArticleMatcher
+from bot.nlu.normalize import has_words, normalize
+from bot.nlu.topics import TopicClassifier
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The model's tunable numbers."""
+
+    topic_c: float = 10.0
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    match_threshold: float = DEFAULT_THRESHOLD
+
+
+def emergency_negatives(data: TrainingData) -> list[str]:
+    """Messages the emergency classifier learns as "not an emergency".
+
+    The hard negatives, the curated ``topics.yaml`` examples, and the articles' examples except those of
+    violence articles (questions like "what do I do, I was just raped" belong to the emergency flow).
+    """
+    from_articles = [text for a in data.articles if a.topic != "violence" for text in a.examples]
+    return [*data.emergency.not_emergency, *(text for _, text in data.extra_topic_examples), *from_articles]
+
+
+class BuiltinNLU:
+    """Understands messages with models trained from a knowledge folder's content; no network."""
+
+    def __init__(self, data: TrainingData, lexicon: Lexicon, settings: Settings | None = None) -> None:
+        """Train everything (a few seconds at most)."""
+        settings = settings or Settings()
+        topic_texts = [normalize(text) for _, text in data.topic_examples]
+        emergencies = [(kind, normalize(text)) for kind, text in data.emergency.emergency]
+        negatives = [normalize(text) for text in emergency_negatives(data)]
+        titles = [normalize(title) for article in data.articles for title in article.titles]
+        self.features = Features([*topic_texts, *(text for _, text in emergencies), *negatives, *titles])
+        self.topics = TopicClassifier(
+            self.features,
+            topic_texts,
+            [label for label, _ in data.topic_examples],
+            c=settings.topic_c,
+            tol=1e-3,
+        )
+        self.matcher = ArticleMatcher(self.features, data.articles, threshold=settings.match_threshold)
+        self.detector = EmergencyDetector(
+            self.features, lexicon, emergencies, negatives, thresholds=settings.thresholds
+        )
+
+    def topic(self, normalized: str) -> tuple[str, float]:
+        """The topic of a normalised message and its probability (``other`` for an empty one)."""
+        if not normalized:
+            return "other", 1.0
+        label, probability = self.topics.predict(normalized)
+        return label, round(probability, 4)
+
+    def emergency(self, normalized: str) -> Verdict:
+        """The emergency detector's verdict on a normalised message."""
+        return self.detector.detect(normalized)
+
+    def understand_sync(self, text: str) -> Understanding:
+        """Understand one message (synchronously; well under a millisecond)."""
+        normalized = normalize(text)
+        topic, topic_score = self.topic(normalized)
+        verdict = self.detector.detect(normalized)
+        articles = self.matcher.match(normalized, topic) if normalized else ()
+        return Understanding(
+            text=text,
+            normalized=normalized,
+            has_words=has_words(text),
+            topic=topic,
+            topic_score=topic_score,
+            emergency=verdict.emergency,
+            emergency_score=verdict.score,
+            emergency_kind=verdict.kind,
+            articles=articles,
+        )
+
+    async def understand(self, text: str) -> Understanding:
+        """Understand one message."""
+        return self.understand_sync(text)

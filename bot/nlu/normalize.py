@@ -1,0 +1,76 @@
+"""Normalisation shared by everything that reads what people type.
+
+``normalize("Cứuuu e vs, ck đang đánh e 😭")`` gives ``"cuu em voi chong dang danh em buon"``: Unicode NFC,
+lower case, emoji mapped to words or dropped, punctuation to spaces, letters repeated three times or more
+squeezed, chat abbreviations expanded, diacritics folded (``đ`` to ``d``). Training examples, lexicon
+phrases and incoming messages all pass through the same function, so they meet on the same form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot.nlu.chat_words import ABBREVIATIONS, DOUBLE_LETTER_WORDS, EMOJI
+
+__all__ = ["fold", "has_words", "normalize", "tokens"]
+
+_REPEATED_LETTER = re.compile(r"([^\W\d_])\1{2,}")
+_NOT_WORD = re.compile(r"[\W_]+")
+# "bị hỏng" (broken) is folded to "bi hong", which is also chat for "không": keep it after these words.
+_HONG_KEPT_AFTER = frozenset({"bi", "da", "lam", "hu", "roi"})
+
+
+def fold(text: str) -> str:
+    """Remove Vietnamese (and other Latin) diacritics; ``đ``/``Đ`` become ``d``/``D``. Case is kept."""
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFC", stripped.replace("đ", "d").replace("Đ", "D"))
+
+
+def has_words(text: str) -> bool:
+    """True when the text has at least one letter or digit (not only emoji, punctuation or space)."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
+
+
+def _map_emoji(text: str) -> str:
+    out: list[str] = []
+    for ch in text:
+        word = EMOJI.get(ch)
+        if word is not None:
+            out.append(f" {word} ")
+        elif ch in "\ufe0f\u200d" or unicodedata.category(ch) in {"So", "Sk", "Cs", "Co"}:
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _squeeze(token: str) -> str:
+    """Squeeze letters repeated three times or more, keeping a double where the word has one."""
+    if not _REPEATED_LETTER.search(token):
+        return token
+    double = _REPEATED_LETTER.sub(r"\1\1", token)
+    if fold(double) in DOUBLE_LETTER_WORDS:
+        return double
+    return _REPEATED_LETTER.sub(r"\1", token)
+
+
+def tokens(text: str) -> list[str]:
+    """The normalised words of ``text`` (see :func:`normalize`)."""
+    text = unicodedata.normalize("NFC", text).casefold()
+    text = _map_emoji(text)
+    out: list[str] = []
+    for raw in _NOT_WORD.sub(" ", text).split():
+        token = raw if raw in ABBREVIATIONS else _squeeze(raw)
+        if token in {"hong", "hông"} and out and out[-1] in _HONG_KEPT_AFTER:
+            out.append("hong")
+            continue
+        expanded = ABBREVIATIONS.get(token)
+        out.extend((expanded if expanded is not None else fold(token)).split())
+    return out
+
+
+def normalize(text: str) -> str:
+    """Normalise a message: NFC, case, emoji, punctuation, repeats, abbreviations, diacritics folded."""
+    return " ".join(tokens(text))

@@ -1,0 +1,67 @@
+"""The phone line as a channel: built when Twilio's Auth Token is set, answers inside the request."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter
+
+from bot.engine.messages import Reply
+from ivr.audio import AudioPrompts
+from ivr.callflow import CallFlow
+from ivr.calls import CHANNEL
+from ivr.hours import OfficeHours
+from ivr.prompts import Prompts, load_prompts
+from ivr.render import Speaker
+from ivr.routes import build_router
+from ivr.signature import TwilioSignature
+from ivr.urls import Urls
+
+if TYPE_CHECKING:
+    from bot.runtime import Services
+
+log = logging.getLogger(__name__)
+
+
+class PhoneLine:
+    """The Twilio voice channel (not a push channel: every answer is TwiML in the HTTP response)."""
+
+    name = CHANNEL
+    push = False
+
+    def __init__(self, services: Services, auth_token: str, *, prompts: Prompts | None = None) -> None:
+        settings = services.settings
+        self.services = services
+        self.signature = TwilioSignature(auth_token, settings.public_url)
+        self.audio = AudioPrompts(settings.twilio_audio_url)
+        speaker = Speaker(settings, prompts or load_prompts(), self.audio)
+        hours = OfficeHours.parse(settings.office_hours, settings.timezone)
+        self.flow = CallFlow(services, speaker, hours, Urls(settings.public_url))
+        host = urlsplit(settings.public_url).hostname or ""
+        if host in ("127.0.0.1", "localhost", "::1"):
+            log.warning("phone line: HOTLINE_PUBLIC_URL is a local address; Twilio cannot reach it")
+        if not settings.oncall_numbers:
+            log.warning("phone line: HOTLINE_ONCALL_NUMBERS is empty; key 9 cannot reach a counsellor")
+
+    def router(self) -> APIRouter:
+        return build_router(self)
+
+    async def start(self) -> None:
+        await self.audio.load()
+
+    async def stop(self) -> None:
+        return None
+
+    async def send(self, address: str, replies: Sequence[Reply]) -> None:
+        raise NotImplementedError("the phone line answers inside Twilio's request; nothing is pushed")
+
+
+def build(services: Services) -> PhoneLine | None:
+    """The phone line, if ``HOTLINE_TWILIO_AUTH_TOKEN`` is set (without it no request can be trusted)."""
+    token = services.settings.twilio_auth_token
+    if token is None or not token.get_secret_value():
+        return None
+    return PhoneLine(services, token.get_secret_value())

@@ -1,0 +1,182 @@
+"""Reaching a counsellor by phone: ring the people on call one after the other, or offer a call-back.
+
+Key 9 (or a danger the engine hears) rings at once, at any hour; key 0 rings in office hours and
+offers a call-back outside them. Counsellors see the hotline's number, never the caller's. When nobody
+answers, the caller hears the emergency numbers and may leave a call-back request; the staff are paged
+through the outbox in every case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from twilio.twiml.voice_response import VoiceResponse
+
+from bot.errors import BadInput
+from ivr import calls, escalate
+from ivr.callbase import CallBase, log
+from ivr.keys import DANGER, REPEAT
+from ivr.oncall import oncall_numbers
+from ivr.render import goodbye
+from ivr.spoken import clock_words
+from ivr.state import Caller, CallState
+from ivr.urls import DIAL, OFFER
+
+EMERGENCY = "emergency"
+COUNSELLOR = "counsellor"
+AFTER_HOURS = "after_hours"
+CALLBACK_KEYS = ("1", "0")
+BACK = "#"
+ANSWERED_STATUSES = ("completed", "answered")
+UNANSWERED_STATUSES = ("no-answer", "busy", "failed")
+
+
+def back_to_menu(state: CallState) -> CallState:
+    """From ringing or an offer back to the menu that was on the line."""
+    return replace(state, kind="", ring=0, since=0, page=0, tries=0)
+
+
+class Ringing(CallBase):
+    """The counsellor part of a call."""
+
+    async def dial_ended(self, caller: Caller, state: CallState, status: str, duration: int) -> VoiceResponse:
+        """A counsellor's phone stopped ringing, or the conversation with the counsellor ended."""
+        now = self.now()
+        crypto = self.services.crypto
+        if status in ANSWERED_STATUSES:
+            answered_at = now - timedelta(seconds=duration)
+            asked_at = datetime.fromtimestamp(state.since, now.tzinfo)
+            waited = int((answered_at - asked_at).total_seconds()) if state.since else None
+            async with self.transaction() as session:
+                contact = await calls.call_contact(session, crypto, caller, now)
+                calls.apply_dial(contact, calls.ANSWERED, waited)
+                conversation = await calls.conversation_of(session, crypto, caller)
+                await escalate.counsellor_answered(
+                    session, conversation=conversation, contact=contact, answered_at=answered_at
+                )
+            return goodbye(self.speaker, await self.locale(caller), "after_counsellor")
+        if status not in UNANSWERED_STATUSES:  # "canceled": the caller hung up while it rang
+            return VoiceResponse()
+        async with self.transaction() as session:
+            contact = await calls.call_contact(session, crypto, caller, now)
+            calls.apply_dial(contact, status)
+        return await self._ring(caller, replace(state, ring=state.ring + 1), await self.locale(caller))
+
+    async def offer_key(self, caller: Caller, state: CallState, digits: str) -> VoiceResponse:
+        """A key pressed on the call-back offer (after nobody answered, or outside office hours)."""
+        locale = await self.locale(caller)
+        if digits in CALLBACK_KEYS and caller.number is not None:
+            return await self._callback(caller, locale)
+        if digits == REPEAT:
+            return self._offer(caller, replace(state, tries=0), locale)
+        if digits == DANGER:
+            return await self.emergency(caller, back_to_menu(state))
+        if digits == BACK:
+            replies = await self.replay(caller, state.shown)
+            return self.menu(back_to_menu(state), replies, locale, answers=False)
+        if state.tries >= 1:
+            return goodbye(self.speaker, locale)
+        reason = "wrong_key" if digits else "silence"
+        return self._offer(caller, replace(state, tries=state.tries + 1), locale, before=(reason,))
+
+    async def emergency(self, caller: Caller, state: CallState) -> VoiceResponse:
+        """Key 9: the engine's emergency (an escalation and its page), then ring at once."""
+        try:
+            outcome = await self.send(caller, state.next, kind="choice", choice=self.emergency_choice)
+        except BadInput:
+            log.exception("the emergency choice was refused; ringing the counsellors anyway")
+            return await self.start_ringing(caller, state.turn_skipped(), EMERGENCY)
+        state = state.turn_taken() if outcome.replies else state.turn_skipped()
+        return await self.start_ringing(caller, state, EMERGENCY)
+
+    async def counsellor(self, caller: Caller, state: CallState, choice_id: str) -> VoiceResponse:
+        """Key 0 (or a "talk to a counsellor" choice): ring them, or offer a call-back after hours."""
+        if not self.hours.is_open(self.now()):
+            locale = await self.locale(caller)
+            return self._offer(caller, replace(state, kind=AFTER_HOURS, tries=0), locale)
+        outcome = await self.send(caller, state.next, kind="choice", choice=choice_id)
+        state = state.turn_taken() if outcome.replies else state.turn_skipped()
+        return await self.start_ringing(caller, state, EMERGENCY if outcome.emergency else COUNSELLOR)
+
+    async def start_ringing(self, caller: Caller, state: CallState, kind: str) -> VoiceResponse:
+        since = int(self.now().timestamp())
+        state = replace(state, kind=kind, ring=0, since=since, page=0, tries=0)
+        return await self._ring(caller, state, await self.locale(caller))
+
+    async def _ring(self, caller: Caller, state: CallState, locale: str) -> VoiceResponse:
+        """Ring the ``state.ring``-th number on call, or tell the caller that nobody answered."""
+        settings = self.services.settings
+        numbers = await oncall_numbers(self.services)
+        caller_id = settings.twilio_caller_id or caller.hotline  # never the caller's own number
+        if state.ring >= len(numbers) or caller_id is None:
+            return await self._nobody(caller, state, locale)
+        response = VoiceResponse()
+        if state.ring > 0:
+            self.speaker.prompt(response, "connecting_next", locale)
+        else:
+            connecting = "connecting_emergency" if state.kind == EMERGENCY else "connecting_counsellor"
+            self.speaker.prompt(response, connecting, locale)
+        dial = response.dial(
+            action=self.urls.url(DIAL, state),
+            method="POST",
+            timeout=settings.dial_timeout_seconds,
+            caller_id=caller_id,
+        )
+        target = numbers[state.ring]
+        if target.lower().startswith("sip:"):
+            dial.sip(target)
+        else:
+            dial.number(target)
+        return response
+
+    async def _nobody(self, caller: Caller, state: CallState, locale: str) -> VoiceResponse:
+        """Nobody answered: the statistics say so, the staff are paged again, a call-back is offered."""
+        crypto = self.services.crypto
+        now = self.now()
+        async with self.transaction() as session:
+            contact = await calls.call_contact(session, crypto, caller, now)
+            calls.apply_dial(contact, calls.NOBODY)
+            conversation = await calls.conversation_of(session, crypto, caller)
+            if state.kind == EMERGENCY and state.ring > 0 and conversation is not None:
+                await escalate.page_again_for_emergency(
+                    session, crypto, conversation=conversation, contact=contact, now=now
+                )
+        return self._offer(caller, replace(state, tries=0), locale)
+
+    def _offer(
+        self, caller: Caller, state: CallState, locale: str, before: Sequence[str] = ()
+    ) -> VoiceResponse:
+        """What to do now that no counsellor takes the call: the numbers, and a call-back."""
+        speaker = self.speaker
+        action = self.urls.url(OFFER, state)
+        response = VoiceResponse()
+        gather = speaker.gather(response, action, locale, speech=False)
+        for prompt in before:
+            speaker.prompt(gather, prompt, locale)
+        if state.kind == EMERGENCY:
+            numbers = speaker.prompts.numbers_spoken(locale)
+            speaker.prompt(gather, "nobody_emergency", locale, numbers=numbers)
+        elif state.kind == AFTER_HOURS:
+            opens, closes = (clock_words(t, locale) for t in self.hours.spoken())
+            speaker.prompt(gather, "after_hours", locale, opens=opens, closes=closes)
+        else:
+            speaker.prompt(gather, "nobody_counsellor", locale)
+        speaker.prompt(gather, "callback_offer" if caller.number else "callback_unavailable", locale)
+        speaker.prompt(gather, "offer_footer", locale)
+        response.redirect(action, method="POST")
+        return response
+
+    async def _callback(self, caller: Caller, locale: str) -> VoiceResponse:
+        """Record the call-back request (the number encrypted) with its page to the staff."""
+        assert caller.number is not None
+        crypto = self.services.crypto
+        now = self.now()
+        async with self.transaction() as session:
+            contact = await calls.call_contact(session, crypto, caller, now)
+            conversation = await calls.conversation_of(session, crypto, caller)
+            await escalate.request_callback(
+                session, crypto, conversation=conversation, contact=contact, number=caller.number, now=now
+            )
+        return goodbye(self.speaker, locale, "callback_done")

@@ -1,0 +1,95 @@
+"""The phone line's HTTP routes: check Twilio's signature, read the form, answer with TwiML.
+
+Nothing here decides anything: a request that is not signed by Twilio gets 403 before anything is
+read into the engine or the database; a malformed one 400.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+from twilio.twiml.voice_response import VoiceResponse
+
+from bot.errors import BadInput
+from bot.web.limits import read_body
+from ivr.render import twiml
+from ivr.signature import SIGNATURE_HEADER
+from ivr.state import Caller, CallState
+from ivr.urls import DIAL, KEY, OFFER, STATUS, VOICE
+
+if TYPE_CHECKING:
+    from ivr.channel import PhoneLine
+
+MAX_BODY = 16_000
+XML = "application/xml"
+
+
+def _xml(response: VoiceResponse) -> Response:
+    return Response(twiml(response), media_type=XML)
+
+
+def _int(value: str | None, default: int = 0) -> int:
+    try:
+        return max(0, int(value)) if value else default
+    except ValueError:
+        return default
+
+
+def build_router(line: PhoneLine) -> APIRouter:
+    router = APIRouter()
+    flow = line.flow
+
+    async def verified(request: Request, path: str) -> tuple[dict[str, str], Caller]:
+        body = await read_body(request, MAX_BODY)
+        try:
+            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, "the body must be a UTF-8 form") from exc
+        signature = request.headers.get(SIGNATURE_HEADER)
+        if not line.signature.is_valid(path, request.url.query, form, signature):
+            raise HTTPException(403, "the request is not signed by Twilio for this address")
+        try:
+            return form, Caller.from_form(form)
+        except BadInput as exc:
+            raise HTTPException(400, str(exc)) from exc
+
+    def state_of(request: Request) -> CallState:
+        try:
+            return CallState.from_query(request.query_params)
+        except BadInput as exc:
+            raise HTTPException(400, str(exc)) from exc
+
+    @router.post(VOICE)
+    async def voice(request: Request) -> Response:
+        _form, caller = await verified(request, VOICE)
+        return _xml(await flow.incoming(caller))
+
+    @router.post(KEY)
+    async def key(request: Request) -> Response:
+        form, caller = await verified(request, KEY)
+        digits = form.get("Digits", "").strip()
+        return _xml(await flow.key(caller, state_of(request), digits, form.get("SpeechResult", "")))
+
+    @router.post(DIAL)
+    async def dial(request: Request) -> Response:
+        form, caller = await verified(request, DIAL)
+        status = form.get("DialCallStatus", "failed")
+        duration = _int(form.get("DialCallDuration"))
+        return _xml(await flow.dial_ended(caller, state_of(request), status, duration))
+
+    @router.post(OFFER)
+    async def offer(request: Request) -> Response:
+        form, caller = await verified(request, OFFER)
+        return _xml(await flow.offer_key(caller, state_of(request), form.get("Digits", "").strip()))
+
+    @router.post(STATUS)
+    async def status(request: Request) -> Response:
+        form, caller = await verified(request, STATUS)
+        duration = form.get("CallDuration")
+        await flow.status(caller, form.get("CallStatus", ""), _int(duration) if duration else None)
+        return Response(status_code=204)
+
+    return router

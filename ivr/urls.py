@@ -1,0 +1,24 @@
+"""The phone line's routes, and the absolute callback URLs put into TwiML (built from the public URL)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from ivr.state import CallState
+
+VOICE = "/ivr/voice"  # an incoming call (the number's or trunk's voice URL)
+KEY = "/ivr/key"  # a key pressed (or silence) on a menu
+DIAL = "/ivr/dial"  # a counsellor's phone stopped ringing, or the conversation with them ended
+OFFER = "/ivr/offer"  # a key pressed on the call-back offer
+STATUS = "/ivr/status"  # Twilio's call status callback
+
+
+class Urls:
+    """Absolute URLs under ``HOTLINE_PUBLIC_URL`` (what Twilio requests, and signs)."""
+
+    def __init__(self, public_url: str) -> None:
+        self.base = public_url.rstrip("/")
+
+    def url(self, path: str, state: CallState | None = None) -> str:
+        query = urlencode(state.query()) if state is not None else ""
+        return f"{self.base}{path}" + (f"?{query}" if query else "")

@@ -1,0 +1,77 @@
+"""The console in a real browser (Debian's Chromium driven by Playwright), against the real server:
+a person writes for help in the web chat; a counsellor logs in, sees the queue, takes, replies, closes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SECRET
+from tests.support.server import LiveServer, hotline_env, run_cli, start_server
+
+pytestmark = pytest.mark.browser
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing: `make test` installs it (make browser)")
+        pytest.skip("Chromium is not installed (make browser)")
+    env = hotline_env(database_url, SECRET)
+    done = run_cli(
+        ["staff", "add", "lan", "--name", "Lan", "--password-stdin"], env, stdin="mat khau that dai\n"
+    )
+    assert done.returncode == 0, done.stderr
+    live = start_server(env, tmp_path / "server.log")
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+def test_log_in_see_the_queue_take_reply_close(server: LiveServer) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        person = browser.new_context().new_page()
+        person.goto(server.url + "/")
+        expect(person.locator(".msg.bot").first).to_contain_text("ẩn danh")
+        person.fill("#text", "cứu em với, chồng em đang đánh em")
+        person.click("#send")
+        expect(person.locator(".msg.bot").last).to_contain_text("113")
+
+        desk = browser.new_context().new_page()
+        desk.goto(server.url + "/console")
+        desk.fill("input[name=username]", "lan")
+        desk.fill("input[name=password]", "mat khau that dai")
+        desk.click("#login")
+        row = desk.locator("#queue tr.emergency")
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text("KHẨN CẤP")
+        row.locator("button.take").click()
+        expect(desk.locator("#transcript")).to_contain_text("chồng em đang đánh em")
+
+        expect(person.locator(".msg.staff").first).to_contain_text("Lan", timeout=15000)
+        desk.fill("#reply-text", "Chị là Lan. Em có an toàn không?")
+        desk.click("#reply")
+        expect(person.locator(".msg.staff").last).to_contain_text("Em có an toàn không?", timeout=15000)
+
+        person.fill("#text", "em da ra ngoai duoc roi")
+        person.click("#send")
+        expect(desk.locator("#transcript")).to_contain_text("em da ra ngoai duoc roi", timeout=15000)
+
+        desk.select_option("#outcome", "safe")
+        desk.click("#close")
+        expect(desk.locator("#empty")).to_be_visible()
+        expect(person.locator(".msg.staff").last).to_contain_text("kết thúc", timeout=15000)
+        browser.close()
+    assert "chồng em" not in server.log.read_text(errors="replace"), "no message text in the server's log"

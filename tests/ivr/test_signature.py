@@ -1,0 +1,84 @@
+"""Only Twilio may drive the phone line: unsigned or wrongly signed requests get 403 and change nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.runtime import Services
+from bot.store.models import Base
+from tests.fakes.twilio_caller import FakeCaller
+from tests.ivr.conftest import PUBLIC_URL
+
+ROUTES = ("/ivr/voice", "/ivr/key?shown=0&next=1", "/ivr/dial?kind=emergency", "/ivr/offer", "/ivr/status")
+
+
+async def row_counts(services: Services) -> dict[str, int]:
+    async with services.sessionmaker() as session:
+        return {
+            table.name: int(await session.scalar(select(func.count()).select_from(table)) or 0)
+            for table in Base.metadata.sorted_tables
+        }
+
+
+@pytest.mark.parametrize("route", ROUTES)
+async def test_unsigned_and_wrongly_signed_requests_are_refused(
+    phone: Callable[..., FakeCaller], services: Services, route: str
+) -> None:
+    caller = phone()
+    url = f"{PUBLIC_URL}{route}"
+    extra = {"Digits": "9", "DialCallStatus": "completed", "CallStatus": "completed", "CallDuration": "30"}
+    attempts = {
+        "no signature": await caller.post(url, extra, signed=False),
+        "garbage": await caller.post(url, extra, signature="bm90IGEgc2lnbmF0dXJl"),
+        "another token": await FakeCaller(
+            caller.http, auth_token="someone-elses-token", public_url=PUBLIC_URL, clock=caller.clock,
+            call_sid=caller.call_sid,
+        ).post(url, extra),
+        # Signed for the app's own address instead of the public one Twilio uses.
+        "wrong address": await caller.post(
+            url, extra, signature=caller.sign(f"http://testserver{route}", caller.params(extra))
+        ),
+        # Signed for other parameters than those sent.
+        "altered form": await caller.post(
+            url, extra, signature=caller.sign(url, caller.params({**extra, "Digits": "1"}))
+        ),
+    }  # fmt: skip
+    for what, response in attempts.items():
+        assert response.status_code == 403, (what, response.text)
+    assert set((await row_counts(services)).values()) == {0}, "nothing was written"
+
+
+async def test_an_altered_callback_url_is_refused_mid_call(
+    phone: Callable[..., FakeCaller], services: Services
+) -> None:
+    caller = phone()
+    heard = await caller.dial_in()
+    before = await row_counts(services)
+    gather = heard.find("Gather")
+    assert gather is not None
+    action = gather.attrib["action"]
+    signature = caller.sign(action, caller.params({"Digits": "1"}))
+    tampered = action + ("&" if "?" in action else "?") + "next=5"
+    response = await caller.post(tampered, {"Digits": "1"}, signature=signature)
+    assert response.status_code == 403
+    forged_end = await caller.post(
+        f"{PUBLIC_URL}/ivr/status", {"CallStatus": "completed", "CallDuration": "1"}, signed=False
+    )
+    assert forged_end.status_code == 403
+    assert await row_counts(services) == before, "nothing changed"
+    heard = await caller.press("1")  # the genuine request still works
+    assert "Bạn cần hỗ trợ gì" in heard.text
+
+
+async def test_a_malformed_call_is_refused_after_the_signature(
+    phone: Callable[..., FakeCaller], services: Services
+) -> None:
+    caller = phone(call_sid="not-a-call-sid")
+    response = await caller.post(f"{PUBLIC_URL}/ivr/voice", {})
+    assert response.status_code == 400
+    response = await phone().post(f"{PUBLIC_URL}/ivr/key?shown=x", {"Digits": "1"})
+    assert response.status_code == 400
+    assert set((await row_counts(services)).values()) == {0}

@@ -1,0 +1,61 @@
+"""The click commands end to end, through click's CliRunner, on the repository's knowledge folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from bot.nlu.commands import classify_command, eval_command, export_rasa_command
+
+
+def test_classify_prints_one_json_object_per_line_in_order(knowledge_dir: Path) -> None:
+    lines = ["ck dang danh e", "", "em đánh rơi điện thoại", "xét nghiệm hiv ở đâu", "🆘", "chao"]
+    result = CliRunner().invoke(
+        classify_command, ["--knowledge", str(knowledge_dir)], input="\n".join(lines) + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert [record["text"] for record in records] == lines
+    assert set(records[0]) == {"text", "topic", "emergency", "score"}
+    assert records[0]["emergency"] is True and records[0]["topic"] == "violence"
+    assert records[1] == {"text": "", "topic": "other", "emergency": False, "score": 0.0}
+    assert records[2]["emergency"] is False
+    assert records[3]["topic"] == "hiv_sti" and records[3]["emergency"] is False
+    assert records[4]["emergency"] is True
+    assert records[5]["topic"] == "other"
+    assert all(0.0 <= record["score"] <= 1.0 for record in records)
+    assert "đánh rơi" in result.output  # ensure_ascii=False
+
+
+def test_export_rasa_writes_valid_rasa_nlu_yaml(knowledge_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "nlu.yml"
+    result = CliRunner().invoke(export_rasa_command, ["--knowledge", str(knowledge_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert data["version"] == "3.1"
+    intents = {item["intent"]: item["examples"] for item in data["nlu"]}
+    assert {"other", "support", "violence", "emergency_violence_now", "emergency_overdose"} <= set(intents)
+    assert all(line.startswith("- ") for line in intents["other"].splitlines())
+    assert "- chao" in intents["other"].splitlines()
+
+
+def test_eval_exits_1_when_the_heldout_bar_is_missed(knowledge_dir: Path, tmp_path: Path) -> None:
+    (tmp_path / "nlu").mkdir()
+    for name in ("topics.yaml", "emergency.yaml", "lexicon.yaml"):
+        (tmp_path / "nlu" / name).write_text((knowledge_dir / "nlu" / name).read_text(encoding="utf-8"))
+    heldout = {
+        "topics": {"other": ["chao", "hello"], "legal": ["ban dam bi phat bao nhieu"]},
+        "emergency": ["cuu em", "a quiet sentence that says nothing alarming at all"],
+        "not_emergency": ["em đánh rơi điện thoại"],
+    }
+    (tmp_path / "nlu" / "heldout.yaml").write_text(yaml.safe_dump(heldout, allow_unicode=True))
+    result = CliRunner().invoke(eval_command, ["--knowledge", str(tmp_path), "--json", "--folds", "2"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["heldout"]["emergency_recall"] == 0.5
+    assert report["bar"]["passed"] is False
+    table = CliRunner().invoke(eval_command, ["--knowledge", str(tmp_path), "--folds", "2"])
+    assert "emergency recall" in table.output and "Held-out bar: MISSED" in table.output

@@ -1,0 +1,91 @@
+"""The emergency detector: every kind of danger is found, and the hard negatives are not alarms."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu import BuiltinNLU, normalize
+from bot.nlu.data import EMERGENCY_KINDS, load_emergency_examples, load_heldout
+from bot.nlu.evaluate import bar_met, evaluate_heldout
+from tests.nlu.conftest import KNOWLEDGE
+
+DANGER = {
+    "violence_now": ["cứu", "cuuuu", "ck dang danh e", "toi bi danh", "my husband is hitting me right now"],
+    "sexual_assault": ["e bi hiep", "em vừa bị cưỡng hiếp", "he raped me"],
+    "held_trafficked": [
+        "no nhot e trong phong ko cho ra",
+        "bi ep tiep khach ko cho ve",
+        "lay mat giay to roi",
+    ],
+    "threat_to_life": ["nó cầm dao đòi giết em", "he is going to kill me", "ck siết cổ em"],
+    "suicide_self_harm": ["e muon chet", "ko muon song nua", "uong ca vi thuoc roi", "i want to kill myself"],
+    "overdose": ["ban e bat tinh sau khi chich", "bạn em sốc thuốc", "my friend is not breathing"],
+}
+
+
+@pytest.mark.parametrize(("kind", "text"), [(kind, text) for kind, texts in DANGER.items() for text in texts])
+def test_each_kind_of_danger_is_an_emergency(model: BuiltinNLU, kind: str, text: str) -> None:
+    verdict = model.emergency(normalize(text))
+    assert verdict.emergency
+    assert verdict.score >= 0.7
+    assert verdict.kind in EMERGENCY_KINDS
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("nó cầm dao đòi giết em", "threat_to_life"),
+        ("e muon chet", "suicide_self_harm"),
+        ("e bi hiep", "sexual_assault"),
+    ],
+)
+def test_the_kind_is_named(model: BuiltinNLU, text: str, kind: str) -> None:
+    assert model.emergency(normalize(text)).kind == kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "em đánh rơi điện thoại",
+        "e vua danh rang xong",
+        "đánh giá phòng khám này thế nào",
+        "mệt chết đi được",
+        "chết cười với bạn này",
+        "giết thời gian",
+        "cứu mình với bài tập toán",
+        "em làm nghiên cứu về hiv",
+        "hiếp dâm bị phạt bao nhiêu năm?",
+        "đánh người bị phạt thế nào",
+        "sốc thuốc là gì",
+        "năm ngoái em bị đánh, giờ còn kiện được không",
+        "help me with my homework",
+    ],
+)
+def test_hard_negatives_are_not_alarms(model: BuiltinNLU, text: str) -> None:
+    assert not model.emergency(normalize(text)).emergency
+
+
+@pytest.mark.parametrize(
+    "text", ["ck dang danh e, bi phat ko", "ck đang đánh em, luật nói sao", "cứu, nó hiếp em, tội gì"]
+)
+def test_present_danger_wins_over_a_legal_question(model: BuiltinNLU, text: str) -> None:
+    assert model.emergency(normalize(text)).emergency
+
+
+def test_every_labelled_emergency_of_the_training_file_is_found(model: BuiltinNLU) -> None:
+    examples = load_emergency_examples(KNOWLEDGE / "nlu" / "emergency.yaml")
+    missed = [text for _, text in examples.emergency if not model.emergency(normalize(text)).emergency]
+    assert len(missed) <= len(examples.emergency) * 0.01, missed
+
+
+def test_heldout_bar(model: BuiltinNLU) -> None:
+    """The issue's bar on the held-out set: a content change that breaks it fails CI."""
+    figures = evaluate_heldout(model, load_heldout(KNOWLEDGE))
+    assert figures.emergency_n >= 80
+    assert figures.hard_n >= 80
+    assert figures.topic_n >= 150
+    assert figures.emergency_recall >= 0.98, figures.misses
+    assert figures.false_alarm_rate <= 0.05, figures.false_alarms
+    assert figures.false_alarm_rate_all <= 0.05
+    assert figures.topic_accuracy >= 0.85, figures.confusion
+    assert bar_met(figures)
