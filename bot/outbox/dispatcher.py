@@ -5,6 +5,11 @@ two processes never take the same event. An event whose process died mid-way is 
 lease runs out (delivery is at least once; handlers make repeats harmless where they can). Events
 with the same ``ordering_key`` (one person's replies, one escalation's pages) go out in order: a later
 one waits while an earlier one is pending.
+
+A handler may also *hold* an event (:class:`Hold`): it cannot go out until the person writes again
+(a platform's reply window). It is kept with status ``held``, never retried and never lost, and a
+``staff_notice`` event tells the counsellor why; the channel releases it
+(:func:`bot.store.outbox.release_held`) when the window opens again.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.store.crypto import Crypto
 from bot.store.models import OutboxEvent
+from bot.store.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,18 @@ class Retry(Exception):
 
 class GiveUp(Exception):
     """Raised by a handler: this event can never succeed (e.g. the person blocked the bot)."""
+
+
+class Hold(Exception):
+    """Raised by a handler: this event may not go out until the person writes again.
+
+    ``reason`` is a short code (e.g. ``zalo_oa_window``) that the ``staff_notice`` carries, so the
+    counsellor can be told why their message waits. A held event's ``not_before`` is when it was held.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -156,6 +174,33 @@ class Dispatcher:
                 .values(claimed_until=None, claimed_by=None, **values)
             )
 
+    async def _hold(self, row: OutboxEvent, attempts: int, reason: str) -> None:
+        """Park the event (status ``held``) and, in the same transaction, tell staff why."""
+        async with self.sessionmaker() as session, session.begin():
+            result = await session.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id == row.id, OutboxEvent.claimed_by == self.worker)
+                .values(
+                    claimed_until=None,
+                    claimed_by=None,
+                    status="held",
+                    attempts=attempts,
+                    last_error=reason[:300],
+                    not_before=self.clock.now(),  # for a held event: when it was held
+                )
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return  # the lease ran out and another worker has it now
+            await enqueue(
+                session,
+                self.crypto,
+                kind="staff_notice",
+                payload={"conversation_id": row.conversation_id, "reason": reason, "held_event_id": row.id},
+                now=self.clock.now(),
+                channel=row.channel,
+                conversation_id=row.conversation_id,
+            )
+
     async def _process(self, row: OutboxEvent) -> bool:
         """Run one event; True when it is finished (done or given up)."""
         handler = self.handlers[row.kind]
@@ -170,6 +215,10 @@ class Dispatcher:
                 last_error=exc.reason[:300],
             )
             return False
+        except Hold as exc:
+            log.info("outbox %s #%d held: %s", row.kind, row.id, exc.reason)
+            await self._hold(row, attempts, exc.reason)
+            return True
         except GiveUp as exc:
             log.warning("outbox %s #%d given up: %s", row.kind, row.id, exc)
             await self._finish(row.id, attempts=attempts, status="dead", last_error=str(exc)[:300])

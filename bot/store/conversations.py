@@ -87,7 +87,7 @@ async def delete_conversation(session: AsyncSession, conversation: Conversation)
         delete(OutboxEvent).where(
             OutboxEvent.conversation_id == conversation.id,
             OutboxEvent.kind.in_(("deliver", "inbox")),
-            OutboxEvent.status == "pending",
+            OutboxEvent.status.in_(("pending", "held")),
         )
     )
     await session.delete(conversation)
@@ -125,8 +125,8 @@ async def purge(session: AsyncSession, *, now: datetime, retention_days: int) ->
     processed = await session.execute(
         delete(ProcessedMessage).where(ProcessedMessage.created_at < now - timedelta(days=2))
     )
-    done = await session.execute(
-        delete(OutboxEvent).where(OutboxEvent.status == "done", OutboxEvent.created_at < cutoff)
+    done = await session.execute(  # held: waiting for a person who has not written since (Zalo OA)
+        delete(OutboxEvent).where(OutboxEvent.status.in_(("done", "held")), OutboxEvent.created_at < cutoff)
     )
     return {
         "messages": messages.rowcount or 0,  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.crypto import Crypto
@@ -40,3 +41,13 @@ async def enqueue(
     session.add(event)
     await session.flush()
     return event
+
+
+async def release_held(session: AsyncSession, *, conversation_id: int, now: datetime) -> int:
+    """Put a conversation's held events back in the queue (they keep their order); returns how many."""
+    result = await session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.conversation_id == conversation_id, OutboxEvent.status == "held")
+        .values(status="pending", not_before=now, last_error=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,55 @@
+"""What both Zalo webhooks share: reading the JSON body safely, and the answers they give."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from bot.channels.zalo.errors import ZaloError
+from bot.web.limits import read_body
+
+MAX_BODY = 64_000  # Zalo events are small; anything bigger is not from Zalo
+
+
+class Refused(ZaloError):
+    """A webhook request refused before anything is processed (status and a short reason)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def refuse(status: int, reason: str) -> JSONResponse:
+    return JSONResponse({"error": reason}, status_code=status)
+
+
+def accepted(ignored: str | None = None) -> JSONResponse:
+    """200: Zalo must not send it again (also for what we deliberately ignore)."""
+    body: dict[str, Any] = {"ok": True}
+    if ignored:
+        body["ignored"] = ignored
+    return JSONResponse(body)
+
+
+async def read_json(request: Request, max_bytes: int) -> tuple[bytes, Any]:
+    """The raw body (for signatures) and its JSON; :class:`Refused` (400/413) when it is not."""
+    body = await read_body(request, min(MAX_BODY, max_bytes))
+    try:
+        return body, json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise Refused(400, "the body must be JSON") from None
+
+
+def as_id(value: object) -> str | None:
+    """A platform id (a string or a number) as a non-empty string, else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip() and len(value) <= 128:
+        return value.strip()
+    return None
