@@ -93,6 +93,7 @@ class Settings(BaseSettings):
     # escalation
     page_ack_seconds: int = 120
     page_phone_route: Literal["sms", "voice", "both"] = "sms"
+    staff_locale: Literal["vi", "en"] = "vi"
 
     # statistics
     stats_min_cell: int = 5

@@ -259,8 +259,9 @@ class FakeTelegram:
         first_name: str = "Lan",
         username: str | None = None,
         chat_type: str = "private",
+        from_id: int | None = None,
     ) -> dict[str, Any]:
-        """A tap on an inline button of the bot's message ``message_id`` in ``chat_id``."""
+        """A tap on an inline button of the bot's message ``message_id`` in ``chat_id`` (by ``from_id``)."""
         message = {
             "message_id": message_id,
             "date": 1_767_580_000,
@@ -270,7 +271,7 @@ class FakeTelegram:
         }
         query = {
             "id": str(next(self._callback_ids)),
-            "from": self._user(chat_id, first_name, username),
+            "from": self._user(from_id or chat_id, first_name, username),
             "chat_instance": "-7000000000000000001",
             "message": message,
             "data": data,

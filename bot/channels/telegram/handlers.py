@@ -1,7 +1,8 @@
 """The aiogram side: a Dispatcher whose handlers turn private-chat messages and button taps into engine calls.
 
 Only private chats are served here. Messages in groups, supergroups and channels, edited messages and
-every other update type match no handler and are left alone (the staff group will get its own router).
+every other update type match no handler and are left alone. Counsellors' taps and messages are
+handled first, by the staff router (:mod:`bot.channels.telegram.staff`).
 The channel reaches the handlers by injection (``Dispatcher(channel=...)``), not through a global.
 """
 
@@ -15,6 +16,7 @@ from aiogram.enums import ChatType
 from aiogram.types import CallbackQuery, Message
 
 from bot.channels.telegram.inbound import from_callback, from_message
+from bot.channels.telegram.staff import staff_router
 
 if TYPE_CHECKING:
     from bot.channels.telegram.channel import TelegramChannel
@@ -25,6 +27,7 @@ MENU_WORD = "menu"  # a content command (flows/strings.yaml) that opens the main
 def build_dispatcher(channel: TelegramChannel) -> Dispatcher:
     """A Dispatcher for this channel (no FSM: the engine keeps the conversation state)."""
     dispatcher = Dispatcher(disable_fsm=True, channel=channel)
+    dispatcher.include_router(staff_router())
     dispatcher.include_router(private_chats())
     return dispatcher
 
