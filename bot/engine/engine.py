@@ -17,7 +17,7 @@ from bot.engine.actions import ACTIONS
 from bot.engine.deps import EngineDeps
 from bot.engine.language import looks_english
 from bot.engine.messages import InboundMessage, Outcome, Reply
-from bot.engine.places import find_province
+from bot.engine.places import locate_province
 from bot.engine.steps import MAIN_MENU, answer_article, node_choices, run_from
 from bot.engine.turn import Turn
 from bot.errors import BadInput
@@ -245,10 +245,15 @@ class Engine:
 
     async def _free_text(self, turn: Turn, understanding: Understanding) -> None:
         """A question in the person's own words: find the article, or the closest topic."""
-        province = find_province(turn.message.text or "", self.deps.knowledge)
+        province, rest = locate_province(turn.message.text or "", self.deps.knowledge)
         if province is not None:
             turn.context_set(province=province.name)
             turn.contact.province = province.name
+            if not understanding.confident and rest:
+                # A place name the model never saw can drown the question: ask again without it.
+                again = await self.deps.nlu.understand(rest)
+                if again.articles and (again.confident or not understanding.articles):
+                    understanding = again
         if understanding.topic in TOPICS:
             add_unique(turn.contact, "topics", understanding.topic)
         if understanding.articles and (understanding.confident or len(understanding.articles) == 1):

@@ -8,6 +8,8 @@ from functools import lru_cache
 from bot.content.knowledge import Knowledge, Province
 from bot.nlu import normalize
 
+_PREFIX = r"(?:(?:o|tai|tinh|thanh pho|tp)\s+)*"
+
 
 @lru_cache(maxsize=8)
 def _patterns(provinces: tuple[Province, ...]) -> list[tuple[re.Pattern[str], Province]]:
@@ -15,17 +17,23 @@ def _patterns(provinces: tuple[Province, ...]) -> list[tuple[re.Pattern[str], Pr
     for province in provinces:
         names = {normalize(province.name), *(normalize(a) for a in province.aliases)}
         names |= {normalize(m) for m in province.merged}
-        for name in sorted((n for n in names if n), key=len, reverse=True):
-            result.append((re.compile(rf"(?<!\w){re.escape(name)}(?!\w)"), province))
+        for name in (n for n in names if n):
+            result.append((re.compile(rf"(?<!\w){_PREFIX}{re.escape(name)}(?!\w)"), province))
     result.sort(key=lambda item: len(item[0].pattern), reverse=True)
     return result
 
 
+def locate_province(text: str, knowledge: Knowledge) -> tuple[Province | None, str]:
+    """The province named in the text (by name, former name or alias), and the text without it."""
+    norm = normalize(text)
+    for pattern, province in _patterns(tuple(knowledge.provinces)):
+        found = pattern.search(norm)
+        if found:
+            rest = (norm[: found.start()] + " " + norm[found.end() :]).split()
+            return province, " ".join(rest)
+    return None, norm
+
+
 def find_province(text: str, knowledge: Knowledge) -> Province | None:
     """The province named in the text, by its name, a former name or a known alias."""
-    norm = normalize(text)
-    norm = re.sub(r"\b(tinh|thanh pho|tp)\b", " ", norm) + " " + norm
-    for pattern, province in _patterns(tuple(knowledge.provinces)):
-        if pattern.search(norm):
-            return province
-    return None
+    return locate_province(text, knowledge)[0]
