@@ -17,6 +17,7 @@ from bot.content.flows import Flows
 from bot.engine.messages import Reply
 from bot.errors import HotlineError
 from bot.escalation.notify import send_to_person
+from bot.escalation.requests import lock_escalation
 from bot.store.crypto import Crypto
 from bot.store.models import AuditEntry, Contact, Conversation, Counsellor, Escalation
 
@@ -68,10 +69,7 @@ class Desk:
         self.push_channels = push_channels
 
     async def _lock(self, session: AsyncSession, escalation_id: int) -> Escalation:
-        query = select(Escalation).where(Escalation.id == escalation_id)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        escalation = (await session.execute(query)).scalar_one_or_none()
+        escalation = await lock_escalation(session, escalation_id)
         if escalation is None:
             raise DeskError(f"there is no escalation #{escalation_id}")
         return escalation

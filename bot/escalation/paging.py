@@ -16,14 +16,13 @@ from datetime import datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.content.flows import Flows
 from bot.engine.messages import Reply
 from bot.escalation.notify import send_to_person
-from bot.escalation.requests import staff_reachable
+from bot.escalation.requests import lock_escalation, staff_reachable
 from bot.escalation.rota import chain_at, everyone, target
 from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
 from bot.settings import Settings
@@ -131,12 +130,6 @@ class Paging:
 
     # -- handlers ------------------------------------------------------------------------------------
 
-    async def _lock(self, session: AsyncSession, escalation_id: int) -> Escalation | None:
-        query = select(Escalation).where(Escalation.id == escalation_id)
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        return (await session.execute(query)).scalar_one_or_none()
-
     def _routes(self, counsellor: Counsellor) -> list[tuple[str, str]]:
         who = target(self.crypto, counsellor)
         routes: list[tuple[str, str]] = []
@@ -153,7 +146,7 @@ class Paging:
         level = int(event.payload.get("level", 0))
         now = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
-            escalation = await self._lock(session, int(event.payload["escalation_id"]))
+            escalation = await lock_escalation(session, int(event.payload["escalation_id"]))
             if escalation is None or escalation.status != "open":
                 return  # taken or closed in the meantime: that was the acknowledgement
             if escalation.paged_at is not None and level <= escalation.page_level:

@@ -9,10 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from bot.store.crypto import Crypto
+from bot.store.locking import for_update
 from bot.store.models import Contact, Conversation, Counsellor, Escalation, StaffAccount
 from bot.store.outbox import enqueue
 
 OPEN_STATES = ("open", "taken")
+
+
+async def lock_escalation(session: AsyncSession, escalation_id: int) -> Escalation | None:
+    """An escalation, locked for the rest of the transaction (first tap wins, pages never race)."""
+    return (
+        await session.execute(for_update(session, select(Escalation).where(Escalation.id == escalation_id)))
+    ).scalar_one_or_none()
 
 
 async def current_escalation(session: AsyncSession, conversation: Conversation) -> Escalation | None:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.crypto import Crypto
+from bot.store.locking import for_update
 from bot.store.models import Conversation, Message, OutboxEvent, ProcessedMessage
 
 
@@ -16,9 +17,10 @@ async def get_or_create(
     session: AsyncSession, *, channel: str, user_key: str, now: datetime, locale: str
 ) -> tuple[Conversation, bool]:
     """The conversation of this person on this channel, locked for this transaction; new if none."""
-    query = select(Conversation).where(Conversation.channel == channel, Conversation.user_key == user_key)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
+    query = for_update(
+        session,
+        select(Conversation).where(Conversation.channel == channel, Conversation.user_key == user_key),
+    )
     conversation = (await session.execute(query)).scalar_one_or_none()
     if conversation is not None:
         return conversation, False

@@ -27,6 +27,7 @@ from bot.channels.telegram.inbound import NAME
 from bot.clock import Clock
 from bot.outbox.dispatcher import Event
 from bot.store.crypto import Crypto
+from bot.store.locking import for_update
 from bot.store.models import Conversation
 from bot.store.outbox import enqueue
 
@@ -60,11 +61,10 @@ class ShownMessages:
         now = self.clock.now()
         user_key = self.crypto.user_key(NAME, chat_id)
         async with self.sessionmaker() as session, session.begin():
-            query = select(Conversation).where(
-                Conversation.channel == NAME, Conversation.user_key == user_key
+            query = for_update(
+                session,
+                select(Conversation).where(Conversation.channel == NAME, Conversation.user_key == user_key),
             )
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update()
             conversation = (await session.execute(query)).scalar_one_or_none()
             if conversation is None:
                 return False
