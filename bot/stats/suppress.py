@@ -71,8 +71,13 @@ class CountTable:
     shared: dict[Key, str] = field(default_factory=dict)
 
     def rank(self, key: Key) -> int:
-        """Which cells to hide first: inner cells (0), then totals (1), the grand total last (2)."""
-        return (key[0] == TOTAL) + (key[1] == TOTAL)
+        """Which cells to hide first: inner cells (0), then subtotals (1), grand totals last (2).
+
+        A grand total is the total of a line that is part of no other line.
+        """
+        if not any(key == line.total for line in self.lines):
+            return 0
+        return 1 if any(key in line.parts for line in self.lines) else 2
 
     def order(self, key: Key) -> tuple[int, int]:
         return (self.rows.index(key[0]), self.columns.index(key[1]))
