@@ -14,12 +14,13 @@ import unicodedata
 
 from bot.stats.labels import CODES, Words
 from bot.stats.report import Report
-from bot.stats.sections import BY, Section, by_section, legend, sections
+from bot.stats.sections import Section, by_section, legend, sections
 
 FORMATS = ("table", "csv", "json", "xlsx")
 
 
 def chosen(report: Report, words: Words, by: str | None) -> list[Section]:
+    """The whole report, or the one table ``--by`` asks for."""
     return [by_section(report, by, words)] if by else sections(report, words)
 
 
@@ -129,6 +130,3 @@ def render(report: Report, fmt: str, words: Words, by: str | None = None) -> str
     if fmt == "xlsx":
         return to_xlsx(report, words, by)
     raise ValueError(f"the format must be one of {', '.join(FORMATS)}")
-
-
-__all__ = ["BY", "FORMATS", "render", "to_csv", "to_json", "to_table", "to_xlsx"]
