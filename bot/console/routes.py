@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
-from fastapi.templating import Jinja2Templates
 from sqlalchemy import func, select
 
-from bot.console.auth import COOKIE, LIFETIME_SECONDS, Sessions, Staff, authenticate, load_staff
+from bot.console.auth import COOKIE, LIFETIME_SECONDS, Staff, authenticate
 from bot.console.i18n import words
+from bot.console.web import ConsoleWeb, NeedLogin
 from bot.escalation.desk import OUTCOMES, DeskError
 from bot.escalation.rota import RotaError, chain_at, import_rota, parse_rota
 from bot.store.models import AuditEntry, Counsellor, Escalation, Message
@@ -30,62 +30,19 @@ from bot.store.models import AuditEntry, Counsellor, Escalation, Message
 if TYPE_CHECKING:
     from bot.runtime import Services
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 MAX_FAILURES = 5
 LOCK_SECONDS = 60
-PAGE_HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
-
-
-class NeedLogin(Exception):
-    """Raised inside a route: send the browser to the login page."""
 
 
 def build_router(services: "Services") -> APIRouter:
     """The console's routes, bound to the running services."""
     router = APIRouter(prefix="/console", include_in_schema=False)
-    sessions = Sessions(services.settings.secret)
+    web = ConsoleWeb(services)
+    sessions = web.sessions
     failures: dict[str, list[float]] = defaultdict(list)
-    secure = services.settings.public_url.startswith("https://")
-
-    def locale_of(request: Request) -> str:
-        return "en" if request.cookies.get("console_lang") == "en" else "vi"
-
-    async def current(request: Request) -> Staff:
-        staff_id = sessions.read(request.cookies.get(COOKIE))
-        if staff_id is None:
-            raise NeedLogin
-        async with services.sessionmaker() as session:
-            staff = await load_staff(session, staff_id)
-        if staff is None:
-            raise NeedLogin
-        return staff
-
-    async def current_api(request: Request) -> Staff:
-        try:
-            return await current(request)
-        except NeedLogin:
-            raise HTTPException(401, "log in first") from None
-
-    def check_form(request: Request, token: str | None) -> None:
-        cookie = request.cookies.get(COOKIE) or ""
-        if not sessions.check_form_token(cookie, token):
-            raise HTTPException(403, "the form has expired: reload the page")
-
-    def page(request: Request, template: str, staff: Staff | None, **values: Any) -> HTMLResponse:
-        locale = locale_of(request)
-        cookie = request.cookies.get(COOKIE) or ""
-        return TEMPLATES.TemplateResponse(
-            request,
-            template,
-            {
-                "t": words(locale),
-                "locale": locale,
-                "staff": staff,
-                "token": sessions.form_token(cookie) if cookie else "",
-                **values,
-            },
-            headers=PAGE_HEADERS,
-        )
+    secure = web.secure
+    locale_of, current, current_api = web.locale_of, web.current, web.current_api
+    check_form, page = web.check_form, web.page
 
     @router.get("/login")
     async def login_form(request: Request) -> HTMLResponse:
@@ -354,7 +311,10 @@ def install(app: Any, services: "Services") -> None:
     """Mount the console on the app, with its login redirect."""
     from fastapi.staticfiles import StaticFiles
 
+    from bot.console import stats
+
     app.include_router(build_router(services))
+    app.include_router(stats.build_router(services))
     app.mount(
         "/console/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="console"
     )
