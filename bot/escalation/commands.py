@@ -19,9 +19,11 @@ from bot.store.models import Counsellor, StaffAccount
 
 
 def _settings() -> Settings:
+    """Settings from the environment, with ``hotline --database-url`` when it was given."""
     from bot.cli import load_settings
 
-    return load_settings()
+    root = click.get_current_context().find_root()
+    return load_settings(database_url=(root.obj or {}).get("database_url"))
 
 
 @click.group()
