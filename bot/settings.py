@@ -10,10 +10,10 @@ import logging
 import secrets
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 
@@ -85,7 +85,8 @@ class Settings(BaseSettings):
     twilio_voice: str = "Google.vi-VN-Standard-A"
     twilio_voice_en: str = "Polly.Joanna"
     twilio_audio_url: str | None = None
-    oncall_numbers: list[SecretStr] = Field(default_factory=list)
+    # Comma-separated in the environment: HOTLINE_ONCALL_NUMBERS=+84901234567,+84907654321
+    oncall_numbers: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     dial_timeout_seconds: int = 20
     office_hours: str = "08:00-20:00"
     timezone: str = "Asia/Ho_Chi_Minh"

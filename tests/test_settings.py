@@ -1,0 +1,49 @@
+"""Settings: the secret key is required in production, generated (with a warning) in development, and no
+secret ever prints."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from bot.errors import ConfigError
+from bot.settings import Settings
+
+
+def make(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg, arg-type]
+
+
+def test_production_requires_a_secret_key(tmp_path: Path) -> None:
+    settings = make(env="production", secret_key_file=tmp_path / "secret")
+    with pytest.raises(ConfigError, match="HOTLINE_SECRET_KEY is required"):
+        _ = settings.secret
+    assert not (tmp_path / "secret").exists()
+
+
+def test_development_generates_one_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)
+    path = tmp_path / "var" / "secret"
+    first = make(env="development", secret_key_file=path).secret
+    assert path.exists() and oct(path.stat().st_mode & 0o777) == "0o600"
+    assert "generated a development key" in caplog.text
+    assert make(env="development", secret_key_file=path).secret == first, "the same key on the next start"
+
+
+def test_a_short_key_is_refused() -> None:
+    with pytest.raises(ConfigError, match="at least 32"):
+        _ = make(secret_key="too-short").secret
+
+
+def test_secrets_never_print(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_TELEGRAM_TOKEN", "123456:SECRET-TELEGRAM-TOKEN")
+    monkeypatch.setenv("HOTLINE_TWILIO_AUTH_TOKEN", "SECRET-TWILIO")
+    monkeypatch.setenv("HOTLINE_ONCALL_NUMBERS", "+84911111111, +84922222222")
+    settings = make(secret_key="SECRET-KEY-" + "x" * 40)
+    shown = repr(settings) + str(settings) + settings.model_dump_json()
+    for secret in ("SECRET-TELEGRAM-TOKEN", "SECRET-TWILIO", "SECRET-KEY", "+84911111111"):
+        assert secret not in shown
+    assert settings.oncall_numbers == [SecretStr("+84911111111"), SecretStr("+84922222222")]
