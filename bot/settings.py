@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     # Comma-separated in the environment: HOTLINE_ONCALL_NUMBERS=+84901234567,+84907654321
     oncall_numbers: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     dial_timeout_seconds: int = 20
+    # A counsellor who picks up hears "press 1 to take the call": a voicemail never counts as an answer.
+    dial_screening: bool = True
     office_hours: str = "08:00-20:00"
     timezone: str = "Asia/Ho_Chi_Minh"
 

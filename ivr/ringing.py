@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot.errors import BadInput
+from bot.store.conversations import claim_transport_id
+from bot.store.models import ProcessedMessage
 from ivr import calls, escalate
 from ivr.callbase import CallBase, log
 from ivr.keys import DANGER, REPEAT
@@ -22,7 +24,7 @@ from ivr.oncall import oncall_numbers
 from ivr.render import goodbye
 from ivr.spoken import clock_words
 from ivr.state import Caller, CallState
-from ivr.urls import DIAL, OFFER
+from ivr.urls import DIAL, OFFER, SCREEN, SCREEN_KEY
 
 EMERGENCY = "emergency"
 COUNSELLOR = "counsellor"
@@ -31,6 +33,7 @@ CALLBACK_KEYS = ("1", "0")
 BACK = "#"
 ANSWERED_STATUSES = ("completed", "answered")
 UNANSWERED_STATUSES = ("no-answer", "busy", "failed")
+SCREEN_CHANNEL = "phone-screen"  # counsellor calls accepted with key 1 (keyed hashes of their call ids)
 
 
 def back_to_menu(state: CallState) -> CallState:
@@ -41,10 +44,19 @@ def back_to_menu(state: CallState) -> CallState:
 class Ringing(CallBase):
     """The counsellor part of a call."""
 
-    async def dial_ended(self, caller: Caller, state: CallState, status: str, duration: int) -> VoiceResponse:
-        """A counsellor's phone stopped ringing, or the conversation with the counsellor ended."""
+    async def dial_ended(
+        self, caller: Caller, state: CallState, status: str, duration: int, dial_sid: str = ""
+    ) -> VoiceResponse:
+        """A counsellor's phone stopped ringing, or the conversation with the counsellor ended.
+
+        With screening on, "answered" counts only when the counsellor pressed 1 on that call: a
+        voicemail or a declined call is a "no-answer", and the next counsellor is rung.
+        """
         now = self.now()
         crypto = self.services.crypto
+        if status in ANSWERED_STATUSES and self.services.settings.dial_screening:
+            if not await self._accepted(dial_sid):
+                status = "no-answer"
         if status in ANSWERED_STATUSES:
             answered_at = now - timedelta(seconds=duration)
             asked_at = datetime.fromtimestamp(state.since, now.tzinfo)
@@ -63,6 +75,36 @@ class Ringing(CallBase):
             contact = await calls.call_contact(session, crypto, caller, now)
             calls.apply_dial(contact, status)
         return await self._ring(caller, replace(state, ring=state.ring + 1), await self.locale(caller))
+
+    def screen(self, state: CallState) -> VoiceResponse:
+        """Said to the counsellor who picks up, before the caller is connected: press 1 to take it."""
+        locale = self.services.settings.staff_locale
+        response = VoiceResponse()
+        gather = self.speaker.gather(response, self.urls.url(SCREEN_KEY, state), locale, speech=False)
+        self.speaker.prompt(gather, "screen", locale)
+        self.speaker.prompt(response, "screen_missed", locale)
+        response.hangup()
+        return response
+
+    async def screen_key(self, dial_sid: str, digits: str) -> VoiceResponse:
+        """The counsellor's key: 1 connects them (and is remembered); anything else hangs their phone up."""
+        response = VoiceResponse()
+        if digits != "1":
+            response.hangup()
+            return response
+        async with self.transaction() as session:
+            await claim_transport_id(
+                session, channel=SCREEN_CHANNEL, ref_hash=self.services.crypto.ref_hash(SCREEN_CHANNEL, dial_sid),
+                now=self.now(),
+            )  # fmt: skip
+        return response  # an empty answer: Twilio connects the two calls
+
+    async def _accepted(self, dial_sid: str) -> bool:
+        if not dial_sid:
+            return False
+        key = self.services.crypto.ref_hash(SCREEN_CHANNEL, dial_sid)
+        async with self.services.sessionmaker() as session:
+            return await session.get(ProcessedMessage, (SCREEN_CHANNEL, key)) is not None
 
     async def offer_key(self, caller: Caller, state: CallState, digits: str) -> VoiceResponse:
         """A key pressed on the call-back offer (after nobody answered, or outside office hours)."""
@@ -123,12 +165,14 @@ class Ringing(CallBase):
             method="POST",
             timeout=settings.dial_timeout_seconds,
             caller_id=caller_id,
+            answer_on_bridge=True,  # the caller hears ringing until the counsellor has pressed 1
         )
         target = numbers[state.ring]
+        screen = {"url": self.urls.url(SCREEN, state), "method": "POST"} if settings.dial_screening else {}
         if target.lower().startswith("sip:"):
-            dial.sip(target)
+            dial.sip(target, **screen)
         else:
-            dial.number(target)
+            dial.number(target, **screen)
         return response
 
     async def _nobody(self, caller: Caller, state: CallState, locale: str) -> VoiceResponse:

@@ -18,7 +18,7 @@ from bot.web.limits import read_body
 from ivr.render import twiml
 from ivr.signature import SIGNATURE_HEADER
 from ivr.state import Caller, CallState
-from ivr.urls import DIAL, KEY, OFFER, STATUS, VOICE
+from ivr.urls import DIAL, KEY, OFFER, SCREEN, SCREEN_KEY, STATUS, VOICE
 
 if TYPE_CHECKING:
     from ivr.channel import PhoneLine
@@ -78,7 +78,18 @@ def build_router(line: PhoneLine) -> APIRouter:
         form, caller = await verified(request, DIAL)
         status = form.get("DialCallStatus", "failed")
         duration = _int(form.get("DialCallDuration"))
-        return _xml(await flow.dial_ended(caller, state_of(request), status, duration))
+        dial_sid = form.get("DialCallSid", "")
+        return _xml(await flow.dial_ended(caller, state_of(request), status, duration, dial_sid))
+
+    @router.post(SCREEN)
+    async def screen(request: Request) -> Response:
+        await verified(request, SCREEN)  # the counsellor's call: its CallSid is not the caller's
+        return _xml(flow.screen(state_of(request)))
+
+    @router.post(SCREEN_KEY)
+    async def screen_key(request: Request) -> Response:
+        form, counsellor_call = await verified(request, SCREEN_KEY)
+        return _xml(await flow.screen_key(counsellor_call.call_sid, form.get("Digits", "").strip()))
 
     @router.post(OFFER)
     async def offer(request: Request) -> Response:

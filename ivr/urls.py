@@ -11,6 +11,8 @@ KEY = "/ivr/key"  # a key pressed (or silence) on a menu
 DIAL = "/ivr/dial"  # a counsellor's phone stopped ringing, or the conversation with them ended
 OFFER = "/ivr/offer"  # a key pressed on the call-back offer
 STATUS = "/ivr/status"  # Twilio's call status callback
+SCREEN = "/ivr/screen"  # a counsellor picked up: ask them to press 1 (a voicemail cannot)
+SCREEN_KEY = "/ivr/screen-key"  # what the counsellor pressed
 
 
 class Urls:

@@ -63,6 +63,7 @@ class FakeCaller:
         self.call_sid = call_sid or "CA" + secrets.token_hex(16)
         self.started = clock.now()
         self.history: list[Heard] = []
+        self.screened: list[Heard] = []  # what counsellors heard when they picked up
         self.status = "ringing"
 
     # -- what the caller does ------------------------------------------------------------------
@@ -96,18 +97,50 @@ class FakeCaller:
         self.clock.advance(seconds=float(self._current_gather().attrib.get("timeout", "5")) + 20)
         return await self._follow(redirect.text, {})
 
-    async def dial_ends(self, status: str, *, ring_seconds: float = 0, talk_seconds: int = 0) -> Heard:
-        """The counsellor's phone rang ``ring_seconds`` and then ``status`` (after ``talk_seconds``)."""
+    async def dial_ends(
+        self,
+        status: str,
+        *,
+        ring_seconds: float = 0,
+        talk_seconds: int = 0,
+        counsellor_presses: str | None = "1",
+    ) -> Heard:
+        """The counsellor's phone rang ``ring_seconds`` and then ``status`` (after ``talk_seconds``).
+
+        When the app screens the counsellor's call (a ``url`` on the ``<Number>``) and the phone was
+        picked up, the counsellor's side is played as Twilio would: the screening TwiML is fetched with
+        the counsellor's call's parameters, and ``counsellor_presses`` is the key they press (None: a
+        voicemail or someone who presses nothing).
+        """
         dial = self.last.find("Dial")
         if dial is None:
             raise CallerError(f"no <Dial> in the last answer: {self.last.text!r}")
         self.clock.advance(seconds=ring_seconds + talk_seconds)
-        params = {
-            "DialCallStatus": status,
-            "DialCallSid": "CA" + secrets.token_hex(16),
-            "DialCallDuration": str(talk_seconds),
-        }
+        child = "CA" + secrets.token_hex(16)
+        target = next(iter(dial), None)
+        screen = target.attrib.get("url") if target is not None else None
+        if status == "completed" and screen:
+            await self._screen(
+                screen, child, (target.text or "").strip() if target is not None else "", counsellor_presses
+            )
+        params = {"DialCallStatus": status, "DialCallSid": child, "DialCallDuration": str(talk_seconds)}
         return await self._follow(dial.attrib["action"], params)
+
+    async def _screen(self, url: str, child: str, number: str, presses: str | None) -> None:
+        """The counsellor's leg: Twilio fetches the screening TwiML, then posts the key pressed."""
+        leg = {"CallSid": child, "ParentCallSid": self.call_sid, "Direction": "outbound-dial",
+               "From": self.hotline, "Caller": self.hotline, "To": number, "Called": number,
+               "CallStatus": "in-progress"}  # fmt: skip
+        response = await self.post(url, leg)
+        if response.status_code != 200:
+            raise CallerError(f"{url} answered {response.status_code}: {response.text}")
+        self.screened.append(parse(response.text))
+        gather = self.screened[-1].find("Gather")
+        if presses is not None and gather is not None:
+            answer = await self.post(gather.attrib["action"], {**leg, "Digits": presses})
+            if answer.status_code != 200:
+                raise CallerError(f"the screening key answered {answer.status_code}: {answer.text}")
+            self.screened.append(parse(answer.text))
 
     async def hang_up(self, status: str = "completed") -> httpx.Response:
         """The caller hangs up: Twilio's status callback with the call's duration."""

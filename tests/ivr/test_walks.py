@@ -334,3 +334,54 @@ weekly: [{days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "24:00",
     assert caller.dialled() == ["+84933333333"], "Lan is on call (Minh has no phone route)"
     await caller.dial_ends("no-answer", ring_seconds=20)
     assert caller.dialled() == ["+84933333333", ONCALL[0]], "then HOTLINE_ONCALL_NUMBERS"
+
+
+async def test_a_voicemail_is_not_a_counsellor(phone: Callable[..., FakeCaller], services: Services) -> None:
+    caller = phone()
+    await caller.dial_in()
+    await caller.press(caller.key_for("Tiếng Việt"))
+    heard = await caller.press("9")
+    number = heard.find("Dial/Number")
+    assert number is not None and number.attrib["url"].endswith(
+        "/ivr/screen?" + number.attrib["url"].split("?")[1]
+    )
+    heard = await caller.dial_ends("completed", ring_seconds=20, talk_seconds=30, counsellor_presses=None)
+    assert "Bấm phím một để nhận cuộc gọi" in caller.screened[0].text, "what the one who picked up heard"
+    assert caller.screened[0].find("Hangup") is not None, "no key: their phone is hung up"
+    assert caller.dialled() == list(ONCALL), "the voicemail answered: the next counsellor is rung"
+    assert "người tiếp theo" in heard.text
+    await caller.dial_ends("completed", ring_seconds=5, talk_seconds=60)
+    contact = await only_contact(services)
+    assert contact.dial_outcome == "answered"
+    assert contact.counsellor_answer_seconds == 20 + 30 + 5, "from key 9 to the counsellor who pressed 1"
+
+
+async def test_a_counsellor_who_declines_passes_it_on(phone: Callable[..., FakeCaller]) -> None:
+    caller = phone()
+    await caller.dial_in()
+    await caller.press(caller.key_for("Tiếng Việt"))
+    await caller.press("9")
+    await caller.dial_ends("completed", ring_seconds=3, talk_seconds=4, counsellor_presses="2")
+    assert caller.screened[-1].find("Hangup") is not None
+    assert caller.dialled() == list(ONCALL)
+
+
+async def test_screening_requests_must_be_signed(
+    phone: Callable[..., FakeCaller], services: Services
+) -> None:
+    caller = phone()
+    await caller.dial_in()
+    await caller.press(caller.key_for("Tiếng Việt"))
+    heard = await caller.press("9")
+    number = heard.find("Dial/Number")
+    assert number is not None
+    response = await caller.post(number.attrib["url"], {"CallSid": "CA" + "1" * 32}, signed=False)
+    assert response.status_code == 403
+    gather_url = number.attrib["url"].replace("/ivr/screen?", "/ivr/screen-key?")
+    response = await caller.post(gather_url, {"CallSid": "CA" + "1" * 32, "Digits": "1"}, signature="forged")
+    assert response.status_code == 403
+    async with services.sessionmaker() as session:
+        from bot.store.models import ProcessedMessage
+
+        seen = (await session.execute(select(ProcessedMessage.channel))).scalars().all()
+        assert "phone-screen" not in seen, "a forged key press accepts nothing"
