@@ -54,9 +54,9 @@ class Ringing(CallBase):
         """
         now = self.now()
         crypto = self.services.crypto
-        if status in ANSWERED_STATUSES and self.services.settings.dial_screening:
-            if not await self._accepted(dial_sid):
-                status = "no-answer"
+        screened = status in ANSWERED_STATUSES and self.services.settings.dial_screening
+        if screened and not await self._accepted(dial_sid):
+            status = "no-answer"
         if status in ANSWERED_STATUSES:
             answered_at = now - timedelta(seconds=duration)
             asked_at = datetime.fromtimestamp(state.since, now.tzinfo)
