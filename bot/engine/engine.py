@@ -231,6 +231,7 @@ class Engine:
                 await self._choose(turn, picked.id)
                 return
             if node.type == "ask" and node.action:
+                said = len(turn.replies)
                 outcome = await ACTIONS[node.action].run(turn, node.params, turn.message.text)
                 if outcome != "unknown":
                     await run_from(turn, node.branches.get(outcome or "", node.next))
@@ -238,6 +239,9 @@ class Engine:
                 if not understanding.articles:
                     await run_from(turn, node.ref)
                     return
+                # Not an answer to the question but a new question: answer that, without the
+                # "I did not understand the time/province" the action would have said.
+                del turn.replies[said:]
             elif node.free_text:
                 await run_from(turn, node.free_text)
                 return

@@ -126,3 +126,12 @@ async def test_an_operator_entry_is_found(
         assert "Phòng khám thử nghiệm" in text and "0258 000 0000" in text
     finally:
         await services.close()
+
+
+async def test_a_new_question_instead_of_the_answer_is_answered(services: Services) -> None:
+    user = secrets.token_hex(8)
+    await say(services, user, "bcs bi rach")
+    outcome = await say(services, user, "thuốc PrEP là gì")
+    text = joined(outcome)
+    assert services.content.knowledge.articles["prep"].answer.vi in text
+    assert "chưa hiểu thời gian" not in text
