@@ -15,7 +15,7 @@ from datetime import timedelta
 from bot.content.flows import TOPICS
 from bot.engine.actions import ACTIONS
 from bot.engine.deps import EngineDeps
-from bot.engine.language import looks_english
+from bot.engine.language import guess_locale
 from bot.engine.messages import InboundMessage, Outcome, Reply
 from bot.engine.places import locate_province
 from bot.engine.steps import MAIN_MENU, answer_article, node_choices, run_from
@@ -93,8 +93,9 @@ class Engine:
                 conversation.address_enc = crypto.encrypt(message.address)
             if message.locale and not conversation.locale_chosen:
                 conversation.locale = message.locale
-            elif created and message.text and looks_english(message.text):
-                conversation.locale = "en"
+            elif message.text and not conversation.locale_chosen:
+                # Until the person picks a language, follow the one they write in.
+                conversation.locale = guess_locale(message.text) or conversation.locale
             contact = await current_contact(
                 session,
                 conversation,

@@ -63,3 +63,10 @@ def looks_english(text: str) -> bool:
         return False
     hits = sum(1 for w in words if w in _ENGLISH)
     return hits >= 2 or (len(words) == 1 and words[0] in {"hello", "hi", "help", "english"})
+
+
+def guess_locale(text: str) -> str | None:
+    """``en`` for clear English, ``vi`` for text with Vietnamese marks, None when it cannot tell."""
+    if _VIETNAMESE_MARKS.search(text):
+        return "vi"
+    return "en" if looks_english(text) else None

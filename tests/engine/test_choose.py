@@ -33,3 +33,16 @@ async def test_unsure_answers_offer_the_candidates(services: Services) -> None:
     outcome = await services.engine.handle(InboundMessage("test", user, text="2"))
     prep = services.content.knowledge.articles["prep"]
     assert outcome.replies[0].text == prep.answer.vi, "typing the number picks the candidate"
+
+
+async def test_the_language_follows_the_person_until_they_choose(services: Services) -> None:
+    user = secrets.token_hex(8)
+    start = await services.engine.handle(InboundMessage("test", user, kind="start"))
+    assert "tiếng Việt hay tiếng Anh" in start.replies[-1].text
+    outcome = await services.engine.handle(InboundMessage("test", user, text="what is PrEP please"))
+    assert outcome.replies[0].text == services.content.knowledge.articles["prep"].answer.en
+    outcome = await services.engine.handle(InboundMessage("test", user, text="thuốc PrEP là gì"))
+    assert outcome.replies[0].text == services.content.knowledge.articles["prep"].answer.vi
+    await services.engine.handle(InboundMessage("test", user, text="english"))  # chosen: it stays
+    outcome = await services.engine.handle(InboundMessage("test", user, text="thuốc PrEP là gì"))
+    assert outcome.replies[0].text == services.content.knowledge.articles["prep"].answer.en
