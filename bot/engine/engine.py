@@ -261,7 +261,7 @@ class Engine:
                     understanding = again
         if understanding.topic in TOPICS:
             add_unique(turn.contact, "topics", understanding.topic)
-        if understanding.articles and (understanding.confident or len(understanding.articles) == 1):
+        if understanding.articles and understanding.confident:
             await answer_article(turn, understanding.articles[0][0])
             return
         if understanding.articles:
