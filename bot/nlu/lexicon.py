@@ -139,7 +139,11 @@ def _joined(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
     """One pattern matching wherever any of ``patterns`` matches (never, for none)."""
     if not patterns:
         return re.compile(r"(?!x)x")
-    return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns))
+    bodies = [pattern.pattern for pattern in patterns]
+    if all(body.startswith(_START) for body in bodies):
+        # The word-start check once per position instead of once per phrase: about three times faster.
+        return re.compile(_START + "(?:" + "|".join(f"(?:{b[len(_START) :]})" for b in bodies) + ")")
+    return re.compile("|".join(f"(?:{body})" for body in bodies))
 
 
 def _strings(value: Any, where: str) -> list[str]:
