@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store import conversations
+from bot.store.contacts import new_contact
 from bot.store.crypto import Crypto
 from bot.store.models import Contact, Conversation
 from ivr.state import Caller
@@ -95,22 +96,12 @@ async def call_contact(
         return contact
     if linked is not None:
         return linked
-    early = Contact(
+    early = new_contact(
         channel=CHANNEL,
         stats_key=crypto.stats_key(crypto.user_key(CHANNEL, caller.user_id)),
         started_at=now - timedelta(seconds=duration_seconds),
         ended_at=now,
         locale="vi",
-        message_count=0,
-        topics=[],
-        articles=[],
-        menu_path=[],
-        referrals=[],
-        emergency=False,
-        counsellor_requested=False,
-        unreached=False,
-        abandoned=False,
-        callback_requested=False,
         call_ref_hash=ref,
     )
     try:

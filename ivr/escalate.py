@@ -11,10 +11,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.escalation.requests import current_escalation, open_escalation
+from bot.escalation.requests import current_escalation, open_escalation, queue_page
 from bot.store.crypto import Crypto
 from bot.store.models import Contact, Conversation, Escalation
-from bot.store.outbox import enqueue
 from ivr.calls import CHANNEL, refresh_abandoned
 
 CALLBACK = "callback"
@@ -53,15 +52,7 @@ async def request_callback(
     await session.flush()
     if conversation is not None and await current_escalation(session, conversation) is None:
         conversation.escalation_id = escalation.id
-    await enqueue(
-        session,
-        crypto,
-        kind="page",
-        payload={"escalation_id": escalation.id, "level": 0},
-        now=now,
-        escalation_id=escalation.id,
-        ordering_key=f"esc:{escalation.id}",
-    )
+    await queue_page(session, crypto, escalation, now=now)
     return escalation
 
 

@@ -81,6 +81,12 @@ async def open_escalation(
         contact.emergency = True
     else:
         contact.counsellor_requested = True
+    await queue_page(session, crypto, escalation, now=now)
+    return escalation, True
+
+
+async def queue_page(session: AsyncSession, crypto: Crypto, escalation: Escalation, *, now: datetime) -> None:
+    """The first page of a new escalation, in the caller's transaction (the dispatcher sends it)."""
     await enqueue(
         session,
         crypto,
@@ -90,7 +96,6 @@ async def open_escalation(
         escalation_id=escalation.id,
         ordering_key=f"esc:{escalation.id}",
     )
-    return escalation, True
 
 
 async def staff_reachable(session: AsyncSession, settings: Settings) -> bool:

@@ -23,22 +23,12 @@ async def current_contact(
     same_session = session_ref is None or conversation.context.get("session_ref") == session_ref
     if contact is not None and same_session and now - contact.ended_at <= gap:
         return contact
-    contact = Contact(
+    contact = new_contact(
         channel=conversation.channel,
         stats_key=stats_key,
         started_at=now,
         ended_at=now,
         locale=conversation.locale,
-        message_count=0,
-        topics=[],
-        articles=[],
-        menu_path=[],
-        referrals=[],
-        emergency=False,
-        counsellor_requested=False,
-        unreached=False,
-        abandoned=False,
-        callback_requested=False,
     )
     session.add(contact)
     await session.flush()
@@ -46,6 +36,19 @@ async def current_contact(
     if session_ref is not None:
         conversation.context = {**conversation.context, "session_ref": session_ref}
     return contact
+
+
+def new_contact(*, channel: str, stats_key: str, started_at: datetime, ended_at: datetime, locale: str,
+                **fields: object) -> Contact:  # fmt: skip
+    """A contact with nothing counted yet (``fields`` sets the rest, e.g. a call's ``call_ref_hash``)."""
+    values: dict[str, object] = {
+        "message_count": 0, "topics": [], "articles": [], "menu_path": [], "referrals": [], "emergency": False,
+        "counsellor_requested": False, "unreached": False, "abandoned": False, "callback_requested": False,
+    }  # fmt: skip
+    return Contact(
+        channel=channel, stats_key=stats_key, started_at=started_at, ended_at=ended_at, locale=locale,
+        **{**values, **fields},
+    )  # fmt: skip
 
 
 def add_unique(contact: Contact, field: str, value: str) -> None:
