@@ -17,9 +17,9 @@ from bot.content.flows import Flows
 from bot.engine.messages import Reply
 from bot.errors import HotlineError
 from bot.escalation.notify import send_to_person
-from bot.escalation.requests import lock_escalation
+from bot.escalation.requests import linked, lock_escalation
 from bot.store.crypto import Crypto
-from bot.store.models import AuditEntry, Contact, Conversation, Counsellor, Escalation
+from bot.store.models import AuditEntry, Conversation, Counsellor, Escalation
 
 OUTCOMES = ("safe", "police", "health", "shelter", "no_contact", "other")
 OPEN = ("open", "taken")
@@ -120,14 +120,9 @@ class Desk:
             escalation.status = "taken"
             escalation.taken_by = counsellor_id
             escalation.taken_at = now
-            contact = await session.get(Contact, escalation.contact_id) if escalation.contact_id else None
+            contact, conversation = await linked(session, escalation)
             if contact is not None:
                 contact.taken_at = now
-            conversation = (
-                await session.get(Conversation, escalation.conversation_id)
-                if escalation.conversation_id
-                else None
-            )
             if conversation is not None:
                 conversation.held_by = counsellor_id
                 conversation.escalation_id = escalation.id
@@ -153,11 +148,7 @@ class Desk:
         async with self.sessionmaker() as session, session.begin():
             escalation = await self._held(session, escalation_id, counsellor_id)
             counsellor = await session.get(Counsellor, counsellor_id)
-            conversation = (
-                await session.get(Conversation, escalation.conversation_id)
-                if escalation.conversation_id
-                else None
-            )
+            _, conversation = await linked(session, escalation)
             if conversation is None:
                 raise DeskError("the person deleted this conversation; it can only be closed")
             name = counsellor.display_name if counsellor else "?"
@@ -181,11 +172,7 @@ class Desk:
             if other is None or not other.active or other.id == counsellor_id:
                 raise DeskError("hand over to another active counsellor")
             escalation.taken_by = other.id
-            conversation = (
-                await session.get(Conversation, escalation.conversation_id)
-                if escalation.conversation_id
-                else None
-            )
+            _, conversation = await linked(session, escalation)
             if conversation is not None:
                 conversation.held_by = other.id
                 conversation.context = {**(conversation.context or {}), "held_via": "console"}
@@ -210,15 +197,10 @@ class Desk:
             escalation.status = "closed"
             escalation.closed_at = now
             escalation.outcome = outcome
-            contact = await session.get(Contact, escalation.contact_id) if escalation.contact_id else None
+            contact, conversation = await linked(session, escalation)
             if contact is not None:
                 contact.closed_at = now
                 contact.outcome = outcome
-            conversation = (
-                await session.get(Conversation, escalation.conversation_id)
-                if escalation.conversation_id
-                else None
-            )
             if conversation is not None:
                 conversation.held_by = None
                 conversation.escalation_id = None

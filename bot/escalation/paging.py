@@ -22,7 +22,7 @@ from bot.clock import Clock
 from bot.content.flows import Flows
 from bot.engine.messages import Reply
 from bot.escalation.notify import send_to_person
-from bot.escalation.requests import lock_escalation, staff_reachable
+from bot.escalation.requests import linked, lock_escalation, staff_reachable
 from bot.escalation.rota import chain_at, everyone, target
 from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
 from bot.settings import Settings
@@ -201,16 +201,11 @@ class Paging:
 
     async def _unreached(self, session: AsyncSession, escalation: Escalation, now: datetime) -> None:
         """Nobody took it after everyone was paged: say so to the person (once), keep it in the queue."""
-        contact = await session.get(Contact, escalation.contact_id) if escalation.contact_id else None
+        contact, conversation = await linked(session, escalation)
         if contact is not None:
             if contact.unreached:
                 return
             contact.unreached = True
-        conversation = (
-            await session.get(Conversation, escalation.conversation_id)
-            if escalation.conversation_id
-            else None
-        )
         log.warning("escalation #%d: nobody took it after everyone was paged", escalation.id)
         if conversation is None or not await staff_reachable(session, self.settings):
             return  # with no staff at all, the person was told so at once (emergency.no_staff)

@@ -23,6 +23,15 @@ async def lock_escalation(session: AsyncSession, escalation_id: int) -> Escalati
     ).scalar_one_or_none()
 
 
+async def linked(session: AsyncSession, escalation: Escalation) -> tuple[Contact | None, Conversation | None]:
+    """The escalation's contact row and conversation (either may be gone: purged, deleted by the person)."""
+    contact = await session.get(Contact, escalation.contact_id) if escalation.contact_id else None
+    conversation = (
+        await session.get(Conversation, escalation.conversation_id) if escalation.conversation_id else None
+    )
+    return contact, conversation
+
+
 async def current_escalation(session: AsyncSession, conversation: Conversation) -> Escalation | None:
     """The conversation's escalation that is still open or held by a counsellor, if any."""
     if conversation.escalation_id is None:
