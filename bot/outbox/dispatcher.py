@@ -272,6 +272,9 @@ class Dispatcher:
                 raise
             except Exception:
                 log.exception("outbox cycle failed; trying again")
+            # asyncio.timeout, not wait_for: on Python 3.11, cancelling wait_for(event.wait()) just as the
+            # event is set can leave the task waiting forever (a hung shutdown, seen in the tests).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+                async with asyncio.timeout(interval):
+                    await self._wake.wait()
             self._wake.clear()

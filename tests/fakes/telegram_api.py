@@ -418,6 +418,7 @@ class FakeTelegram:
             wait = min(float(call.params.get("timeout", 0) or 0), self.max_poll_wait)
             if wait > 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._new_updates.wait(), timeout=wait)
+                    async with asyncio.timeout(wait):
+                        await self._new_updates.wait()
         limit = int(call.params.get("limit", 100) or 100)
         return self._updates[:limit]
