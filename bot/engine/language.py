@@ -5,47 +5,12 @@ from __future__ import annotations
 import re
 
 _ENGLISH = frozenset(
-    [
-        "i",
-        "you",
-        "is",
-        "are",
-        "was",
-        "what",
-        "how",
-        "where",
-        "when",
-        "does",
-        "have",
-        "has",
-        "need",
-        "help",
-        "please",
-        "want",
-        "get",
-        "tested",
-        "condom",
-        "police",
-        "safe",
-        "hello",
-        "hi",
-        "thanks",
-        "thank",
-        "who",
-        "why",
-        "which",
-        "should",
-        "would",
-        "could",
-        "there",
-        "this",
-        "that",
-        "of",
-        "for",
-        "with",
-        "your",
-        "yes",
-    ]
+    "i i'm im my you your he she they we his her him them is are was were been have has had will would "
+    "could should can't don't won't doesn't didn't isn't not and but or if what how where when why who "
+    "which does did get got took take please want need help know tell talk person someone somebody "
+    "anyone real hello hi thanks thank yes there this that these those of for with from about after "
+    "before because tested condom police safe money work doctor clinic pregnant pills passport boss "
+    "friend boyfriend husband client clients hurt scared afraid kill raped".split()
 )
 _VIETNAMESE_MARKS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
 
@@ -54,7 +19,8 @@ def looks_english(text: str) -> bool:
     """True when a message is clearly English (Vietnamese without diacritics is not).
 
     Words that are also Vietnamese without their marks ("the" = thế, "can" = cần, "me" = mẹ,
-    "it" = ít, "my" = mỹ, "do" = đó) are left out of the word list on purpose.
+    "it" = ít, "do" = đó, "on" = ổn, "an" = ăn) are left out of the word list on purpose, and it takes
+    two English words to decide ("my" alone may be Mỹ Tho).
     """
     if _VIETNAMESE_MARKS.search(text):
         return False

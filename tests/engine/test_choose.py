@@ -46,3 +46,13 @@ async def test_the_language_follows_the_person_until_they_choose(services: Servi
     await services.engine.handle(InboundMessage("test", user, text="english"))  # chosen: it stays
     outcome = await services.engine.handle(InboundMessage("test", user, text="thuốc PrEP là gì"))
     assert outcome.replies[0].text == services.content.knowledge.articles["prep"].answer.en
+
+
+def test_english_is_recognised_and_vietnamese_without_marks_is_not_mistaken_for_it() -> None:
+    from bot.engine.language import guess_locale
+
+    for text in ("my pimp took my passport", "can I talk to a real person", "thank you so much", "help"):
+        assert guess_locale(text) == "en", text
+    for text in ("em o my tho", "toi can giup do", "the nao", "em on roi", "an com chua", "he dang danh em"):
+        assert guess_locale(text) is None, text
+    assert guess_locale("chồng em đánh em") == "vi"
