@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 
-_ENGLISH = frozenset(
+_ENGLISH_WORDS = (
     "i i'm im my you your he she they we his her him them is are was were been have has had will would "
     "could should can't don't won't doesn't didn't isn't not and but or if what how where when why who "
     "which does did get got took take please want need help know tell talk person someone somebody "
     "anyone real hello hi thanks thank yes there this that these those of for with from about after "
     "before because tested condom police safe money work doctor clinic pregnant pills passport boss "
-    "friend boyfriend husband client clients hurt scared afraid kill raped".split()
+    "friend boyfriend husband client clients hurt scared afraid kill raped"
 )
+_ENGLISH = frozenset(_ENGLISH_WORDS.split())
 _VIETNAMESE_MARKS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
 
 
