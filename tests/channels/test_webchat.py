@@ -6,10 +6,11 @@ import secrets
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.runtime import Services
 from bot.store.models import Contact, Conversation, Message, OutboxEvent, ProcessedMessage
+from tests.support.db import count
 
 
 def new_session() -> str:
@@ -28,11 +29,6 @@ def choice_id(data: dict[str, Any], label_part: str) -> str:
             if label_part.lower() in choice["label"].lower():
                 return str(choice["id"])
     raise AssertionError(f"no choice like {label_part!r} in {data}")
-
-
-async def count(services: Services, model: type, *where: Any) -> int:
-    async with services.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def test_whole_conversation_welcome_menu_legal_question_feedback_delete(

@@ -3,28 +3,21 @@ a person writes for help in the web chat; a counsellor logs in, sees the queue, 
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SECRET
+from tests.support.browser import ARGS, CHROMIUM, require_chromium
 from tests.support.server import LiveServer, hotline_env, run_cli, start_server
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
 
 
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing: `make test` installs it (make browser)")
-        pytest.skip("Chromium is not installed (make browser)")
+    require_chromium()
     env = hotline_env(database_url, SECRET)
     done = run_cli(
         ["staff", "add", "lan", "--name", "Lan", "--password-stdin"], env, stdin="mat khau that dai\n"

@@ -10,6 +10,7 @@ import pytest
 from bot.escalation.paging import Page
 from bot.escalation.rota import import_rota, parse_rota
 from bot.runtime import Services
+from tests.support.db import drain  # noqa: F401 (re-exported for the tests here)
 
 ROTA = """
 timezone: Asia/Ho_Chi_Minh
@@ -42,14 +43,6 @@ class RecordingPager:
 
     async def notify(self, address: str, text: str) -> None:
         self.notes.append((address, text))
-
-
-async def drain(services: Services) -> int:
-    """Run the outbox until nothing more is due."""
-    total = 0
-    while count := await services.dispatcher.run_once():
-        total += count
-    return total
 
 
 @pytest.fixture

@@ -7,12 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.runtime import Services
 from bot.store.models import Contact, Escalation, OutboxEvent
 from tests.fakes.twilio_caller import FakeCaller
 from tests.ivr.conftest import CALLER, HOTLINE, ONCALL, assert_number_kept_nowhere
+from tests.support.db import count
 
 FOOTER_VI = "Bấm phím sao để nghe lại, phím không để gặp tư vấn viên, phím chín nếu bạn đang gặp nguy hiểm."
 
@@ -25,11 +26,6 @@ async def only_contact(services: Services) -> Contact:
 async def rows(services: Services, model: type[Any], *where: Any) -> list[Any]:
     async with services.sessionmaker() as session:
         return list((await session.execute(select(model).where(*where).order_by(model.id))).scalars())
-
-
-async def count(services: Services, model: type[Any]) -> int:
-    async with services.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def test_menu_to_an_hiv_answer_repeat_and_hang_up(

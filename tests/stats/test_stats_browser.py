@@ -4,8 +4,6 @@ a supervisor logs in, follows the link, chooses the quarter, and sees the figure
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,12 +17,10 @@ from bot.runtime import build_services
 from bot.settings import Settings
 from tests.conftest import SECRET
 from tests.stats.replay import replay
+from tests.support.browser import ARGS, CHROMIUM, require_chromium
 from tests.support.server import LiveServer, hotline_env, run_cli, start_server
 
 pytestmark = pytest.mark.browser
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]  # fmt: skip
 PASSWORD = "mat khau that dai"
 
 
@@ -47,10 +43,7 @@ async def replay_quarter(settings: Settings, nlu: NLU, content: Content) -> None
 
 @pytest.fixture
 def server(settings: Settings, nlu: NLU, content: Content, tmp_path: Path) -> Iterator[LiveServer]:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("Chromium is missing: `make test` installs it (make browser)")
-        pytest.skip("Chromium is not installed (make browser)")
+    require_chromium()
     asyncio.run(replay_quarter(settings, nlu, content))
     env = hotline_env(settings.database_url, SECRET)
     done = run_cli(

@@ -6,9 +6,11 @@ import asyncio
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
 
-from bot.runtime import Services
+from tests.support.db import count
+from tests.support.db import drain as deliver
+
+__all__ = ["WEBHOOK_SECRET", "VirtualTime", "count", "deliver", "post_update"]
 
 WEBHOOK_SECRET = "test_webhook-secret_0123456789"
 
@@ -19,19 +21,6 @@ async def post_update(
     """POST an update to the webhook as Telegram does (with the secret header, unless None)."""
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
     return await client.post("/telegram/webhook", json=update, headers=headers)
-
-
-async def deliver(services: Services) -> int:
-    """Run the outbox until nothing more is due now; how many events finished."""
-    total = 0
-    while done := await services.dispatcher.run_once():
-        total += done
-    return total
-
-
-async def count(services: Services, model: type, *where: Any) -> int:
-    async with services.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 class VirtualTime:

@@ -10,13 +10,14 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from bot.channels.zalo.oa import signature
 from bot.clock import FrozenClock
 from bot.runtime import Services
 from bot.settings import Settings
 from tests.fakes.zalo_api import FakeZalo
+from tests.support.db import count, drain  # noqa: F401 (re-exported for the tests here)
 
 BOT_SECRET = "zalo-webhook-secret-42"
 OA_SECRET_KEY = "oa-secret-key-for-the-mac"
@@ -120,19 +121,6 @@ async def post_oa(
 
 
 # -- the database -----------------------------------------------------------------------------------
-
-
-async def drain(services: Services) -> int:
-    """Run the outbox until nothing more is due now."""
-    total = 0
-    while done := await services.dispatcher.run_once():
-        total += done
-    return total
-
-
-async def count(services: Services, model: type, *where: Any) -> int:
-    async with services.sessionmaker() as session:
-        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
 async def dump_database(services: Services) -> str:
