@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from bot.content.flows import TOPICS
 from bot.engine.actions import ACTIONS
+from bot.engine.clean import cleaned
 from bot.engine.deps import EngineDeps
 from bot.engine.language import guess_locale
 from bot.engine.messages import InboundMessage, Outcome, Reply
@@ -64,6 +65,7 @@ class Engine:
 
     async def handle(self, message: InboundMessage) -> Outcome:
         """Handle one message; raises :class:`BadInput` (and writes nothing) when it is refused."""
+        message = cleaned(message)  # before anything reads it: broken characters must not lose a message
         self.check(message)
         deps = self.deps
         understanding = None
