@@ -25,6 +25,7 @@ from bot.console.i18n import words
 from bot.console.web import ConsoleWeb, NeedLogin
 from bot.escalation.desk import OUTCOMES, DeskError
 from bot.escalation.rota import RotaError, chain_at, import_rota, parse_rota
+from bot.escalation.watch import possible_risks
 from bot.store.models import AuditEntry, Counsellor, Escalation, Message
 
 if TYPE_CHECKING:
@@ -108,6 +109,25 @@ def build_router(services: "Services") -> APIRouter:
                     "waited": i.waited_seconds,
                     "holder": i.holder,
                     "mine": i.holder_id is not None and i.holder_id == staff.counsellor_id,
+                }
+                for i in items
+            ]
+        )
+
+    @router.get("/api/possible")
+    async def possible_json(staff: Annotated[Staff, Depends(current_api)]) -> JSONResponse:
+        """Conversations where the bot asked "are you in danger right now?" (nobody paged), last 24 h."""
+        now = services.clock.now()
+        items = await possible_risks(services.sessionmaker, now=now)
+        return JSONResponse(
+            [
+                {
+                    "contact": i.contact_id,
+                    "channel": i.channel,
+                    "kind": i.kind,
+                    "ago": int((now - i.asked_at).total_seconds()),
+                    "answer": i.answer,
+                    "emergency": i.emergency,
                 }
                 for i in items
             ]

@@ -46,7 +46,7 @@ STEP_TYPES: dict[str, StepType] = {
     for s in (
         _step("say", ["text", "next"], ["voice"], waits=False),
         _step("menu", ["text"], ["voice", "choices", "articles", "free_text", "key"], waits=True),
-        _step("ask", ["text", "action", "next"], ["voice", "choices", "params"], waits=True),
+        _step("ask", ["text", "action", "next"], ["voice", "choices", "params", "branches"], waits=True),
         _step("article", ["article"], ["next"], waits=False),
         _step("action", ["action"], ["params", "next", "branches"], waits=False),
     )

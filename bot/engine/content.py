@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bot.content.flows import Flows, load_flows
 from bot.content.knowledge import SERVICE_KINDS, Knowledge, load_knowledge
+from bot.engine import danger  # noqa: F401 (registers the actions of "are you in danger right now?")
 from bot.engine.actions import ACTIONS
 from bot.errors import ContentError, ContentErrors
 
@@ -19,7 +20,7 @@ REQUIRED_STRINGS = (
     "services_national", *(f"service_kind_{kind}" for kind in SERVICE_KINDS),
 )  # fmt: skip
 # Nodes the engine jumps to by name.
-REQUIRED_NODES = ("welcome.start", "main.menu", "emergency.start", "feedback.ask", "exposure.when", "choose.pick",
+REQUIRED_NODES = ("welcome.start", "main.menu", "emergency.start", "danger.ask", "feedback.ask", "exposure.when", "choose.pick",
                   *(f"topics.{t}" for t in ("hiv_sti", "harm_reduction", "legal", "violence", "support")))  # fmt: skip
 
 

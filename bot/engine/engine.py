@@ -15,10 +15,12 @@ from datetime import timedelta
 from bot.content.flows import TOPICS
 from bot.engine.actions import ACTIONS
 from bot.engine.clean import cleaned
+from bot.engine.danger import ASK, keep_pending
 from bot.engine.deps import EngineDeps
 from bot.engine.language import guess_locale
 from bot.engine.messages import InboundMessage, Outcome, Reply
 from bot.engine.places import locate_province
+from bot.engine.safety import POSSIBLE
 from bot.engine.steps import MAIN_MENU, answer_article, node_choices, run_from
 from bot.engine.turn import Turn
 from bot.errors import BadInput
@@ -163,12 +165,22 @@ class Engine:
         understanding = turn.understanding
         if understanding is not None:  # even without words: "🆘" is a cry for help
             verdict = self.deps.safety.check(understanding)
-            if verdict.emergency:
-                turn.context_set(risk=verdict.kind)
+            asked = turn.conversation.node == ASK
+            if verdict.emergency or (asked and verdict.danger_level == POSSIBLE):
+                # Asked "are you in danger right now?" and answered with more signs of harm: that is a yes.
+                turn.context_set(risk=verdict.kind or turn.context_get("possible_kind"))
                 if turn.conversation.held_by is not None:
                     await self._relay(turn, urgent=True)
                     return
                 await run_from(turn, EMERGENCY)
+                return
+            if (
+                verdict.danger_level == POSSIBLE
+                and turn.conversation.held_by is None
+                and await current_escalation(turn.session, turn.conversation) is None
+            ):
+                keep_pending(turn, understanding, verdict.kind)
+                await run_from(turn, ASK)
                 return
         if turn.conversation.held_by is not None and message.kind in ("text", "unsupported"):
             await self._relay(turn, urgent=False)

@@ -61,13 +61,14 @@ async def _article(turn: Turn, node: Node) -> str | None:
 
 
 async def _action(turn: Turn, node: Node) -> str | None:
+    waiting = turn.conversation.node
     outcome = await ACTIONS[node.action or ""].run(turn, node.params, None)
     if turn.deleted:
         return None
     if outcome is not None and outcome in node.branches:
         return node.branches[outcome]
-    if node.next is None:
-        turn.conversation.node = None
+    if node.next is None and turn.conversation.node == waiting:
+        turn.conversation.node = None  # (an action that ran a flow of its own keeps where that one waits)
     return node.next
 
 

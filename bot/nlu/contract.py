@@ -22,6 +22,14 @@ class Understanding:
     emergency_kind: str | None
     articles: tuple[tuple[str, float], ...]  # the best article matches, best first; may be empty
     confident: bool = True  # the first article is a sure answer; if not, offer ``articles`` to choose
+    level: str = ""  # emergency | possible | none; "" means: from ``emergency`` alone
+
+    @property
+    def danger_level(self) -> str:
+        """``emergency``, ``possible`` (ask the person first) or ``none``."""
+        if self.emergency:
+            return "emergency"
+        return self.level if self.level in ("possible", "none") else "none"
 
 
 class NLU(Protocol):

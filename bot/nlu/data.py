@@ -1,7 +1,8 @@
 """Loading the training content from a knowledge folder.
 
 Reads ``<knowledge>/articles/*.yaml`` (their ``topic`` and example questions) and the files of
-``<knowledge>/nlu/``: ``topics.yaml``, ``emergency.yaml`` and, for evaluation only, ``heldout.yaml``.
+``<knowledge>/nlu/``: ``topics.yaml``, ``emergency.yaml``, every ``training/*.yaml`` (more examples, one file
+per source: who wrote them and how) and, for evaluation only, the held-out sets ``heldout*.yaml``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,17 @@ class EmergencyExamples:
     not_emergency: tuple[str, ...]
 
 
+KIND_TOPICS: dict[str, str] = {
+    "violence_now": "violence",
+    "sexual_assault": "violence",
+    "held_trafficked": "violence",
+    "threat_to_life": "violence",
+    "suicide_self_harm": "support",
+    "overdose": "harm_reduction",
+}
+"""The topic an emergency of each kind is counted under (statistics and reports follow the kind)."""
+
+
 @dataclass(frozen=True)
 class TrainingData:
     """Everything the built-in model learns from."""
@@ -50,16 +62,31 @@ class TrainingData:
     articles: tuple[Article, ...]
     topic_examples: tuple[tuple[str, str], ...]  # (label, message): articles' examples and topics.yaml
     emergency: EmergencyExamples
-    extra_topic_examples: tuple[tuple[str, str], ...] = field(default=())  # topics.yaml only
+    extra_topic_examples: tuple[tuple[str, str], ...] = field(default=())  # topics.yaml and training/
+    sources: dict[str, str] = field(default_factory=dict, compare=False)  # message -> the file it came from
+
+
+@dataclass(frozen=True)
+class Case:
+    """One labelled message of a held-out set.
+
+    ``topic`` or ``emergency`` is None where the set does not say (the first set labels emergencies
+    without a topic). ``hard``: a non-emergency written on purpose to look like one.
+    """
+
+    text: str
+    topic: str | None
+    emergency: bool | None
+    kind: str | None = None
+    hard: bool = False
 
 
 @dataclass(frozen=True)
 class HeldOut:
-    """The held-out evaluation set (``nlu/heldout.yaml``): never trained on."""
+    """One held-out evaluation set (``nlu/heldout*.yaml``): never trained on, never tuned on."""
 
-    topics: tuple[tuple[str, str], ...]
-    emergency: tuple[str, ...]
-    not_emergency: tuple[str, ...]
+    name: str
+    cases: tuple[Case, ...]
 
 
 def read_yaml(path: Path) -> Any:
@@ -139,40 +166,114 @@ def load_topic_examples(path: Path) -> tuple[tuple[str, str], ...]:
     return _labelled(read_yaml(path), TOPICS, str(path))
 
 
+def _emergency_examples(raw: Any, where: str) -> EmergencyExamples:
+    if raw is None:
+        return EmergencyExamples(emergency=(), not_emergency=())
+    if not isinstance(raw, dict):
+        raise NLUDataError(f"{where}: expected the keys emergency and not_emergency")
+    return EmergencyExamples(
+        emergency=_labelled(raw.get("emergency"), EMERGENCY_KINDS, f"{where}: emergency"),
+        not_emergency=_messages(raw.get("not_emergency"), f"{where}: not_emergency"),
+    )
+
+
 def load_emergency_examples(path: Path) -> EmergencyExamples:
     """``nlu/emergency.yaml``: ``emergency: {kind: [messages]}`` and ``not_emergency: [messages]``."""
     if not path.exists():
         return EmergencyExamples(emergency=(), not_emergency=())
+    return _emergency_examples(read_yaml(path), str(path))
+
+
+def load_training_file(path: Path) -> tuple[EmergencyExamples, tuple[tuple[str, str], ...]]:
+    """One ``nlu/training/*.yaml`` file: ``emergency``, ``not_emergency`` and ``topics``, each optional."""
     raw = read_yaml(path)
-    if not isinstance(raw, dict):
-        raise NLUDataError(f"{path}: expected the keys emergency and not_emergency")
-    return EmergencyExamples(
-        emergency=_labelled(raw.get("emergency"), EMERGENCY_KINDS, f"{path}: emergency"),
-        not_emergency=_messages(raw.get("not_emergency"), f"{path}: not_emergency"),
-    )
+    if not isinstance(raw, dict) or set(raw) - {"emergency", "not_emergency", "topics", "source"}:
+        raise NLUDataError(f"{path}: expected the keys source, emergency, not_emergency and topics")
+    return _emergency_examples(raw, str(path)), _labelled(raw.get("topics"), TOPICS, f"{path}: topics")
 
 
 def load_training_data(knowledge_dir: Path) -> TrainingData:
-    """Articles, topic examples and emergency examples of a knowledge folder (never the held-out set)."""
+    """Articles, topic examples and emergency examples of a knowledge folder (never a held-out set)."""
     articles = load_articles(knowledge_dir)
-    extra = load_topic_examples(knowledge_dir / "nlu" / "topics.yaml")
+    nlu = knowledge_dir / "nlu"
+    sources: dict[str, str] = {}
+
+    def note(source: str, texts: Any) -> None:
+        for text in texts:
+            sources.setdefault(text, source)
+
+    for article in articles:
+        note(f"articles/{article.id}", article.examples)
+    extra = load_topic_examples(nlu / "topics.yaml")
+    note("topics.yaml", (text for _, text in extra))
+    emergency = load_emergency_examples(nlu / "emergency.yaml")
+    note("emergency.yaml", [*(text for _, text in emergency.emergency), *emergency.not_emergency])
+    for path in sorted((nlu / "training").glob("*.yaml")):
+        more, topics = load_training_file(path)
+        source = f"training/{path.name}"
+        note(source, [*(text for _, text in more.emergency), *more.not_emergency, *(t for _, t in topics)])
+        emergency = EmergencyExamples(
+            emergency=emergency.emergency + more.emergency,
+            not_emergency=emergency.not_emergency + more.not_emergency,
+        )
+        extra += topics
     from_articles = tuple((article.topic, text) for article in articles for text in article.examples)
     return TrainingData(
         articles=articles,
         topic_examples=from_articles + extra,
-        emergency=load_emergency_examples(knowledge_dir / "nlu" / "emergency.yaml"),
+        emergency=emergency,
         extra_topic_examples=extra,
+        sources=sources,
     )
 
 
-def load_heldout(knowledge_dir: Path) -> HeldOut:
-    """``nlu/heldout.yaml``: ``topics: {label: [...]}``, ``emergency: [...]``, ``not_emergency: [...]``."""
-    path = knowledge_dir / "nlu" / "heldout.yaml"
-    raw = read_yaml(path)
+def _cases(raw: Any, where: str) -> tuple[Case, ...]:
+    """The records of a held-out file: the first set's three lists, or ``messages: [{text, ...}]``."""
     if not isinstance(raw, dict):
-        raise NLUDataError(f"{path}: expected the keys topics, emergency and not_emergency")
-    return HeldOut(
-        topics=_labelled(raw.get("topics"), TOPICS, f"{path}: topics"),
-        emergency=_messages(raw.get("emergency"), f"{path}: emergency"),
-        not_emergency=_messages(raw.get("not_emergency"), f"{path}: not_emergency"),
+        raise NLUDataError(f"{where}: expected messages: [...] (or topics, emergency and not_emergency)")
+    if "messages" not in raw:
+        return (
+            *(Case(text, label, False) for label, text in _labelled(raw.get("topics"), TOPICS, where)),
+            *(Case(text, None, True) for text in _messages(raw.get("emergency"), f"{where}: emergency")),
+            *(
+                Case(text, None, False, hard=True)
+                for text in _messages(raw.get("not_emergency"), f"{where}: not_emergency")
+            ),
+        )
+    records = raw["messages"]
+    if not isinstance(records, list):
+        raise NLUDataError(f"{where}: messages must be a list of {{text, emergency, kind, topic}}")
+    cases: list[Case] = []
+    for number, record in enumerate(records, 1):
+        at = f"{where}: message {number}"
+        if not isinstance(record, dict) or not str(record.get("text") or "").strip():
+            raise NLUDataError(f"{at}: expected text, emergency, topic (and kind for an emergency)")
+        emergency, kind, topic = record.get("emergency"), record.get("kind"), record.get("topic")
+        if not isinstance(emergency, bool) or topic not in TOPICS:
+            raise NLUDataError(f"{at}: emergency must be true or false and topic one of {', '.join(TOPICS)}")
+        if emergency and kind not in EMERGENCY_KINDS:
+            raise NLUDataError(f"{at}: kind must be one of {', '.join(EMERGENCY_KINDS)}")
+        cases.append(
+            Case(
+                str(record["text"]).strip(),
+                str(topic),
+                emergency,
+                str(kind) if emergency else None,
+                not emergency,
+            )
+        )
+    return tuple(cases)
+
+
+def load_heldout(knowledge_dir: Path, name: str = "heldout") -> HeldOut:
+    """One held-out set, ``nlu/<name>.yaml``."""
+    path = knowledge_dir / "nlu" / f"{name}.yaml"
+    return HeldOut(name=name, cases=_cases(read_yaml(path), str(path)))
+
+
+def load_heldouts(knowledge_dir: Path) -> tuple[HeldOut, ...]:
+    """Every held-out set of the folder (``nlu/heldout*.yaml``), by name."""
+    return tuple(
+        load_heldout(knowledge_dir, path.stem)
+        for path in sorted((knowledge_dir / "nlu").glob("heldout*.yaml"))
     )

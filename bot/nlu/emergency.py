@@ -4,6 +4,11 @@ Recall comes first. A danger phrase that no calm frame explains away is an emerg
 classifier says. A danger phrase inside a calm frame (a question about the law, a definition, a past long
 gone) is an emergency only if the classifier is fairly sure. With no danger phrase at all, the classifier
 alone decides, with a threshold set low on purpose.
+
+Between "emergency" and "none" lies ``possible``: a message the detector cannot call either way (a
+score above a low threshold, a danger phrase inside a calm frame, or a sign of harm the lexicon lists under
+``possible``: an injury, a harm verb with no time). The engine asks such a person, with one tap, whether
+they are in danger right now; nobody is paged unless they say yes.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.nlu.concepts import WithConcepts
 from bot.nlu.data import EMERGENCY_KINDS
 from bot.nlu.features import Features
 from bot.nlu.lexicon import HELP, Lexicon, LexiconHit
@@ -20,6 +26,10 @@ from bot.nlu.topics import TopicClassifier
 
 LEXICON_SCORE = 0.95
 """The score of an emergency found by an uncancelled lexicon phrase (at least)."""
+
+EMERGENCY, POSSIBLE, NONE = "emergency", "possible", "none"
+LEVELS: tuple[str, ...] = (EMERGENCY, POSSIBLE, NONE)
+"""The three levels of triage: page now; ask first ("are you in danger right now?"); go on."""
 
 
 @dataclass(frozen=True)
@@ -29,8 +39,11 @@ class Thresholds:
     Chosen on the cross-validated figures (recall first, then false alarms), never on the held-out set.
     """
 
-    plain: float = 0.7  # no danger phrase in the message
+    plain: float = 0.6  # no danger phrase in the message
     calm: float = 0.85  # a danger phrase inside a calm frame
+    veto: float = 0.2  # a danger phrase the classifier gives less than this is asked about, not paged
+    possible: float = 0.3  # below an emergency, above this: ask the person (level ``possible``)
+    possible_calm: float = 0.15  # the same for a danger phrase inside a calm frame
     c: float = 10.0  # the classifier's inverse regularisation strength
     balanced: bool = False  # weigh emergencies and calm messages equally in training
 
@@ -43,6 +56,7 @@ class Verdict:
     score: float
     kind: str | None
     lexicon: LexiconHit
+    level: str = NONE  # emergency | possible | none
 
 
 class EmergencyDetector:
@@ -64,14 +78,15 @@ class EmergencyDetector:
         negatives = [lexicon.without_idioms(text) for text in negatives]
         texts = [text for _, text in emergencies] + negatives
         labels = ["yes"] * len(emergencies) + ["no"] * len(negatives)
+        self.features = WithConcepts(features, lexicon)
         self._binary = (
-            TopicClassifier(features, texts, labels, c=thresholds.c, balanced=thresholds.balanced)
+            TopicClassifier(self.features, texts, labels, c=thresholds.c, balanced=thresholds.balanced)
             if len(set(labels)) == 2
             else None
         )
         kinds = [kind for kind, _ in emergencies]
         self._kinds = (
-            TopicClassifier(features, [text for _, text in emergencies], kinds, c=10.0)
+            TopicClassifier(self.features, [text for _, text in emergencies], kinds, c=10.0)
             if len(set(kinds)) >= 2
             else None
         )
@@ -93,16 +108,34 @@ class EmergencyDetector:
         """Emergency or not, a score in 0..1 and, for an emergency, its kind."""
         hit = self.lexicon.scan(normalized)
         probability = self.probability(normalized)
-        if hit.danger:
+        limits = self.thresholds
+        if hit.danger and probability >= limits.veto:
             emergency, score = True, max(probability, LEXICON_SCORE)
+        elif hit.danger:  # the phrase is there, but nothing else in the message reads as danger now
+            emergency, score = False, probability
         elif hit.kinds:
-            emergency, score = probability >= self.thresholds.calm, probability
+            emergency, score = probability >= limits.calm, probability
         else:
-            emergency, score = probability >= self.thresholds.plain, probability
-        kind: str | None = None
+            emergency, score = probability >= limits.plain, probability
         if emergency:
+            level = EMERGENCY
+        elif (
+            hit.possible
+            or hit.danger
+            or probability >= limits.possible
+            or (bool(hit.kinds) and probability >= limits.possible_calm)
+        ):
+            level = POSSIBLE
+        else:
+            level = NONE
+        kind: str | None = None
+        if level != NONE:
             specific = [k for k in hit.kinds if k != HELP]
             kind = specific[0] if specific else self.kind(normalized)
         return Verdict(
-            emergency=emergency, score=round(float(np.clip(score, 0.0, 1.0)), 4), kind=kind, lexicon=hit
+            emergency=emergency,
+            score=round(float(np.clip(score, 0.0, 1.0)), 4),
+            kind=kind,
+            lexicon=hit,
+            level=level,
         )

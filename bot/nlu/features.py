@@ -12,12 +12,44 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 Analyzer = Callable[[str], list[str]]
+
+
+class FeatureSpace(Protocol):
+    """What a classifier needs of its features: one message, or many as a matrix."""
+
+    size: int
+
+    def one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Sparse features of one normalised text as ``(indices, values)``."""
+        ...
+
+    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        """A CSR matrix with one row per normalised text."""
+        ...
+
+
+def rows_to_csr(rows: Iterable[tuple[np.ndarray, np.ndarray]], size: int) -> sp.csr_matrix:
+    """Stack sparse rows given as ``(indices, values)`` into a CSR matrix of ``size`` columns."""
+    data: list[np.ndarray] = []
+    columns: list[np.ndarray] = []
+    indptr = [0]
+    for index, value in rows:
+        columns.append(index)
+        data.append(value)
+        indptr.append(indptr[-1] + len(index))
+    count = len(indptr) - 1
+    if not data:
+        return sp.csr_matrix((count, size), dtype=np.float64)
+    return sp.csr_matrix(
+        (np.concatenate(data), np.concatenate(columns), np.asarray(indptr)), shape=(count, size)
+    )
 
 
 @dataclass(frozen=True)
@@ -101,17 +133,4 @@ class Features:
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
         """A CSR matrix with one row per normalised text."""
-        data: list[np.ndarray] = []
-        columns: list[np.ndarray] = []
-        indptr = [0]
-        for text in texts:
-            index, value = self.one(text)
-            columns.append(index)
-            data.append(value)
-            indptr.append(indptr[-1] + len(index))
-        rows = len(indptr) - 1
-        if not data:
-            return sp.csr_matrix((rows, self.size), dtype=np.float64)
-        return sp.csr_matrix(
-            (np.concatenate(data), np.concatenate(columns), np.asarray(indptr)), shape=(rows, self.size)
-        )
+        return rows_to_csr((self.one(text) for text in texts), self.size)

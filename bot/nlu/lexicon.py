@@ -12,7 +12,12 @@ The lexicon has:
   "nghiên cứu");
 - ``calm_frames``: a danger phrase inside a question about the law, a definition, a statistic, a past
   long gone or a hypothetical is not a report of danger ("bị phạt", "bao nhiêu năm", "là gì", "năm ngoái");
-- ``urgent``: markers that a danger is present now; they win over calm frames ("đang", "cứu", "ngay").
+- ``urgent``: markers that a danger is present now; they win over calm frames ("đang", "cứu", "ngay");
+- ``concepts``: danger vocabulary by meaning (``injury``, ``weapon``, ``confinement``...); a phrase may write
+  ``<injury>`` for any entry of a class, and the detector's classifier sees which classes a message has,
+  so a word it never saw in an example still counts for what it means;
+- ``possible``: signs of harm that call for asking, not paging ("chảy máu", "bị đánh" with no time): the
+  detector's level ``possible``.
 """
 
 from __future__ import annotations
@@ -30,17 +35,28 @@ HELP = "help"
 """Phrase kind for danger of an unknown kind ("cứu", "help me")."""
 PHRASE_KINDS: tuple[str, ...] = (HELP, *EMERGENCY_KINDS)
 _TOKEN = re.compile(r"\([^()]*\)|[^\s()]+")
+_CONCEPT = re.compile(r"<([a-z_]+)>")
 _START = r"(?:(?<=^)|(?<= ))"
 
 
-def compile_phrase(phrase: str) -> re.Pattern[str]:
-    """Compile one lexicon phrase to a regular expression over normalised text."""
+def compile_phrase(phrase: str, concepts: dict[str, str] | None = None) -> re.Pattern[str]:
+    """Compile one lexicon phrase to a regular expression over normalised text.
+
+    ``<name>`` stands for any entry of the concept class ``name`` (``concepts`` maps a class to the
+    alternation of its entries, as :func:`concept_body` builds it).
+    """
     parts: list[str] = []
     text = phrase.strip()
     if not text or text.count("(") != text.count(")"):
         raise NLUDataError(f"lexicon phrase {phrase!r}: empty or unbalanced parentheses")
     for part in _TOKEN.findall(text):
-        if part == "*":
+        concept = _CONCEPT.fullmatch(part)
+        if concept is not None:
+            alternation = (concepts or {}).get(concept.group(1))
+            if alternation is None:
+                raise NLUDataError(f"lexicon phrase {phrase!r}: no concept class {concept.group(1)!r}")
+            parts.append(alternation)
+        elif part == "*":
             parts.append(r"(?:\S+ ){0,3}")
         elif part == "^":
             parts.append("^")
@@ -63,6 +79,14 @@ def compile_phrase(phrase: str) -> re.Pattern[str]:
     return re.compile(_START + "".join(parts))
 
 
+def concept_body(entries: list[str], where: str) -> str:
+    """The alternation of a concept class's entries, each normalised and followed by a space."""
+    forms = sorted({normalize(entry) for entry in entries} - {""}, key=len, reverse=True)
+    if not forms:
+        raise NLUDataError(f"{where}: a concept class needs at least one entry with letters")
+    return "(?:" + "|".join(re.escape(form) + " " for form in forms) + ")"
+
+
 @dataclass(frozen=True)
 class LexiconHit:
     """What the lexicon found in one message."""
@@ -71,6 +95,7 @@ class LexiconHit:
     phrases: tuple[str, ...]  # the phrases (as written in the lexicon)
     calm: bool  # inside a calm frame (law, definition, past, hypothetical)
     urgent: bool  # an urgent marker is there too
+    possible: bool = False  # a sign of possible harm (``possible`` phrases): ask before paging
 
     @property
     def danger(self) -> bool:
@@ -87,19 +112,36 @@ class Lexicon:
             raise NLUDataError(
                 f"{source}: expected phrases: {{kind: [phrases]}}, idioms, calm_frames, urgent"
             )
+        raw_concepts = raw.get("concepts") or {}
+        if not isinstance(raw_concepts, dict):
+            raise NLUDataError(f"{source}: concepts: expected {{class: [words or phrases]}}")
+        self.concept_bodies = {
+            str(name): concept_body(
+                _strings(entries, f"{source}: concepts.{name}"), f"{source}: concepts.{name}"
+            )
+            for name, entries in raw_concepts.items()
+        }
+        self.concept_names: tuple[str, ...] = tuple(self.concept_bodies)
+        self._concepts = [(name, re.compile(_START + body)) for name, body in self.concept_bodies.items()]
+
+        def compiled(phrase: str) -> re.Pattern[str]:
+            return _compiled(phrase, source, self.concept_bodies)
+
         self.phrases: list[tuple[str, str, re.Pattern[str]]] = []
         for kind in PHRASE_KINDS:  # the order of PHRASE_KINDS is the order of specificity, reversed
             for phrase in _strings(raw["phrases"].get(kind), f"{source}: phrases.{kind}"):
-                self.phrases.append((kind, phrase, _compiled(phrase, source)))
+                self.phrases.append((kind, phrase, compiled(phrase)))
         unknown = set(raw["phrases"]) - set(PHRASE_KINDS)
         if unknown:
             raise NLUDataError(
                 f"{source}: unknown phrase kinds {sorted(unknown)}; use {', '.join(PHRASE_KINDS)}"
             )
-        idioms = [_compiled(p, source) for p in _strings(raw.get("idioms"), f"{source}: idioms")]
-        calm = [_compiled(p, source) for p in _strings(raw.get("calm_frames"), f"{source}: calm_frames")]
-        urgent = [_compiled(p, source) for p in _strings(raw.get("urgent"), f"{source}: urgent")]
+        idioms = [compiled(p) for p in _strings(raw.get("idioms"), f"{source}: idioms")]
+        calm = [compiled(p) for p in _strings(raw.get("calm_frames"), f"{source}: calm_frames")]
+        urgent = [compiled(p) for p in _strings(raw.get("urgent"), f"{source}: urgent")]
         # one alternation per group: a message is scanned a handful of times, not hundreds
+        possible = [compiled(p) for p in _strings(raw.get("possible"), f"{source}: possible")]
+        self._possible = _joined(possible)
         self._idioms = _joined(idioms)
         self._calm = _joined(calm)
         self._urgent = _joined(urgent)
@@ -118,12 +160,21 @@ class Lexicon:
         """The message with its everyday idioms blanked out (each idiom becomes ``_``)."""
         return self._idioms.sub("_ ", normalized + " ").rstrip()
 
+    def concepts(self, normalized: str) -> tuple[str, ...]:
+        """The concept classes with an entry in the message (idioms blanked out first)."""
+        text = self.without_idioms(normalized) + " "
+        return tuple(name for name, pattern in self._concepts if pattern.search(text))
+
     def scan(self, normalized: str) -> LexiconHit:
         """Danger phrases, calm frames and urgent markers found in a normalised message."""
         text = self.without_idioms(normalized) + " "
         kinds = [kind for kind, pattern in reversed(self._by_kind) if pattern.search(text)]
+        possible = bool(self._possible.search(text))
         if not kinds:
-            return LexiconHit(kinds=(), phrases=(), calm=False, urgent=False)
+            if possible:  # a sign of harm inside a question about the law or a past long gone is none
+                calm, urgent = bool(self._calm.search(normalized + " ")), bool(self._urgent.search(text))
+                possible = urgent or not calm
+            return LexiconHit(kinds=(), phrases=(), calm=False, urgent=False, possible=possible)
         phrases = tuple(
             phrase for kind, phrase, pattern in self.phrases if kind in kinds and pattern.search(text)
         )
@@ -132,6 +183,7 @@ class Lexicon:
             phrases=phrases,
             calm=bool(self._calm.search(normalized + " ")),
             urgent=bool(self._urgent.search(text)),
+            possible=possible,
         )
 
 
@@ -154,8 +206,8 @@ def _strings(value: Any, where: str) -> list[str]:
     return list(value)
 
 
-def _compiled(phrase: str, source: str) -> re.Pattern[str]:
+def _compiled(phrase: str, source: str, concepts: dict[str, str] | None = None) -> re.Pattern[str]:
     try:
-        return compile_phrase(phrase)
+        return compile_phrase(phrase, concepts)
     except NLUDataError as exc:
         raise NLUDataError(f"{source}: {exc}") from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.nlu.contract import Understanding
-from bot.nlu.data import TrainingData
+from bot.nlu.data import KIND_TOPICS, TrainingData
 from bot.nlu.emergency import EmergencyDetector, Thresholds, Verdict
 from bot.nlu.features import Features
 from bot.nlu.lexicon import Lexicon
@@ -70,11 +70,18 @@ class BuiltinNLU:
         """The emergency detector's verdict on a normalised message."""
         return self.detector.detect(normalized)
 
+    def classify(self, normalized: str) -> tuple[str, float, Verdict]:
+        """Topic, its probability and the emergency verdict; an emergency's topic follows its kind."""
+        topic, topic_score = self.topic(normalized)
+        verdict = self.detector.detect(normalized)
+        if verdict.emergency and verdict.kind in KIND_TOPICS:
+            topic = KIND_TOPICS[verdict.kind]
+        return topic, topic_score, verdict
+
     def understand_sync(self, text: str) -> Understanding:
         """Understand one message (synchronously; well under a millisecond)."""
         normalized = normalize(text)
-        topic, topic_score = self.topic(normalized)
-        verdict = self.detector.detect(normalized)
+        topic, topic_score, verdict = self.classify(normalized)
         articles, confident = self.matcher.match(normalized, topic) if normalized else ((), False)
         if topic == "other" and topic_score >= OTHER_IS_SURE:
             articles, confident = (), False  # a greeting, thanks, or something else entirely
@@ -89,6 +96,7 @@ class BuiltinNLU:
             emergency_kind=verdict.kind,
             articles=articles,
             confident=confident,
+            level=verdict.level,
         )
 
     async def understand(self, text: str) -> Understanding:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from bot.nlu.features import Features
+from bot.nlu.features import FeatureSpace
 
 
 class TopicClassifier:
@@ -15,7 +15,7 @@ class TopicClassifier:
 
     def __init__(
         self,
-        features: Features,
+        features: FeatureSpace,
         texts: Sequence[str],
         labels: Sequence[str],
         *,

@@ -139,6 +139,10 @@ class Contact(Base):
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(32))
     unreached: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "are you in danger right now?" (the safety check's level ``possible``): listed, never paged
+    possible_at: Mapped[datetime | None]
+    possible_kind: Mapped[str | None] = mapped_column(String(32))
+    possible_answer: Mapped[str | None] = mapped_column(String(16))  # danger | information | None
     # calls
     call_status: Mapped[str | None] = mapped_column(String(32))
     dial_outcome: Mapped[str | None] = mapped_column(String(32))

@@ -19,9 +19,17 @@ def test_classify_prints_one_json_object_per_line_in_order(knowledge_dir: Path) 
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in result.output.splitlines()]
     assert [record["text"] for record in records] == lines
-    assert set(records[0]) == {"text", "topic", "emergency", "score"}
+    assert set(records[0]) == {"text", "topic", "emergency", "level", "kind", "score"}
     assert records[0]["emergency"] is True and records[0]["topic"] == "violence"
-    assert records[1] == {"text": "", "topic": "other", "emergency": False, "score": 0.0}
+    assert records[0]["level"] == "emergency" and records[0]["kind"] == "violence_now"
+    assert records[1] == {
+        "text": "",
+        "topic": "other",
+        "emergency": False,
+        "level": "none",
+        "kind": None,
+        "score": 0.0,
+    }
     assert records[2]["emergency"] is False
     assert records[3]["topic"] == "hiv_sti" and records[3]["emergency"] is False
     assert records[4]["emergency"] is True
@@ -52,10 +60,24 @@ def test_eval_exits_1_when_the_heldout_bar_is_missed(knowledge_dir: Path, tmp_pa
         "not_emergency": ["em đánh rơi điện thoại"],
     }
     (tmp_path / "nlu" / "heldout.yaml").write_text(yaml.safe_dump(heldout, allow_unicode=True))
+    second = {
+        "messages": [
+            {"text": "chồng em đang đánh em", "emergency": True, "kind": "violence_now", "topic": "violence"},
+            {"text": "xét nghiệm hiv ở đâu", "emergency": False, "topic": "hiv_sti"},
+        ]
+    }
+    (tmp_path / "nlu" / "heldout2.yaml").write_text(yaml.safe_dump(second, allow_unicode=True))
     result = CliRunner().invoke(eval_command, ["--knowledge", str(tmp_path), "--json", "--folds", "2"])
     assert result.exit_code == 1
     report = json.loads(result.output)
-    assert report["heldout"]["emergency_recall"] == 0.5
-    assert report["bar"]["passed"] is False
+    assert report["heldout"]["heldout"]["emergency_recall"] == 0.5
+    assert report["heldout"]["heldout2"]["emergency_recall"] == 1.0  # each set reported apart
+    assert report["heldout"]["heldout2"]["topic_accuracy"] == 1.0  # the emergency's topic follows its kind
+    assert report["bar"]["passed"] == {"heldout": False, "heldout2": True}
+    assert report["bar"]["all_passed"] is False
     table = CliRunner().invoke(eval_command, ["--knowledge", str(tmp_path), "--folds", "2"])
-    assert "emergency recall" in table.output and "Held-out bar: MISSED" in table.output
+    assert "emergency recall" in table.output
+    assert "Held-out bar: heldout MISSED, heldout2 MET" in table.output
+    assert "a quiet sentence" in table.output  # the misses are listed...
+    quiet = CliRunner().invoke(eval_command, ["--knowledge", str(tmp_path), "--no-cv", "--counts-only"])
+    assert "a quiet sentence" not in quiet.output  # ...unless only the figures are asked for

@@ -1,0 +1,65 @@
+"""Danger by meaning: the emergency classifier also sees which concept classes a message has.
+
+A TF-IDF model knows only the words of its examples: "hành hung" means nothing to it if every example said
+"đánh". The lexicon's ``concepts`` list danger vocabulary by meaning (injury, weapon, confinement,
+overdose sign, present time...), and :class:`WithConcepts` adds one feature per class found and one per
+pair of classes found together ("present" with "injury" is not "past" with "injury"), so a word that is in
+a class but in no example still counts for what it means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from itertools import combinations
+
+import numpy as np
+import scipy.sparse as sp
+
+from bot.nlu.features import Features, rows_to_csr
+from bot.nlu.lexicon import Lexicon
+
+CONCEPT_WEIGHT = 0.6
+"""The value of a concept feature (the TF-IDF blocks are each normalised to length 1)."""
+
+
+class WithConcepts:
+    """The shared TF-IDF features followed by concept-class and class-pair indicators."""
+
+    def __init__(self, features: Features, lexicon: Lexicon, *, weight: float = CONCEPT_WEIGHT) -> None:
+        self._features = features
+        self._lexicon = lexicon
+        names = lexicon.concept_names
+        self._single = {name: features.size + i for i, name in enumerate(names)}
+        offset = features.size + len(names)
+        self._pair = {pair: offset + i for i, pair in enumerate(combinations(names, 2))}
+        self.size = offset + len(self._pair)
+        self._weight = weight
+        self._cached_one = lru_cache(maxsize=512)(self._one)
+
+    def one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Sparse features of one normalised text as ``(indices, values)`` (read-only arrays)."""
+        return self._cached_one(text)
+
+    def forget(self) -> None:
+        """Drop the cached passes (benchmarks measure a new message each time)."""
+        self._cached_one.cache_clear()
+        self._features.forget()
+
+    def _one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        indices, values = self._features.one(text)
+        if not self._single:
+            return indices, values
+        found = self._lexicon.concepts(text)
+        extra = [self._single[name] for name in found] + [self._pair[pair] for pair in combinations(found, 2)]
+        if not extra:
+            return indices, values
+        index_array = np.concatenate([indices, np.asarray(extra, dtype=np.int64)])
+        value_array = np.concatenate([values, np.full(len(extra), self._weight)])
+        index_array.flags.writeable = False
+        value_array.flags.writeable = False
+        return index_array, value_array
+
+    def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        """A CSR matrix with one row per normalised text."""
+        return rows_to_csr((self.one(text) for text in texts), self.size)
