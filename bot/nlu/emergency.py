@@ -102,7 +102,7 @@ class EmergencyDetector:
         """The most likely kind of emergency, by the kind classifier."""
         if self._kinds is None:
             return EMERGENCY_KINDS[0]
-        return self._kinds.predict(normalized)[0]
+        return self._kinds.predict(self.lexicon.without_idioms(normalized))[0]
 
     def detect(self, normalized: str) -> Verdict:
         """Emergency or not, a score in 0..1 and, for an emergency, its kind."""

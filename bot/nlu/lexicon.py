@@ -92,7 +92,6 @@ class LexiconHit:
     """What the lexicon found in one message."""
 
     kinds: tuple[str, ...]  # kinds of the danger phrases found, most specific first
-    phrases: tuple[str, ...]  # the phrases (as written in the lexicon)
     calm: bool  # inside a calm frame (law, definition, past, hypothetical)
     urgent: bool  # an urgent marker is there too
     possible: bool = False  # a sign of possible harm (``possible`` phrases): ask before paging
@@ -122,7 +121,15 @@ class Lexicon:
             for name, entries in raw_concepts.items()
         }
         self.concept_names: tuple[str, ...] = tuple(self.concept_bodies)
-        self._concepts = [(name, re.compile(_START + body)) for name, body in self.concept_bodies.items()]
+        # Concept entries are plain words: a dictionary of word sequences finds them ten times faster
+        # than one regular expression per class.
+        self._concept_forms: dict[str, set[int]] = {}
+        for index, (_name, entries) in enumerate(raw_concepts.items()):
+            for entry in entries:
+                form = normalize(entry)
+                if form:
+                    self._concept_forms.setdefault(form, set()).add(index)
+        self._concept_span = max((form.count(" ") + 1 for form in self._concept_forms), default=0)
 
         def compiled(phrase: str) -> re.Pattern[str]:
             return _compiled(phrase, source, self.concept_bodies)
@@ -160,10 +167,22 @@ class Lexicon:
         """The message with its everyday idioms blanked out (each idiom becomes ``_``)."""
         return self._idioms.sub("_ ", normalized + " ").rstrip()
 
+    def phrases_in(self, normalized: str) -> tuple[str, ...]:
+        """The danger phrases (as written in the lexicon) found in a message: for people reading, slow."""
+        text = self.without_idioms(normalized) + " "
+        return tuple(phrase for _, phrase, pattern in self.phrases if pattern.search(text))
+
     def concepts(self, normalized: str) -> tuple[str, ...]:
         """The concept classes with an entry in the message (idioms blanked out first)."""
-        text = self.without_idioms(normalized) + " "
-        return tuple(name for name, pattern in self._concepts if pattern.search(text))
+        words = self.without_idioms(normalized).split()
+        found: set[int] = set()
+        forms = self._concept_forms
+        for start in range(len(words)):
+            for end in range(start + 1, min(start + self._concept_span, len(words)) + 1):
+                classes = forms.get(" ".join(words[start:end]))
+                if classes:
+                    found |= classes
+        return tuple(name for index, name in enumerate(self.concept_names) if index in found)
 
     def scan(self, normalized: str) -> LexiconHit:
         """Danger phrases, calm frames and urgent markers found in a normalised message."""
@@ -174,13 +193,9 @@ class Lexicon:
             if possible:  # a sign of harm inside a question about the law or a past long gone is none
                 calm, urgent = bool(self._calm.search(normalized + " ")), bool(self._urgent.search(text))
                 possible = urgent or not calm
-            return LexiconHit(kinds=(), phrases=(), calm=False, urgent=False, possible=possible)
-        phrases = tuple(
-            phrase for kind, phrase, pattern in self.phrases if kind in kinds and pattern.search(text)
-        )
+            return LexiconHit(kinds=(), calm=False, urgent=False, possible=possible)
         return LexiconHit(
             kinds=tuple(kinds),
-            phrases=phrases,
             calm=bool(self._calm.search(normalized + " ")),
             urgent=bool(self._urgent.search(text)),
             possible=possible,
