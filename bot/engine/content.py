@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.content.fields import LOCALES
 from bot.content.flows import Flows, load_flows
-from bot.content.knowledge import SERVICE_KINDS, Knowledge, load_knowledge
+from bot.content.knowledge import SERVICE_KINDS, Knowledge, load_knowledge, phone_key, phone_numbers_in
 from bot.engine.actions import ACTIONS
 from bot.errors import ContentError, ContentErrors
 
@@ -50,6 +51,63 @@ def load_content(flows_dir: Path, knowledge_dir: Path) -> Content:
     for ref in REQUIRED_NODES:
         if ref not in flows.nodes:
             errors.append(ContentError(str(flows_dir), None, f"the engine needs the node `{ref}`"))
+    root = flows_dir.parent
+    errors.extend(_unknown_outcomes(flows, root))
+    if knowledge is not None:
+        errors.extend(_unknown_numbers(flows, knowledge, root))
     if errors or knowledge is None:
         raise ContentErrors(errors)
     return Content(flows=flows, knowledge=knowledge)
+
+
+def _unknown_outcomes(flows: Flows, root: Path) -> list[ContentError]:
+    """A branch on an outcome its action never gives would never be taken (a typo in routing by kind)."""
+    found = []
+    for node in flows.nodes.values():
+        action = ACTIONS.get(node.action or "")
+        if action is None or not action.outcomes:
+            continue
+        for outcome in node.branches:
+            if outcome not in action.outcomes:
+                known = ", ".join(action.outcomes)
+                found.append(
+                    ContentError(
+                        node.path,
+                        _line_of(root / node.path, f"{outcome}:", node.line),
+                        f"`{node.ref}` branches on `{outcome}`, which action `{node.action}` never gives "
+                        f"(it gives: {known})",
+                    )
+                )
+    return found
+
+
+def _unknown_numbers(flows: Flows, knowledge: Knowledge, root: Path) -> list[ContentError]:
+    """Every phone number a flow writes must be in the directory: a wrong number in an emergency is worse than none."""
+    known = knowledge.known_phones()
+    found = []
+    for node in flows.nodes.values():
+        for locale in LOCALES:
+            text = node.text.get(locale) if node.text is not None else ""
+            for number in phone_numbers_in(text):
+                if phone_key(number) not in known:
+                    found.append(
+                        ContentError(
+                            node.path,
+                            _line_of(root / node.path, number, node.line),
+                            f"phone number {number!r} in `{node.ref}` is not in the directory "
+                            "(knowledge/directory.yaml): add it there, with its source, or remove it",
+                        )
+                    )
+    return found
+
+
+def _line_of(path: Path, needle: str, after: int) -> int:
+    """The line of ``needle`` in the file at or after line ``after`` (or ``after`` itself)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return after
+    for number in range(after, len(lines) + 1):
+        if needle in lines[number - 1]:
+            return number
+    return after

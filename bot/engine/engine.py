@@ -164,7 +164,8 @@ class Engine:
         if understanding is not None:  # even without words: "🆘" is a cry for help
             verdict = self.deps.safety.check(understanding)
             if verdict.emergency:
-                turn.context_set(risk=verdict.kind)
+                about_other = self.deps.bystander.about_other(understanding.normalized)
+                turn.context_set(risk=verdict.kind, about_other=about_other or None)
                 if turn.conversation.held_by is not None:
                     await self._relay(turn, urgent=True)
                     return
