@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EMERGENCY_NODE = "emergency.start"
+EMERGENCY_FLOW = EMERGENCY_NODE.split(".", 1)[0]
 COUNSELLOR_NODE = "counsellor.request"
 
 
@@ -68,6 +69,13 @@ class CallBase:
         self.gotos = {node.choice_id(c): c.goto for node in flows.nodes.values() for c in node.choices}
         self.emergency_choice = _choice_to(flows, EMERGENCY_NODE, DANGER)
         self.counsellor_choice = _choice_to(flows, COUNSELLOR_NODE, COUNSELLOR)
+        # The spoken replies that fit a kind of danger (first aid, 111...): said again if nobody answers.
+        self.kind_voices = frozenset(
+            node.voice.get(locale)
+            for node in flows.nodes.values()
+            if node.flow == EMERGENCY_FLOW and node.type == "say" and node.voice is not None
+            for locale in LOCALES
+        )
         self.articles_by_voice = {
             article.voice.get(locale): article.id
             for article in services.content.knowledge.articles.values()

@@ -196,6 +196,10 @@ class Ringing(CallBase):
                 await escalate.page_again_for_emergency(
                     session, crypto, conversation=conversation, contact=contact, now=now
                 )
+        if state.kind == EMERGENCY and not before:
+            # Minutes may have passed ringing: what fits this danger (111 for someone held...) again.
+            replies = await self.replay(caller, state.shown)
+            before = [reply for reply in replies if reply.voice_text in self.kind_voices]
         return self._offer(caller, replace(state, tries=0), locale, said=before)
 
     def _offer(

@@ -95,6 +95,7 @@ async def test_when_nobody_answers_the_kind_is_said_again_with_the_numbers(
     await caller.dial_ends("no-answer", ring_seconds=20)
     heard = await caller.dial_ends("no-answer", ring_seconds=20)
     assert heard.find("Dial") is None
+    assert heard.said[0] == voice_of(services, "held"), "111 again, not only the general numbers"
     assert "one nine zero zero, nine six nine, six eight zero" in heard.text
     assert "one one three" in heard.text and "one one five" in heard.text
 
@@ -107,6 +108,9 @@ async def test_key_nine_stays_the_generic_danger_path(
     assert heard.said[0] == CONNECTING, "nothing before connecting: the caller asked for a person"
     escalation, _pages = await escalation_and_pages(services)
     assert escalation.risk is None
+    await caller.dial_ends("no-answer", ring_seconds=20)
+    heard = await caller.dial_ends("no-answer", ring_seconds=20)
+    assert heard.said[0].startswith("I am sorry, no counsellor could answer"), "the general numbers only"
 
 
 @dataclass(frozen=True)
