@@ -45,12 +45,12 @@ class CallFlow(Ringing):
             return await self._spoken(caller, state, text)
         if digits == DANGER:
             return await self.emergency(caller, state)
+        if digits == COUNSELLOR:
+            return await self.counsellor(caller, replace(state, kind=""), self.counsellor_choice)
         if state.kind == POSSIBLE:
             return await self._possible_key(caller, state, digits)
         if not digits:
             return await self._retry(caller, state, "silence")
-        if digits == COUNSELLOR:
-            return await self.counsellor(caller, state, self.counsellor_choice)
         replies = await self.replay(caller, state.shown)
         locale = await self.locale(caller)
         if digits == REPEAT:

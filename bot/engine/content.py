@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.content.fields import LOCALES
 from bot.content.flows import Flows, load_flows
 from bot.content.knowledge import SERVICE_KINDS, Knowledge, load_knowledge, phone_key, phone_numbers_in
+from bot.content.yamlfile import display_path
 from bot.engine.actions import ACTIONS
 from bot.errors import ContentError, ContentErrors
 
@@ -54,7 +55,7 @@ def load_content(flows_dir: Path, knowledge_dir: Path) -> Content:
     root = flows_dir.parent
     errors.extend(_unknown_outcomes(flows, root))
     if knowledge is not None:
-        errors.extend(_unknown_numbers(flows, knowledge, root))
+        errors.extend(_unknown_numbers(flows, knowledge, root, flows_dir / "strings.yaml"))
     if errors or knowledge is None:
         raise ContentErrors(errors)
     return Content(flows=flows, knowledge=knowledge)
@@ -81,20 +82,25 @@ def _unknown_outcomes(flows: Flows, root: Path) -> list[ContentError]:
     return found
 
 
-def _unknown_numbers(flows: Flows, knowledge: Knowledge, root: Path) -> list[ContentError]:
-    """Every phone number a flow writes must be in the directory: a wrong number in an emergency is worse than none."""
+def _unknown_numbers(flows: Flows, knowledge: Knowledge, root: Path, strings: Path) -> list[ContentError]:
+    """Every phone number the bot writes must be in the directory, as for articles.
+
+    A wrong number in an emergency is worse than none.
+    """
+    strings_path = display_path(strings, root)
+    texts = [(node.path, node.line, f"`{node.ref}`", node.text) for node in flows.nodes.values()]
+    texts += [(strings_path, 1, f"string `{key}`", text) for key, text in flows.strings.items()]
     known = knowledge.known_phones()
     found = []
-    for node in flows.nodes.values():
+    for path, line, where, text in texts:
         for locale in LOCALES:
-            text = node.text.get(locale) if node.text is not None else ""
-            for number in phone_numbers_in(text):
+            for number in phone_numbers_in(text.get(locale) if text is not None else ""):
                 if phone_key(number) not in known:
                     found.append(
                         ContentError(
-                            node.path,
-                            _line_of(root / node.path, number, node.line),
-                            f"phone number {number!r} in `{node.ref}` is not in the directory "
+                            path,
+                            _line_of(root / path, number, line),
+                            f"phone number {number!r} in {where} is not in the directory "
                             "(knowledge/directory.yaml): add it there, with its source, or remove it",
                         )
                     )

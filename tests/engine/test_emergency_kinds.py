@@ -268,6 +268,14 @@ def test_a_number_not_in_the_directory_is_a_mistake(copy: Path) -> None:
     assert f"flows/emergency.yaml:{line}: phone number '1800 1768' in `emergency.held`" in output
 
 
+def test_a_number_in_the_engine_strings_is_checked_too(copy: Path) -> None:
+    path = copy / "flows" / "strings.yaml"
+    line = edit(path, "1900 969 680 (Ngôi nhà", "1900 969 681 (Ngôi nhà")
+    code, output = check(copy)
+    assert code == 1
+    assert f"flows/strings.yaml:{line}: phone number '1900 969 681' in string `nobody_reached`" in output
+
+
 def test_digits_in_a_voice_text_are_a_mistake(copy: Path) -> None:
     path = copy / "flows" / "emergency.yaml"
     line = edit(path, "Hãy gọi ngay một một lăm cho bạn ấy.", "Hãy gọi ngay 115 cho bạn ấy.") - 1  # `vi: >-`
