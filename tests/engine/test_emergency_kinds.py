@@ -221,6 +221,7 @@ def test_bystander_words_tell_someone_else_from_the_writer() -> None:
     writers = [
         "chồng em đánh em", "bạn em đánh em", "em bị nhốt", "người ta đang theo dõi em", "he is going to kill me",
         "my friend hits me", "my boyfriend beat me", "I want to kill myself", "bạn trai em đánh em", "cứu em",
+        "chị em tôi bị nhốt", "someone is following me", "this guy is hitting me", "bạn ơi em bị đánh",
     ]  # fmt: skip
     assert [t for t in others if not bystander.about_other(normalize(t))] == []
     assert [t for t in writers if bystander.about_other(normalize(t))] == []
