@@ -162,3 +162,14 @@ async def test_a_possible_danger_asks_once_more_on_silence_then_reads_the_answer
     assert heard.said == ["I did not hear a key.", ASK]
     heard = await caller.stay_silent()
     assert heard.said[0] == services.content.knowledge.articles["prep"].voice.en
+
+
+async def test_a_possible_danger_then_zero_reaches_a_counsellor(
+    phone: Callable[..., FakeCaller], services: Services
+) -> None:
+    services.engine.deps.safety = Possible()
+    caller = await english_menu(phone)
+    await caller.speak("what is PrEP")
+    heard = await caller.press("0")
+    assert "I am connecting you to a counsellor" in heard.text
+    assert caller.dialled() == [ONCALL[0]]
