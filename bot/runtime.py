@@ -20,6 +20,7 @@ from bot.engine.safety import NluSafetyCheck
 from bot.escalation.desk import Desk
 from bot.escalation.paging import Pager, Paging
 from bot.nlu import NLU, build_nlu
+from bot.nlu.bystander import Bystander
 from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
 from bot.settings import Settings
 from bot.store.conversations import purge
@@ -133,6 +134,7 @@ def build_services(
         knowledge=content.knowledge,
         nlu=nlu,
         safety=NluSafetyCheck(),
+        bystander=Bystander.load(settings.knowledge_dir),
         after_commit=dispatcher.wake,
     )
     services = Services(

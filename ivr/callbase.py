@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EMERGENCY_NODE = "emergency.start"
+EMERGENCY_FLOW = EMERGENCY_NODE.split(".", 1)[0]
 COUNSELLOR_NODE = "counsellor.request"
 
 
@@ -66,8 +67,23 @@ class CallBase:
         flows = services.content.flows
         self.fixed = fixed_keys(flows)
         self.gotos = {node.choice_id(c): c.goto for node in flows.nodes.values() for c in node.choices}
+        # where a choice leads once the nodes that do not wait have run ("danger.need_help" records the
+        # answer, then goes on to the emergency)
+        self.leads_to = {
+            choice: (flows.nodes[goto].next or goto)
+            if goto in flows.nodes and flows.nodes[goto].type == "action"
+            else goto
+            for choice, goto in self.gotos.items()
+        }
         self.emergency_choice = _choice_to(flows, EMERGENCY_NODE, DANGER)
         self.counsellor_choice = _choice_to(flows, COUNSELLOR_NODE, COUNSELLOR)
+        # The spoken replies that fit a kind of danger (first aid, 111...): said again if nobody answers.
+        self.kind_voices = frozenset(
+            node.voice.get(locale)
+            for node in flows.nodes.values()
+            if node.flow == EMERGENCY_FLOW and node.type == "say" and node.voice is not None
+            for locale in LOCALES
+        )
         self.articles_by_voice = {
             article.voice.get(locale): article.id
             for article in services.content.knowledge.articles.values()

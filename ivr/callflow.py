@@ -17,11 +17,15 @@ from twilio.twiml.voice_response import VoiceResponse
 from bot.engine.messages import Outcome, Reply
 from bot.errors import BadInput
 from ivr import calls
-from ivr.callbase import COUNSELLOR_NODE, menu_reply
+from ivr.callbase import COUNSELLOR_NODE, EMERGENCY_NODE, menu_reply
 from ivr.keys import COUNSELLOR, DANGER, REPEAT, menu_page
 from ivr.render import goodbye
 from ivr.ringing import EMERGENCY, Ringing
 from ivr.state import Caller, CallState
+from ivr.urls import KEY
+
+POSSIBLE = "possible"  # the call state while asking "are you in danger right now?"
+INFORMATION = "1"  # the key for "no, I want information"
 
 
 class CallFlow(Ringing):
@@ -38,13 +42,15 @@ class CallFlow(Ringing):
         """A key pressed on a menu (or words said, or silence)."""
         if speech.strip():
             text = speech.strip()[: self.services.settings.max_text_chars]
-            return await self._turn(caller, state, kind="text", text=text)
-        if not digits:
-            return await self._retry(caller, state, "silence")
+            return await self._spoken(caller, state, text)
         if digits == DANGER:
             return await self.emergency(caller, state)
         if digits == COUNSELLOR:
-            return await self.counsellor(caller, state, self.counsellor_choice)
+            return await self.counsellor(caller, replace(state, kind=""), self.counsellor_choice)
+        if state.kind == POSSIBLE:
+            return await self._possible_key(caller, state, digits)
+        if not digits:
+            return await self._retry(caller, state, "silence")
         replies = await self.replay(caller, state.shown)
         locale = await self.locale(caller)
         if digits == REPEAT:
@@ -81,9 +87,67 @@ class CallFlow(Ringing):
         state = state.turn_taken() if outcome.replies else state.turn_skipped()
         return await self._after(caller, state, outcome)
 
+    async def _spoken(self, caller: Caller, state: CallState, text: str) -> VoiceResponse:
+        """Words said: the engine's answer; a possible danger is asked about by key before it is read."""
+        try:
+            outcome = await self.send(caller, state.next, kind="text", text=text)
+        except BadInput:
+            return await self._retry(caller, state, "wrong_key")
+        state = state.turn_taken() if outcome.replies else state.turn_skipped()
+        if not outcome.emergency and outcome.replies and await self._danger_level(text) == POSSIBLE:
+            return await self._ask_danger(caller, replace(state, kind=POSSIBLE))
+        return await self._after(caller, state, outcome)
+
+    async def _danger_level(self, text: str) -> str:
+        """The safety check's level for words said: "emergency", "possible" or "none".
+
+        The same check the engine ran on the message; the engine decides what to answer, the phone line
+        only how to ask. A verdict without a ``level`` (before the three levels) has two of them.
+        """
+        understanding = await self.services.nlu.understand(text)
+        verdict = self.services.engine.deps.safety.check(understanding)
+        return str(getattr(verdict, "level", "emergency" if verdict.emergency else "none"))
+
+    async def _ask_danger(
+        self, caller: Caller, state: CallState, before: Sequence[str] = ()
+    ) -> VoiceResponse:
+        """Maybe a danger: "press nine if you are in danger right now, press one for information"."""
+        locale = await self.locale(caller)
+        action = self.urls.url(KEY, state)
+        response = VoiceResponse()
+        gather = self.speaker.gather(response, action, locale, speech=False)
+        for prompt in before:
+            self.speaker.prompt(gather, prompt, locale)
+        self.speaker.prompt(gather, "possible_danger", locale)
+        response.redirect(action, method="POST")
+        return response
+
+    async def _possible_key(self, caller: Caller, state: CallState, digits: str) -> VoiceResponse:
+        """The answer to "are you in danger right now?" (key nine was taken before): one is information.
+
+        A silence or a wrong key asks once more; then the information is read, as the caller can still
+        press nine at any moment of it.
+        """
+        if digits != INFORMATION and state.tries < 1:
+            reason = "wrong_key" if digits else "silence"
+            return await self._ask_danger(caller, replace(state, tries=state.tries + 1), (reason,))
+        state = replace(state, kind="", tries=0)
+        replies = await self.replay(caller, state.shown)
+        menu = menu_reply(replies)
+        if menu is not None and len(menu.choices) == 2:
+            # The engine may ask the same question itself (yes: the emergency, no: the information):
+            # the caller has answered it already, so take its "no" rather than ask twice.
+            answers = [c for c in menu.choices if self.leads_to.get(c.id) != EMERGENCY_NODE]
+            if len(answers) == 1:
+                return await self._turn(caller, state, kind="choice", choice=answers[0].id)
+        return self.menu(state, replies, await self.locale(caller), answers=True)
+
     async def _after(self, caller: Caller, state: CallState, outcome: Outcome) -> VoiceResponse:
         if outcome.emergency:
-            return await self.start_ringing(caller, state, EMERGENCY)
+            # What fits this danger (first aid, 111...) is said before ringing; the menu that goes with
+            # it (a counsellor is being called) is what the ringing says in its own words.
+            said = [reply for reply in outcome.replies if not reply.choices]
+            return await self.start_ringing(caller, state, EMERGENCY, said)
         locale = await self.locale(caller)
         if not outcome.replies:  # nothing said (a message passed on to a counsellor): same menu again
             return self.menu(state, await self.replay(caller, state.shown), locale, answers=False)

@@ -20,7 +20,7 @@ REQUIRED = (
     "option", "more", "footer", "footer_after_hours", "silence", "wrong_key", "goodbye", "end",
     "connecting_emergency", "connecting_counsellor", "connecting_next", "after_counsellor",
     "nobody_emergency", "nobody_counsellor", "after_hours", "callback_offer", "callback_unavailable",
-    "offer_footer", "callback_done",
+    "offer_footer", "callback_done", "possible_danger",
 )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from twilio.twiml.voice_response import VoiceResponse
 
+from bot.engine.messages import Reply
 from bot.errors import BadInput
 from bot.store.conversations import claim_transport_id
 from bot.store.models import ProcessedMessage
@@ -21,7 +22,7 @@ from ivr import calls, escalate
 from ivr.callbase import CallBase, log
 from ivr.keys import DANGER, REPEAT
 from ivr.oncall import oncall_numbers
-from ivr.render import goodbye
+from ivr.render import goodbye, speak_replies
 from ivr.spoken import clock_words
 from ivr.state import Caller, CallState
 from ivr.urls import DIAL, OFFER, SCREEN, SCREEN_KEY
@@ -142,19 +143,25 @@ class Ringing(CallBase):
         state = state.turn_taken() if outcome.replies else state.turn_skipped()
         return await self.start_ringing(caller, state, EMERGENCY if outcome.emergency else COUNSELLOR)
 
-    async def start_ringing(self, caller: Caller, state: CallState, kind: str) -> VoiceResponse:
+    async def start_ringing(
+        self, caller: Caller, state: CallState, kind: str, before: Sequence[Reply] = ()
+    ) -> VoiceResponse:
+        """Ring the counsellors at once; ``before``: the engine's replies to say first (what to do now)."""
         since = int(self.now().timestamp())
         state = replace(state, kind=kind, ring=0, since=since, page=0, tries=0)
-        return await self._ring(caller, state, await self.locale(caller))
+        return await self._ring(caller, state, await self.locale(caller), before)
 
-    async def _ring(self, caller: Caller, state: CallState, locale: str) -> VoiceResponse:
+    async def _ring(
+        self, caller: Caller, state: CallState, locale: str, before: Sequence[Reply] = ()
+    ) -> VoiceResponse:
         """Ring the ``state.ring``-th number on call, or tell the caller that nobody answered."""
         settings = self.services.settings
         numbers = await oncall_numbers(self.services)
         caller_id = settings.twilio_caller_id or caller.hotline  # never the caller's own number
         if state.ring >= len(numbers) or caller_id is None:
-            return await self._nobody(caller, state, locale)
+            return await self._nobody(caller, state, locale, before)
         response = VoiceResponse()
+        speak_replies(self.speaker, response, before, locale, self.articles_by_voice)
         if state.ring > 0:
             self.speaker.prompt(response, "connecting_next", locale)
         else:
@@ -175,7 +182,9 @@ class Ringing(CallBase):
             dial.number(target, **screen)
         return response
 
-    async def _nobody(self, caller: Caller, state: CallState, locale: str) -> VoiceResponse:
+    async def _nobody(
+        self, caller: Caller, state: CallState, locale: str, before: Sequence[Reply] = ()
+    ) -> VoiceResponse:
         """Nobody answered: the statistics say so, the staff are paged again, a call-back is offered."""
         crypto = self.services.crypto
         now = self.now()
@@ -187,16 +196,26 @@ class Ringing(CallBase):
                 await escalate.page_again_for_emergency(
                     session, crypto, conversation=conversation, contact=contact, now=now
                 )
-        return self._offer(caller, replace(state, tries=0), locale)
+        if state.kind == EMERGENCY and not before:
+            # Minutes may have passed ringing: what fits this danger (111 for someone held...) again.
+            replies = await self.replay(caller, state.shown)
+            before = [reply for reply in replies if reply.voice_text in self.kind_voices]
+        return self._offer(caller, replace(state, tries=0), locale, said=before)
 
     def _offer(
-        self, caller: Caller, state: CallState, locale: str, before: Sequence[str] = ()
+        self,
+        caller: Caller,
+        state: CallState,
+        locale: str,
+        before: Sequence[str] = (),
+        said: Sequence[Reply] = (),
     ) -> VoiceResponse:
         """What to do now that no counsellor takes the call: the numbers, and a call-back."""
         speaker = self.speaker
         action = self.urls.url(OFFER, state)
         response = VoiceResponse()
         gather = speaker.gather(response, action, locale, speech=False)
+        speak_replies(speaker, gather, said, locale, self.articles_by_voice)
         for prompt in before:
             speaker.prompt(gather, prompt, locale)
         if state.kind == EMERGENCY:

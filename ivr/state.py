@@ -22,7 +22,7 @@ CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 DIALABLE = re.compile(r"^\+?[0-9]{6,15}$")
 # How Twilio writes a withheld caller id ("ANONYMOUS", "UNKNOWN", ... on a phone keypad).
 WITHHELD = frozenset({"+266696687", "+8656696", "+86282452253", "+7378742833", "+2562533"})
-KINDS = ("", "emergency", "counsellor", "after_hours")
+KINDS = ("", "emergency", "counsellor", "after_hours", "possible")
 MAX_STATE_NUMBER = 10**10
 
 

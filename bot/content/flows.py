@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.content.fields import Errors, LocalText, check_keys, get_local, get_str
+from bot.content.fields import LOCALES, Errors, LocalText, check_keys, get_local, get_str
 from bot.content.yamlfile import LineDict, LineList, display_path, load_yaml
 from bot.errors import ContentError, ContentErrors
 
@@ -23,6 +23,7 @@ NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 CHOICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback data
 MAX_BUTTON_CHARS = 40
+MAX_VOICE = 350  # as for articles: a short spoken text
 TOPICS = ("hiv_sti", "harm_reduction", "legal", "violence", "support")
 CANDIDATES = "candidates"  # `articles: candidates`: the articles the matcher was unsure between
 
@@ -177,7 +178,11 @@ def _read_node(node_id: str, data: Any, flow: str, parent: LineDict, errors: Err
     node = Node(ref=ref, type=step.name, path=errors.path, line=data.line)
     if "text" in data:
         node.text = get_local(data, "text", errors)
-    node.voice = get_local(data, "voice", errors, required=False)
+    node.voice = get_local(data, "voice", errors, required=False, max_len=MAX_VOICE)
+    if node.voice is not None:
+        for locale in LOCALES:  # spoken on the phone line: "một một lăm", never "115"
+            if re.search(r"\d", node.voice.get(locale)):
+                errors.at(data["voice"], locale, f"`voice.{locale}` has digits: write numbers in words")
     node.choices = _read_choices(data.get("choices"), data, flow, errors, ref)
     for key in ("next", "free_text"):
         if key in data:

@@ -17,6 +17,7 @@ from bot.engine.spoken import number_words
 from bot.engine.timeparse import hours_since
 from bot.engine.turn import Turn
 from bot.escalation.requests import current_escalation, open_escalation, staff_reachable
+from bot.nlu.data import EMERGENCY_KINDS
 from bot.store.conversations import delete_conversation
 
 PEP_HOURS = 72
@@ -177,3 +178,22 @@ async def exposure_time(turn: Turn, params: dict[str, Any], text: str | None) ->
     else:
         turn.say(turn.string("exposure_past"), voice=turn.string("exposure_past_voice"))
     return "answered"
+
+
+# The kinds of danger the safety check names (context ``risk``); ``none`` when it names none.
+RISK_KINDS = (*EMERGENCY_KINDS, "none")
+OTHER = "_other"  # suffix of the outcome when the message is about someone else
+
+
+@action("emergency_kind", *RISK_KINDS, *(f"{kind}{OTHER}" for kind in RISK_KINDS))
+async def emergency_kind(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
+    """Which emergency reply fits: the kind of danger in this message, and whether it is about someone else.
+
+    Only a typed message carries a kind: a button ("I am in danger", key 9 on the phone) is the
+    generic path, so an earlier message's kind left in the context never answers a later press.
+    """
+    if turn.message.kind != "text":
+        return "none"
+    risk = turn.context_get("risk")
+    kind = str(risk) if risk in EMERGENCY_KINDS else "none"
+    return f"{kind}{OTHER}" if turn.context_get("about_other") else kind

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.content.fields import LOCALES
 from bot.content.flows import Flows, load_flows
-from bot.content.knowledge import SERVICE_KINDS, Knowledge, load_knowledge
+from bot.content.knowledge import SERVICE_KINDS, Knowledge, load_knowledge, phone_key, phone_numbers_in
+from bot.content.yamlfile import display_path
 from bot.engine import danger  # noqa: F401 (registers the actions of "are you in danger right now?")
 from bot.engine.actions import ACTIONS
 from bot.errors import ContentError, ContentErrors
@@ -51,6 +53,68 @@ def load_content(flows_dir: Path, knowledge_dir: Path) -> Content:
     for ref in REQUIRED_NODES:
         if ref not in flows.nodes:
             errors.append(ContentError(str(flows_dir), None, f"the engine needs the node `{ref}`"))
+    root = flows_dir.parent
+    errors.extend(_unknown_outcomes(flows, root))
+    if knowledge is not None:
+        errors.extend(_unknown_numbers(flows, knowledge, root, flows_dir / "strings.yaml"))
     if errors or knowledge is None:
         raise ContentErrors(errors)
     return Content(flows=flows, knowledge=knowledge)
+
+
+def _unknown_outcomes(flows: Flows, root: Path) -> list[ContentError]:
+    """A branch on an outcome its action never gives would never be taken (a typo in routing by kind)."""
+    found = []
+    for node in flows.nodes.values():
+        action = ACTIONS.get(node.action or "")
+        if action is None or not action.outcomes:
+            continue
+        for outcome in node.branches:
+            if outcome not in action.outcomes:
+                known = ", ".join(action.outcomes)
+                found.append(
+                    ContentError(
+                        node.path,
+                        _line_of(root / node.path, f"{outcome}:", node.line),
+                        f"`{node.ref}` branches on `{outcome}`, which action `{node.action}` never gives "
+                        f"(it gives: {known})",
+                    )
+                )
+    return found
+
+
+def _unknown_numbers(flows: Flows, knowledge: Knowledge, root: Path, strings: Path) -> list[ContentError]:
+    """Every phone number the bot writes must be in the directory, as for articles.
+
+    A wrong number in an emergency is worse than none.
+    """
+    strings_path = display_path(strings, root)
+    texts = [(node.path, node.line, f"`{node.ref}`", node.text) for node in flows.nodes.values()]
+    texts += [(strings_path, 1, f"string `{key}`", text) for key, text in flows.strings.items()]
+    known = knowledge.known_phones()
+    found = []
+    for path, line, where, text in texts:
+        for locale in LOCALES:
+            for number in phone_numbers_in(text.get(locale) if text is not None else ""):
+                if phone_key(number) not in known:
+                    found.append(
+                        ContentError(
+                            path,
+                            _line_of(root / path, number, line),
+                            f"phone number {number!r} in {where} is not in the directory "
+                            "(knowledge/directory.yaml): add it there, with its source, or remove it",
+                        )
+                    )
+    return found
+
+
+def _line_of(path: Path, needle: str, after: int) -> int:
+    """The line of ``needle`` in the file at or after line ``after`` (or ``after`` itself)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return after
+    for number in range(after, len(lines) + 1):
+        if needle in lines[number - 1]:
+            return number
+    return after

@@ -13,6 +13,7 @@ from bot.content.flows import Flows
 from bot.content.knowledge import Knowledge
 from bot.engine.safety import SafetyCheck
 from bot.nlu import NLU
+from bot.nlu.bystander import Bystander
 from bot.settings import Settings
 from bot.store.crypto import Crypto
 from bot.store.models import Conversation
@@ -37,6 +38,7 @@ class EngineDeps:
     knowledge: Knowledge
     nlu: NLU
     safety: SafetyCheck
+    bystander: Bystander = field(default_factory=Bystander.empty)  # "bạn em ...": about someone else
     push_channels: frozenset[str] = field(default_factory=frozenset)
     after_commit: Callable[[], None] | None = None  # e.g. wake the outbox dispatcher
     forget_hooks: dict[str, ForgetHook] = field(default_factory=dict)

@@ -168,7 +168,9 @@ class Engine:
             asked = turn.conversation.node == ASK
             if verdict.emergency or (asked and verdict.danger_level == POSSIBLE):
                 # Asked "are you in danger right now?" and answered with more signs of harm: that is a yes.
-                turn.context_set(risk=verdict.kind or turn.context_get("possible_kind"))
+                about_other = self.deps.bystander.about_other(understanding.normalized)
+                risk = verdict.kind or turn.context_get("possible_kind")
+                turn.context_set(risk=risk, about_other=about_other or None)
                 if turn.conversation.held_by is not None:
                     await self._relay(turn, urgent=True)
                     return

@@ -122,6 +122,7 @@ async def test_key_nine_rings_the_next_counsellor_on_no_answer(
         "welcome.set_vi",
         "main.menu",
         "emergency.start",
+        "emergency.page",
         "emergency.safety",
     ]
     assert contact.ended_at == caller.started + timedelta(seconds=10 + 20 + 8 + 120)
