@@ -55,6 +55,8 @@ class Settings(BaseSettings):
 
     # NLU
     rasa_url: str | None = None
+    # The trained language model is kept here (`hotline train`); a start loads it instead of training.
+    model_dir: Path = ROOT / "var" / "models"
 
     # Telegram
     telegram_token: SecretStr | None = None

@@ -145,6 +145,7 @@ def _register_optional() -> None:
     import importlib
 
     for module_name in (
+        "bot.cli.train",
         "bot.nlu.commands",
         "bot.channels.telegram.commands",
         "bot.channels.zalo.commands",
