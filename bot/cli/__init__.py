@@ -7,7 +7,9 @@ import contextlib
 import logging
 import secrets
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -97,8 +99,36 @@ def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool)
         raise click.ClickException(f"the content has mistakes; run `hotline check`:\n{exc}") from exc
     host = host or settings.host
     port = port or settings.port
-    click.echo(f"Serving on http://{host}:{port}  (channels: {', '.join(app.state.services.channels)})")
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True)
+    channels = app.state.services.channels
+    click.echo(f"Serving on http://{host}:{port}  (channels: {', '.join(channels)})")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )  # fmt: skip
+    _run_server(config, channels.values())
+
+
+GRACEFUL_SHUTDOWN_SECONDS = 10
+"""After a stop signal, requests still open after this long are cancelled (long-lived streams)."""
+
+
+def _run_server(config: Any, channels: Iterable[object]) -> None:
+    """Run uvicorn, ending the web chat's event streams when it starts shutting down.
+
+    uvicorn waits for open requests to finish before the app's shutdown runs; an event stream never
+    finishes by itself, so it is ended first (the page reconnects, or polls, on its own).
+    """
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            for channel in channels:
+                end_streams = getattr(channel, "end_streams", None)
+                if end_streams is not None:
+                    end_streams()
+            await super().shutdown(sockets)
+
+    Server(config).run()
 
 
 @main.command()
