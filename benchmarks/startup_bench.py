@@ -54,8 +54,18 @@ def hotline(args: list[str], env: dict[str, str]) -> None:
     subprocess.run(command, env=env, cwd=ROOT, check=True, capture_output=True)  # noqa: S603
 
 
-def serve_to_first_answer(env: dict[str, str], log: Path) -> float:
-    """Seconds from starting ``hotline serve`` to the first web chat answer."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far (Linux), or NaN where /proc is absent."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def serve_to_first_answer(env: dict[str, str], log: Path) -> tuple[float, float]:
+    """Seconds from starting ``hotline serve`` to the first web chat answer, and the server's CPU seconds
+    by then (on a busy machine the wall time grows; the CPU time says what one idle core would take)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     started = time.perf_counter()
@@ -75,7 +85,7 @@ def serve_to_first_answer(env: dict[str, str], log: Path) -> float:
                     timeout=5,
                 )
                 if response.status_code == 200 and response.json()["replies"]:
-                    return time.perf_counter() - started
+                    return time.perf_counter() - started, cpu_seconds(process.pid)
             except httpx.TransportError:
                 pass
             time.sleep(0.02)
@@ -89,13 +99,13 @@ def serve_to_first_answer(env: dict[str, str], log: Path) -> float:
             process.wait()
 
 
-def import_figures() -> tuple[float, list[str]]:
+def import_figures() -> tuple[list[float], list[str]]:
     """Import time of bot.web.app, and which heavy libraries building the app (no channel) imported."""
     probe = (
         "import sys, time\n"
-        "started = time.perf_counter()\n"
+        "started, cpu = time.perf_counter(), time.process_time()\n"
         "import bot.web.app\n"
-        "print(time.perf_counter() - started)\n"
+        "print(time.perf_counter() - started, time.process_time() - cpu)\n"
         "from bot.runtime import build_services\n"
         "from bot.settings import Settings\n"
         "bot.web.app.create_app(services=build_services(Settings()))\n"
@@ -106,7 +116,7 @@ def import_figures() -> tuple[float, list[str]]:
         out = subprocess.run(  # noqa: S603
             [sys.executable, "-c", probe], env=env, cwd=ROOT, check=True, capture_output=True, text=True
         ).stdout.splitlines()
-    return float(out[0]), [m for m in out[1].split(",") if m]
+    return [float(x) for x in out[0].split()], [m for m in out[1].split(",") if m]
 
 
 def main() -> None:
@@ -114,8 +124,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    with_model: list[float] = []
-    without: list[float] = []
+    with_model: list[tuple[float, float]] = []
+    without: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory(prefix="startup-bench-") as tmp:
         folder = Path(tmp)
         models = folder / "models"
@@ -130,12 +140,18 @@ def main() -> None:
             without.append(serve_to_first_answer(empty, folder / "serve.log"))
     seconds, heavy = import_figures()
 
-    def show(values: list[float]) -> str:
-        return f"median {statistics.median(values):.2f} s  (min {min(values):.2f}, max {max(values):.2f})"
+    def show(rounds: list[tuple[float, float]]) -> str:
+        wall = [w for w, _ in rounds]
+        cpu = statistics.median(c for _, c in rounds)
+        return (
+            f"median {statistics.median(wall):.2f} s  (min {min(wall):.2f}, max {max(wall):.2f}); "
+            f"server CPU {cpu:.2f} s"
+        )
 
     print(f"serve -> first web chat answer, model file present ({args.rounds} rounds): {show(with_model)}")
     print(f"serve -> first web chat answer, no model file     ({args.rounds} rounds): {show(without)}")
-    print(f"import bot.web.app: {seconds:.2f} s")
+    print(f"import bot.web.app: {seconds[0]:.2f} s (CPU {seconds[1]:.2f} s)")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"heavy libraries imported by a start with no channel: {', '.join(heavy) or 'none'}")
 
 
