@@ -195,7 +195,7 @@ class WebChat:
             if user_key is None:
                 return _error(403, "ask POST /api/webchat/stream for this stream's address")
             try:
-                stream = self.bell.open(user_key)
+                self.bell.admit()
             except TooManyStreams:
                 return JSONResponse(
                     {"error": "too many open streams here: keep polling"},
@@ -203,7 +203,7 @@ class WebChat:
                     headers={"Retry-After": "30"},
                 )
             return StreamingResponse(
-                self.bell.events(stream), media_type="text/event-stream", headers=_STREAM_HEADERS
+                self.bell.events(user_key), media_type="text/event-stream", headers=_STREAM_HEADERS
             )
 
     async def _locale(self, session_id: str) -> str | None:

@@ -124,10 +124,13 @@ class InboxBell:
         return self._count
 
     # -- streams ---------------------------------------------------------------------------------
-    def open(self, user_key: str) -> _Stream:
-        """Register a stream; the oldest of the same person ends beyond :data:`PER_PERSON`."""
+    def admit(self) -> None:
+        """Raise :class:`TooManyStreams` when no stream may open now (checked before answering 200)."""
         if self._closed or self._count >= self.max_streams:
             raise TooManyStreams
+
+    def _open(self, user_key: str) -> _Stream:
+        """Register a stream; the oldest of the same person ends beyond :data:`PER_PERSON`."""
         stream = _Stream(user_key)
         mine = self._streams.setdefault(user_key, [])
         mine.append(stream)
@@ -135,7 +138,7 @@ class InboxBell:
         while len(mine) > PER_PERSON:
             mine[0].replaced = True
             self._end(mine[0])
-        if self._task is None:
+        if self._task is None and not self._closed:
             self._loop = asyncio.get_running_loop()
             self._task = asyncio.create_task(self._check_forever(), name="webchat-bell")
         return stream
@@ -150,8 +153,13 @@ class InboxBell:
         stream.ended = True
         stream.wake.set()
 
-    async def events(self, stream: _Stream) -> AsyncIterator[bytes]:
-        """The stream's bytes: ``event: inbox`` when there is something to fetch, keep-alives between."""
+    async def events(self, user_key: str) -> AsyncIterator[bytes]:
+        """A stream's bytes: ``event: inbox`` when there is something to fetch, keep-alives between.
+
+        The stream is registered when the response starts, so that its ``finally`` always unregisters it
+        (a response abandoned before it started never registered anything).
+        """
+        stream = self._open(user_key)
         try:
             yield b"retry: 3000\n\n"
             while not stream.ended:

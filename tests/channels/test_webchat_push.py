@@ -171,6 +171,9 @@ async def test_streams_are_bounded_and_only_with_a_key_from_the_server(url: str,
                 other = (await post(http, "/api/webchat/stream", session=secrets.token_hex(16)))["events"]
                 refused = await http.get(other)
                 assert refused.status_code == 503, "beyond the limit the page keeps polling"
+        async with asyncio.timeout(GUARD):
+            while bell.open_streams:  # noqa: ASYNC110 (a closed connection is noticed by the server)
+                await asyncio.sleep(0.05)
 
 
 async def test_open_streams_end_when_the_service_shuts_down(url: str, services: Services) -> None:
