@@ -38,9 +38,8 @@ not_emergency: [đánh rơi điện thoại, chết cười, bị phạt bao nhi
 """
 
 
-@pytest.fixture
-def knowledge(tmp_path: Path) -> Path:
-    folder = tmp_path / "knowledge"
+def small_knowledge(folder: Path) -> Path:
+    """A knowledge folder with a few articles and short example lists: trains in a second or two."""
     (folder / "articles").mkdir(parents=True)
     (folder / "nlu").mkdir()
     for name in ARTICLES:
@@ -50,6 +49,11 @@ def knowledge(tmp_path: Path) -> Path:
     (folder / "nlu" / "emergency.yaml").write_text(EMERGENCY, encoding="utf-8")
     (folder / "nlu" / "heldout.yaml").write_text("topics: {}\nemergency: []\nnot_emergency: []\n")
     return folder
+
+
+@pytest.fixture
+def knowledge(tmp_path: Path) -> Path:
+    return small_knowledge(tmp_path / "knowledge")
 
 
 @pytest.fixture
