@@ -128,7 +128,10 @@ def _run_server(config: Any, channels: Iterable[object]) -> None:
                     end_streams()
             await super().shutdown(sockets)
 
-    Server(config).run()
+    server = Server(config)
+    server.run()
+    if not server.started:  # e.g. the port is taken: uvicorn logged why; fail as uvicorn.run does
+        sys.exit(3)
 
 
 @main.command()
