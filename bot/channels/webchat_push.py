@@ -132,13 +132,16 @@ class InboxBell:
     def _open(self, user_key: str) -> _Stream:
         """Register a stream; the oldest of the same person ends beyond :data:`PER_PERSON`."""
         stream = _Stream(user_key)
+        if self._closed:  # admitted just before the service began to stop
+            stream.ended = True
+            return stream
         mine = self._streams.setdefault(user_key, [])
         mine.append(stream)
         self._count += 1
         while len(mine) > PER_PERSON:
             mine[0].replaced = True
             self._end(mine[0])
-        if self._task is None and not self._closed:
+        if self._task is None:
             self._loop = asyncio.get_running_loop()
             self._task = asyncio.create_task(self._check_forever(), name="webchat-bell")
         return stream
