@@ -24,8 +24,10 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# `hotline train` trains the language model only when the content or the model's code changed.
 run: $(VENV)/.installed
 	$(BIN)/hotline db upgrade
+	$(BIN)/hotline train
 	$(BIN)/hotline serve
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser itself).
@@ -45,6 +47,7 @@ check: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev browser
 	$(BIN)/hotline check
+	$(BIN)/hotline train
 	$(MAKE) lint
 	$(BIN)/python -m pytest
 

@@ -115,7 +115,7 @@ def build_services(
     clock = clock or SystemClock()
     crypto = Crypto(settings.secret)
     content = content or load_content(settings.flows_dir, settings.knowledge_dir)
-    nlu = nlu or build_nlu(settings.knowledge_dir, rasa_url=settings.rasa_url)
+    nlu = nlu or build_nlu(settings.knowledge_dir, rasa_url=settings.rasa_url, model_dir=settings.model_dir)
     db = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(db)
     dispatcher = Dispatcher(

@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     purge_interval_seconds: int = 3600
     max_text_chars: int = 4000
     max_body_bytes: int = 1_000_000
+    # open web chat event streams per process (beyond it, pages keep polling every 5 s)
+    webchat_max_streams: int = 500
 
     # outbox dispatcher (false: this process only serves; run `hotline dispatch` elsewhere)
     dispatcher_enabled: bool = True
@@ -55,6 +57,8 @@ class Settings(BaseSettings):
 
     # NLU
     rasa_url: str | None = None
+    # The trained language model is kept here (`hotline train`); a start loads it instead of training.
+    model_dir: Path = ROOT / "var" / "models"
 
     # Telegram
     telegram_token: SecretStr | None = None

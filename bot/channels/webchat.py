@@ -4,7 +4,9 @@
 or ``{"session": "...", "event": "start"}`` (optionally ``"id"``, the client's message id, so a retried
 request is answered once) and answers ``{"replies": [{"text": ..., "choices": [{"id", "label"}]}]}``.
 The session is an opaque random id the page keeps in ``sessionStorage``. Messages a counsellor writes
-later wait in the outbox (kind ``inbox``) until the page asks for them: ``POST /api/webchat/poll``.
+later wait in the outbox (kind ``inbox``) until the page asks for them: ``POST /api/webchat/poll``, at
+once when its event stream rings (``POST /api/webchat/stream``, then ``GET /api/webchat/events``;
+:mod:`bot.channels.webchat_push`), every 5 s otherwise.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from sqlalchemy import select
 
+from bot.channels.webchat_push import InboxBell, TooManyStreams
 from bot.engine.messages import InboundMessage, Reply
 from bot.errors import BadInput
 from bot.store import conversations
@@ -47,12 +50,23 @@ class WebChat:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.bell = InboxBell(
+            services.sessionmaker,
+            services.crypto,
+            channel=NAME,
+            max_streams=services.settings.webchat_max_streams,
+        )
+        self.bell.watch(services.db)
 
     async def start(self) -> None:
         return None
 
     async def stop(self) -> None:
-        return None
+        await self.bell.close()
+
+    def end_streams(self) -> None:
+        """End the pages' event streams at once (the server is shutting down and waits for requests)."""
+        self.bell.end_streams()
 
     async def send(self, address: str, replies: Sequence[Reply]) -> None:
         raise NotImplementedError("the web chat fetches its messages; nothing is pushed")
@@ -156,7 +170,41 @@ class WebChat:
             replies = await self.inbox(session_id)
             return JSONResponse({"replies": [r.to_json() for r in replies]})
 
+        self._push_routes(router)
         return router
+
+    def _push_routes(self, router: APIRouter) -> None:
+        """``POST /api/webchat/stream`` gives the page its stream's URL; ``GET /api/webchat/events`` is it."""
+
+        @router.post("/api/webchat/stream")
+        async def stream_url(request: Request) -> JSONResponse:
+            body = await read_body(request, 4_000)
+            try:
+                data = json.loads(body)
+            except (ValueError, UnicodeDecodeError):
+                return _error(400, "the body must be JSON")
+            session_id = data.get("session") if isinstance(data, dict) else None
+            if not isinstance(session_id, str) or not SESSION.match(session_id):
+                return _error(422, "`session` must be an opaque id of 16-128 letters, digits, - or _")
+            key = self.bell.key_for(self.services.crypto.user_key(NAME, session_id))
+            return JSONResponse({"events": f"/api/webchat/events?key={key}"})
+
+        @router.get("/api/webchat/events")
+        async def events(key: str = "") -> Response:
+            user_key = self.bell.user_key_of(key)
+            if user_key is None:
+                return _error(403, "ask POST /api/webchat/stream for this stream's address")
+            try:
+                self.bell.admit()
+            except TooManyStreams:
+                return JSONResponse(
+                    {"error": "too many open streams here: keep polling"},
+                    status_code=503,
+                    headers={"Retry-After": "30"},
+                )
+            return StreamingResponse(
+                self.bell.events(user_key), media_type="text/event-stream", headers=_STREAM_HEADERS
+            )
 
     async def _locale(self, session_id: str) -> str | None:
         services = self.services
@@ -173,6 +221,11 @@ _PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self'",
 }
+
+
+# An event stream must reach the page as written: no caching, no buffering by a proxy (nginx obeys
+# X-Accel-Buffering).
+_STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
 def build(services: Services) -> WebChat:

@@ -7,7 +7,9 @@ import contextlib
 import logging
 import secrets
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -25,7 +27,43 @@ def load_settings(**overrides: object) -> Settings:
     return settings
 
 
-@click.group()
+# Commands that live with their part of the system (NLU, channels, escalation, statistics), by name.
+# Their modules are imported only when the command runs (or for --help): `hotline serve` does not pay for
+# aiogram, the Zalo clients or the statistics.
+LAZY_COMMANDS = {
+    "train": "bot.cli.train:train_command",
+    "classify": "bot.nlu.commands:classify_command",
+    "eval": "bot.nlu.commands:eval_command",
+    "export-rasa": "bot.nlu.commands:export_rasa_command",
+    "telegram": "bot.channels.telegram.commands:telegram_group",
+    "zalo": "bot.channels.zalo.commands:zalo",
+    "zalo-oa": "bot.channels.zalo.commands:zalo_oa",
+    "staff": "bot.escalation.commands:staff",
+    "rota": "bot.escalation.commands:rota",
+    "stats": "bot.stats.commands:stats_command",
+}
+
+
+class _LazyGroup(click.Group):
+    """A click group that imports a command's module when the command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in LAZY_COMMANDS:
+            return command
+        import importlib
+
+        module_name, _, attribute = LAZY_COMMANDS[cmd_name].partition(":")
+        found = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(found, click.Command):
+            raise TypeError(f"{LAZY_COMMANDS[cmd_name]} is not a click command")
+        return found
+
+
+@click.group(cls=_LazyGroup)
 @click.option("--database-url", envvar="HOTLINE_DATABASE_URL", help="Overrides HOTLINE_DATABASE_URL.")
 @click.pass_context
 def main(ctx: click.Context, database_url: str | None) -> None:
@@ -61,8 +99,39 @@ def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool)
         raise click.ClickException(f"the content has mistakes; run `hotline check`:\n{exc}") from exc
     host = host or settings.host
     port = port or settings.port
-    click.echo(f"Serving on http://{host}:{port}  (channels: {', '.join(app.state.services.channels)})")
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True)
+    channels = app.state.services.channels
+    click.echo(f"Serving on http://{host}:{port}  (channels: {', '.join(channels)})")
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )  # fmt: skip
+    _run_server(config, channels.values())
+
+
+GRACEFUL_SHUTDOWN_SECONDS = 10
+"""After a stop signal, requests still open after this long are cancelled (long-lived streams)."""
+
+
+def _run_server(config: Any, channels: Iterable[object]) -> None:
+    """Run uvicorn, ending the web chat's event streams when it starts shutting down.
+
+    uvicorn waits for open requests to finish before the app's shutdown runs; an event stream never
+    finishes by itself, so it is ended first (the page reconnects, or polls, on its own).
+    """
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            for channel in channels:
+                end_streams = getattr(channel, "end_streams", None)
+                if end_streams is not None:
+                    end_streams()
+            await super().shutdown(sockets)
+
+    server = Server(config)
+    server.run()
+    if not server.started:  # e.g. the port is taken: uvicorn logged why; fail as uvicorn.run does
+        sys.exit(3)
 
 
 @main.command()
@@ -138,31 +207,3 @@ def purge(ctx: click.Context) -> None:
     settings = _settings(ctx)
     counts = asyncio.run(run_purge(settings))
     click.echo(", ".join(f"{name}: {count}" for name, count in counts.items()))
-
-
-def _register_optional() -> None:
-    """Commands that live with their part of the system (NLU, channels, escalation, statistics)."""
-    import importlib
-
-    for module_name in (
-        "bot.nlu.commands",
-        "bot.channels.telegram.commands",
-        "bot.channels.zalo.commands",
-        "bot.escalation.commands",
-        "bot.stats.commands",
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue
-            raise
-        commands = getattr(module, "COMMANDS", None) or [
-            value for name, value in vars(module).items() if name.endswith("_command")
-        ]
-        for command in commands:
-            if isinstance(command, click.Command):
-                main.add_command(command)
-
-
-_register_optional()

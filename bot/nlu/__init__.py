@@ -33,14 +33,28 @@ __all__ = [
 ]
 
 
-def build_builtin(knowledge_dir: Path) -> BuiltinNLU:
-    """Train the built-in model from ``knowledge_dir`` (articles and ``nlu/``)."""
-    return BuiltinNLU(load_training_data(knowledge_dir), Lexicon.load(knowledge_dir / "nlu" / "lexicon.yaml"))
+def build_builtin(knowledge_dir: Path, *, model_dir: Path | None = None) -> BuiltinNLU:
+    """The built-in model of ``knowledge_dir`` (articles and ``nlu/``).
+
+    With ``model_dir``, the trained model is kept there (``bot/nlu/cache.py``): loaded when the content
+    and code are unchanged, trained and saved otherwise. Without it, trained now and not kept.
+    """
+
+    def train() -> BuiltinNLU:
+        return BuiltinNLU(
+            load_training_data(knowledge_dir), Lexicon.load(knowledge_dir / "nlu" / "lexicon.yaml")
+        )
+
+    if model_dir is None:
+        return train()
+    from bot.nlu.cache import load_or_train
+
+    return load_or_train(knowledge_dir, model_dir, train, BuiltinNLU).model
 
 
-def build_nlu(knowledge_dir: Path, *, rasa_url: str | None = None) -> NLU:
-    """Train the built-in model from the content; with ``rasa_url``, ask that Rasa server first."""
-    builtin = build_builtin(knowledge_dir)
+def build_nlu(knowledge_dir: Path, *, rasa_url: str | None = None, model_dir: Path | None = None) -> NLU:
+    """The built-in model (kept in ``model_dir`` if given); with ``rasa_url``, ask that Rasa server first."""
+    builtin = build_builtin(knowledge_dir, model_dir=model_dir)
     if not rasa_url:
         return builtin
     from bot.nlu.rasa import RasaNLU

@@ -1,7 +1,7 @@
 """The report's chart (PNG): contacts by month, contacts by topic and month, time to a counsellor.
 
 Drawn with matplotlib's Agg backend on a :class:`matplotlib.figure.Figure` of its own (no pyplot, so
-it is safe in a web server). It plots only what the :class:`~bot.stats.report.Report` publishes: a
+it is safe in a web server), imported when a chart is drawn: the service starts without it. It plots only what the :class:`~bot.stats.report.Report` publishes: a
 hidden cell gets no bar, only its marker (``<5``, ``x``, ``n<5``) written where the bar would be.
 """
 
@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from typing import TYPE_CHECKING
 
 from bot.content.flows import TOPICS
 from bot.stats.labels import Words
 from bot.stats.report import Report, Value
 from bot.stats.suppress import TOTAL
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00")  # Okabe-Ito: colour-blind safe
 MONTHS = "#2f4858"
@@ -38,6 +37,8 @@ def _bars(axes: Axes, xs: Sequence[float], values: Sequence[float | str], width:
 
 def _legend(axes: Axes, entries: Sequence[tuple[str, str]]) -> None:
     """A legend drawn from the colours (a series with every value hidden still has its entry)."""
+    from matplotlib.patches import Patch
+
     handles = [Patch(facecolor=colour, label=label) for label, colour in entries]
     axes.legend(handles=handles, fontsize=8, ncols=len(handles), loc="upper left")
 
@@ -48,6 +49,9 @@ def _minutes(value: Value) -> float | str:
 
 def render_chart(report: Report, words: Words) -> bytes:
     """The chart as PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(10, 11), dpi=100, layout="constrained")
     FigureCanvasAgg(figure)
     months_axes, topics_axes, waits_axes = figure.subplots(3, 1)

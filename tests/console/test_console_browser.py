@@ -38,6 +38,7 @@ def test_log_in_see_the_queue_take_reply_close(server: LiveServer) -> None:
         person = browser.new_context().new_page()
         person.goto(server.url + "/")
         expect(person.locator(".msg.bot").first).to_contain_text("ẩn danh")
+        expect(person.locator("body")).to_have_attribute("data-push", "on")  # the event stream is open
         person.fill("#text", "cứu em với, chồng em đang đánh em")
         person.click("#send")
         expect(person.locator(".msg.bot").last).to_contain_text("113")

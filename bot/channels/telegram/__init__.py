@@ -8,11 +8,25 @@
 * :mod:`.webhook`, :mod:`.polling`, :mod:`.commands`: the two ways updates arrive, and the CLI
 * :mod:`.shown`: clearing the chat on the phone when the person deletes their data
 * :mod:`.limits`: pacing under Telegram's rate limits
+
+Importing aiogram takes seconds, so this package imports it only when a name below is first used
+(the channel registry asks for it only when ``HOTLINE_TELEGRAM_TOKEN`` is set).
 """
 
 from __future__ import annotations
 
-from bot.channels.telegram.channel import TelegramChannel, build
-from bot.channels.telegram.inbound import NAME
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.channels.telegram.channel import TelegramChannel, build
+    from bot.channels.telegram.inbound import NAME
 
 __all__ = ["NAME", "TelegramChannel", "build"]
+_WHERE = {"TelegramChannel": "channel", "build": "channel", "NAME": "inbound"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)

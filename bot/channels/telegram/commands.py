@@ -1,23 +1,23 @@
-"""``hotline telegram ...``: run by long polling, register the webhook, look at it."""
+"""``hotline telegram ...``: run by long polling, register the webhook, look at it.
+
+aiogram is imported inside the commands: every ``hotline`` command loads this module to list it, and
+importing aiogram takes seconds.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 import click
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
 
-from bot.channels.telegram.channel import TelegramChannel
-from bot.channels.telegram.client import build_bot, describe, webhook_secret
-from bot.channels.telegram.inbound import NAME
-from bot.channels.telegram.polling import ALLOWED_UPDATES, PollingStopped, run_polling
-from bot.channels.telegram.webhook import PATH
 from bot.errors import ConfigError, ContentErrors
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from aiogram import Bot
 
 T = TypeVar("T")
 WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram's own servers deliver to
@@ -37,6 +37,9 @@ def _settings(ctx: click.Context) -> Settings:
 
 def _with_bot(settings: Settings, work: Callable[[Bot], Awaitable[T]]) -> T:
     """Run ``work`` with a bot built from settings, closing it after; errors become clear messages."""
+    from aiogram.exceptions import TelegramAPIError
+
+    from bot.channels.telegram.client import build_bot, describe
 
     async def run() -> T:
         bot = build_bot(settings)
@@ -79,6 +82,9 @@ def telegram_group() -> None:
 @click.pass_context
 def poll(ctx: click.Context, migrate: bool) -> None:
     """Serve Telegram by long polling (no public URL needed); deletes the webhook first. Ctrl-C stops."""
+    from bot.channels.telegram.channel import TelegramChannel
+    from bot.channels.telegram.inbound import NAME
+    from bot.channels.telegram.polling import PollingStopped, run_polling
     from bot.runtime import build_services
     from bot.store.migrate import upgrade
 
@@ -108,11 +114,17 @@ def poll(ctx: click.Context, migrate: bool) -> None:
 
 
 @telegram_group.command("set-webhook")
-@click.option("--url", default=None, help=f"The public webhook URL (default: HOTLINE_PUBLIC_URL + {PATH}).")
+@click.option(
+    "--url", default=None, help="The public webhook URL (default: HOTLINE_PUBLIC_URL + /telegram/webhook)."
+)
 @click.option("--drop-pending", is_flag=True, help="Discard updates Telegram is still holding.")
 @click.pass_context
 def set_webhook(ctx: click.Context, url: str | None, drop_pending: bool) -> None:
     """Register the webhook with Telegram, with HOTLINE_TELEGRAM_WEBHOOK_SECRET as its secret token."""
+    from bot.channels.telegram.client import webhook_secret
+    from bot.channels.telegram.polling import ALLOWED_UPDATES
+    from bot.channels.telegram.webhook import PATH
+
     settings = _settings(ctx)
     try:
         secret = webhook_secret(settings)

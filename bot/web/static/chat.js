@@ -108,11 +108,43 @@
     });
   });
 
-  setInterval(function () {
+  // A counsellor's messages: fetched by a poll, at once when the event stream rings ("inbox"), else
+  // every 5 s. The stream carries no text; while it is open the poll runs only every 30 s, as a net.
+  var polling = false, again = false, streamOpen = false, ticks = 0;
+  function fetchInbox() {
+    if (polling) { again = true; return; }
+    polling = true;
     post("/api/webchat/poll", { session: session }).then(function (data) {
       if (data.replies && data.replies.length) { render(data.replies, "staff"); }
-    }).catch(function () {});
+    }).catch(function () {}).then(function () {
+      polling = false;
+      if (again) { again = false; fetchInbox(); }
+    });
+  }
+  setInterval(function () {
+    ticks += 1;
+    if (!streamOpen || ticks % 6 === 0) { fetchInbox(); }
   }, 5000);
 
-  send({ event: "start" });
+  function setStream(open) {
+    streamOpen = open;
+    document.body.setAttribute("data-push", open ? "on" : "off");
+  }
+  function openStream() {
+    if (!window.EventSource) { return; }
+    post("/api/webchat/stream", { session: session }).then(function (data) {
+      var stream = new EventSource(data.events);
+      stream.addEventListener("open", function () { setStream(true); fetchInbox(); });
+      stream.addEventListener("inbox", fetchInbox);
+      stream.addEventListener("replaced", function () {  // another tab of this chat holds the stream
+        stream.close(); setStream(false); setTimeout(openStream, 60000);
+      });
+      stream.addEventListener("error", function () {
+        setStream(false);  // the browser reconnects by itself unless the server refused the stream
+        if (stream.readyState === EventSource.CLOSED) { setTimeout(openStream, 30000); }
+      });
+    }).catch(function () { setTimeout(openStream, 30000); });
+  }
+
+  send({ event: "start" }).then(openStream);
 })();

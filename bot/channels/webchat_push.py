@@ -1,0 +1,270 @@
+"""The web chat's doorbell: an open page learns within a second that a counsellor wrote.
+
+A counsellor's message to a web chat person is an ``inbox`` outbox row, fetched by the page with
+``POST /api/webchat/poll`` (every 5 s without this module). Here the page also holds a server-sent
+event stream, ``GET /api/webchat/events?key=...``, that says ``event: inbox`` when there is something to
+fetch; the page then polls at once. The stream carries no text: delivery stays the poll's request and
+response, so a stream left half-open by a phone that lost its network cannot swallow a message (a
+message handed to a dead stream would be marked read and never shown).
+
+How the stream learns of a message, without one database query per open page:
+
+- *same process*: a SQLAlchemy hook sees an ``inbox`` row committed through this process's database
+  engine and asks for a check at once;
+- *other processes* (several app processes on PostgreSQL; a separate ``hotline dispatch``): one query
+  per process every :data:`CHECK_SECONDS` for the newest pending ``inbox`` row of each watched person.
+
+Bounded: at most ``max_streams`` streams per process (then 503, and the page keeps polling), at most
+:data:`PER_PERSON` per person (a new one ends the oldest, e.g. after a reconnect), a keep-alive comment
+every :data:`KEEPALIVE_SECONDS`, and every stream ends when the service shuts down.
+
+The URL carries a signed key, not the session id: the session id reads the messages (``/poll``) and
+must not land in a proxy's access log; the key only opens this doorbell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import weakref
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+
+from bot.store.crypto import Crypto
+from bot.store.models import Conversation, OutboxEvent
+
+log = logging.getLogger(__name__)
+
+CHECK_SECONDS = 0.5
+"""How often one query per process looks for messages written by other processes."""
+KEEPALIVE_SECONDS = 15.0
+"""A comment line this often keeps proxies and phones from closing an idle stream."""
+PER_PERSON = 2
+"""Streams per web chat session (two tabs, or a reconnect before the old stream is noticed gone)."""
+BATCH = 500
+"""Keys per query."""
+_INFO_KEY = "webchat_inbox_written"
+
+
+class TooManyStreams(Exception):
+    """This process holds as many streams as it may, or is shutting down: the page keeps polling."""
+
+
+@dataclass(eq=False)
+class _Stream:
+    user_key: str
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    rung_up_to: int = 0  # the newest inbox row this stream already rang for
+    ended: bool = False
+    replaced: bool = False  # ended because the same person opened more streams
+
+
+class InboxBell:
+    """Streams waiting for a web chat person's inbox, and what wakes them."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        crypto: Crypto,
+        *,
+        channel: str,
+        max_streams: int,
+        check_seconds: float = CHECK_SECONDS,
+        keepalive_seconds: float = KEEPALIVE_SECONDS,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.crypto = crypto
+        self.channel = channel
+        self.max_streams = max_streams
+        self.check_seconds = check_seconds
+        self.keepalive_seconds = keepalive_seconds
+        self._streams: dict[str, list[_Stream]] = {}
+        self._count = 0
+        self._check_now = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    # -- keys ------------------------------------------------------------------------------------
+    def key_for(self, user_key: str) -> str:
+        """The signed key of a person's stream, for the stream's URL."""
+        return f"{user_key}.{self._mac(user_key)}"
+
+    def user_key_of(self, key: str) -> str | None:
+        """The person of a signed key, or None when it is not one of ours."""
+        user_key, _, mac = key.partition(".")
+        if len(user_key) != 64 or not hmac.compare_digest(mac, self._mac(user_key)):
+            return None
+        return user_key
+
+    def _mac(self, user_key: str) -> str:
+        return self.crypto.ref_hash("webchat-events", user_key)[:32]
+
+    # -- waking ----------------------------------------------------------------------------------
+    def watch(self, engine: AsyncEngine) -> None:
+        """Check at once when this process commits an inbox row through ``engine``."""
+        _BELLS[engine.sync_engine] = self
+
+    def check_soon(self) -> None:
+        """Ask the checker to look now (safe from any thread, and before any stream opened)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self._check_now.set)
+
+    @property
+    def open_streams(self) -> int:
+        return self._count
+
+    # -- streams ---------------------------------------------------------------------------------
+    def admit(self) -> None:
+        """Raise :class:`TooManyStreams` when no stream may open now (checked before answering 200)."""
+        if self._closed or self._count >= self.max_streams:
+            raise TooManyStreams
+
+    def _open(self, user_key: str) -> _Stream:
+        """Register a stream; the oldest of the same person ends beyond :data:`PER_PERSON`."""
+        stream = _Stream(user_key)
+        if self._closed:  # admitted just before the service began to stop
+            stream.ended = True
+            return stream
+        mine = self._streams.setdefault(user_key, [])
+        mine.append(stream)
+        self._count += 1
+        while len(mine) > PER_PERSON:
+            mine[0].replaced = True
+            self._end(mine[0])
+        if self._task is None:
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.create_task(self._check_forever(), name="webchat-bell")
+        return stream
+
+    def _end(self, stream: _Stream) -> None:
+        mine = self._streams.get(stream.user_key, [])
+        if stream in mine:
+            mine.remove(stream)
+            self._count -= 1
+            if not mine:
+                del self._streams[stream.user_key]
+        stream.ended = True
+        stream.wake.set()
+
+    async def events(self, user_key: str) -> AsyncIterator[bytes]:
+        """A stream's bytes: ``event: inbox`` when there is something to fetch, keep-alives between.
+
+        The stream is registered when the response starts, so that its ``finally`` always unregisters it
+        (a response abandoned before it started never registered anything).
+        """
+        stream = self._open(user_key)
+        try:
+            yield b"retry: 3000\n\n"
+            while not stream.ended:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self.keepalive_seconds):
+                        await stream.wake.wait()
+                if stream.ended:
+                    if stream.replaced:  # tell a live page to poll instead of reconnecting at once
+                        yield b"event: replaced\ndata: {}\n\n"
+                    break
+                if stream.wake.is_set():
+                    stream.wake.clear()
+                    yield b"event: inbox\ndata: {}\n\n"
+                else:
+                    yield b": keep-alive\n\n"
+        finally:
+            self._end(stream)
+
+    def end_streams(self) -> None:
+        """End every stream now and refuse new ones: the server is about to wait for open requests.
+
+        A page whose stream ends reconnects after a few seconds (to this server once restarted, or to
+        another process), and polls meanwhile.
+        """
+        self._closed = True
+        for mine in list(self._streams.values()):
+            for stream in list(mine):
+                self._end(stream)
+
+    async def close(self) -> None:
+        """End every stream, stop checking, and forget the engine (the service is stopping)."""
+        self.end_streams()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for engine, bell in list(_BELLS.items()):
+            if bell is self:
+                del _BELLS[engine]
+
+    # -- checking --------------------------------------------------------------------------------
+    async def _check_forever(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.check_seconds):
+                    await self._check_now.wait()
+            self._check_now.clear()
+            if not self._streams:
+                continue
+            try:
+                await self.check()
+            except Exception:
+                log.exception("web chat: checking for counsellors' messages failed; trying again")
+                await asyncio.sleep(self.check_seconds)
+
+    async def check(self) -> None:
+        """One query: the newest pending inbox row of each watched person; ring the streams behind it."""
+        keys = list(self._streams)
+        for start in range(0, len(keys), BATCH):
+            for user_key, newest in await self._newest(keys[start : start + BATCH]):
+                for stream in self._streams.get(user_key, ()):
+                    if newest > stream.rung_up_to:
+                        stream.rung_up_to = newest
+                        stream.wake.set()
+
+    async def _newest(self, keys: list[str]) -> Iterable[Any]:
+        query = (
+            select(Conversation.user_key, func.max(OutboxEvent.id))
+            .join(OutboxEvent, OutboxEvent.conversation_id == Conversation.id)
+            .where(
+                Conversation.channel == self.channel,
+                Conversation.user_key.in_(keys),
+                OutboxEvent.kind == "inbox",
+                OutboxEvent.status == "pending",
+            )
+            .group_by(Conversation.user_key)
+        )
+        async with self.sessionmaker() as session:
+            return (await session.execute(query)).all()
+
+
+# One bell per database engine of this process; the hooks below look the committing engine up here.
+_BELLS: weakref.WeakKeyDictionary[Engine, InboxBell] = weakref.WeakKeyDictionary()
+
+
+@event.listens_for(Session, "after_flush")
+def _note_inbox_rows(session: Session, _context: Any) -> None:
+    if any(isinstance(row, OutboxEvent) and row.kind == "inbox" for row in session.new):
+        session.info[_INFO_KEY] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _ring_after_commit(session: Session) -> None:
+    if not session.info.pop(_INFO_KEY, False):
+        return
+    bind = session.bind
+    bell = _BELLS.get(bind) if isinstance(bind, Engine) else None
+    if bell is not None:
+        bell.check_soon()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(_INFO_KEY, None)

@@ -1,0 +1,222 @@
+"""The trained language model, kept in a file so that a start does not train it again.
+
+Training takes seconds; loading a pickle of the trained object takes a fraction of that. The file's
+name carries a hash of everything the model is built from: the training content the model reads
+(``articles/*.yaml`` and every file of ``nlu/`` except the held-out set ``heldout*.yaml``), the
+sources of ``bot/nlu/*.py`` and the versions of Python, scikit-learn, SciPy and NumPy. Change any
+of them and the name changes, so a stale model is never loaded; the old file is simply not looked at
+(and the oldest are removed, a few newest kept for a rolling deploy).
+
+The whole built object is pickled, whatever its insides are, so the model's code can change without
+touching this module. A file that cannot be read or unpickled, or holds something else, is trained
+again and replaced: a bad cache never stops the service. Files are written to a temporary name and
+renamed, so two processes starting together never read half a file.
+
+Pickle runs code when loading: the folder must be writable only by the service's own user (the
+default, ``var/models``, is created with the rest of ``var/``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import logging
+import os
+import pickle
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Generic, Literal, TypeVar
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+FORMAT = 1
+"""Bump when the file layout below changes."""
+KEEP = 3
+"""How many model files to keep in the folder (the current one included)."""
+PREFIX = "nlu-"
+SUFFIX = ".pickle"
+SOURCES = Path(__file__).resolve().parent
+LIBRARIES = ("scikit-learn", "scipy", "numpy")
+
+Status = Literal["loaded", "trained", "retrained"]
+
+
+@dataclass(frozen=True)
+class Cached(Generic[T]):
+    """A model and where it came from: ``loaded`` from the file, ``trained`` (no file yet), or
+    ``retrained`` (the file was unreadable or forced)."""
+
+    model: T
+    path: Path
+    status: Status
+    seconds: float
+
+
+def training_files(knowledge_dir: Path) -> list[Path]:
+    """The content files the model is trained from: never the held-out set, never other content."""
+    articles = sorted((knowledge_dir / "articles").glob("*.yaml"))
+    nlu_dir = knowledge_dir / "nlu"
+    nlu = sorted(
+        path
+        for path in (nlu_dir.iterdir() if nlu_dir.is_dir() else ())
+        if path.is_file() and not (path.name.startswith("heldout") and path.suffix == ".yaml")
+    )
+    return [*articles, *nlu]
+
+
+def source_files() -> list[Path]:
+    """The model's own code: a change to any of it may change what training builds."""
+    return sorted(SOURCES.glob("*.py"))
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def _hash_files(digest: hashlib._Hash, label: str, root: Path, files: Iterable[Path]) -> None:
+    for path in files:
+        data = path.read_bytes()
+        name = path.relative_to(root).as_posix()
+        digest.update(f"{label}:{name}:{len(data)}\n".encode())
+        digest.update(data)
+
+
+def model_key(knowledge_dir: Path) -> str:
+    """The hash that names the model file of ``knowledge_dir`` (read from the files, in milliseconds)."""
+    digest = hashlib.sha256()
+    versions = [f"format={FORMAT}", f"python={sys.version_info.major}.{sys.version_info.minor}"]
+    versions += [f"{name}={_version(name)}" for name in LIBRARIES]
+    digest.update(("\n".join(versions) + "\n").encode())
+    _hash_files(digest, "data", knowledge_dir, training_files(knowledge_dir))
+    _hash_files(digest, "code", SOURCES, source_files())
+    return digest.hexdigest()[:24]
+
+
+def model_path(model_dir: Path, knowledge_dir: Path) -> Path:
+    """Where the model of ``knowledge_dir``'s current content lives (or would live)."""
+    return model_dir / f"{PREFIX}{model_key(knowledge_dir)}{SUFFIX}"
+
+
+def _load(path: Path, key: str, kind: type[T]) -> T | None:
+    """The model in ``path``, or None when it is missing, unreadable or not what it should be."""
+    try:
+        with path.open("rb") as handle:
+            stored = pickle.load(handle)  # noqa: S301 (our own file, in a folder only the service writes)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # a truncated, corrupt or incompatible file: train again
+        log.warning("the model file %s cannot be read (%s); training again", path, type(exc).__name__)
+        return None
+    if (
+        not isinstance(stored, dict)
+        or stored.get("format") != FORMAT
+        or stored.get("key") != key
+        or not isinstance(stored.get("model"), kind)
+    ):
+        log.warning("the model file %s holds something else; training again", path)
+        return None
+    model: T = stored["model"]
+    return model
+
+
+def _rewrap(function: Callable[..., Any], maxsize: int | None, typed: bool) -> Callable[..., Any]:
+    return functools.lru_cache(maxsize=maxsize, typed=typed)(function)
+
+
+class _Pickler(pickle.Pickler):
+    """A pickler that also takes per-object ``functools.lru_cache`` wrappers (the model keeps one
+    around a bound method to reuse feature passes); they come back empty around the same function."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, functools._lru_cache_wrapper) and not _importable(obj):
+            parameters = obj.cache_parameters()
+            return _rewrap, (obj.__wrapped__, parameters["maxsize"], parameters["typed"])
+        return NotImplemented
+
+
+def _importable(obj: Any) -> bool:
+    """True when pickle can save ``obj`` by name (a decorated module-level function)."""
+    target: Any = sys.modules.get(getattr(obj, "__module__", "") or "")
+    for part in str(getattr(obj, "__qualname__", "")).split("."):
+        target = getattr(target, part, None)
+    return target is obj
+
+
+def dumps(model: object, key: str) -> bytes:
+    """The bytes of a model file."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump({"format": FORMAT, "key": key, "model": model})
+    return buffer.getvalue()
+
+
+def _write(path: Path, key: str, model: object) -> None:
+    """Write atomically (temporary file, then rename); a failure is logged, never raised."""
+    try:
+        data = dumps(model, key)
+    except Exception as exc:
+        log.warning("cannot save the model (%s); it will be trained at every start", exc)
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    except OSError as exc:
+        log.warning("cannot write the model to %s (%s); it will be trained at every start", path, exc)
+        return
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except Exception as exc:
+        log.warning("cannot write the model to %s (%s); it will be trained at every start", path, exc)
+        Path(temporary).unlink(missing_ok=True)
+        return
+    _prune(path)
+
+
+def _prune(current: Path) -> None:
+    """Keep the newest few model files (another version may still be running); drop the rest."""
+    others = [p for p in current.parent.glob(f"{PREFIX}*{SUFFIX}") if p != current]
+    try:
+        others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in others[KEEP - 1 :]:
+            old.unlink(missing_ok=True)
+        for stale in current.parent.glob(f".{PREFIX}*.tmp"):
+            if time.time() - stale.stat().st_mtime > 3600:  # left by a crash during a write
+                stale.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def load_or_train(
+    knowledge_dir: Path, model_dir: Path, train: Callable[[], T], kind: type[T], *, force: bool = False
+) -> Cached[T]:
+    """The model for the current content: loaded from ``model_dir`` if there, else trained and written."""
+    started = time.perf_counter()
+    key = model_key(knowledge_dir)
+    path = model_dir / f"{PREFIX}{key}{SUFFIX}"
+    existed = path.exists()
+    if not force:
+        model = _load(path, key, kind)
+        if model is not None:
+            seconds = time.perf_counter() - started
+            log.info("language model loaded from %s in %.2f s", path, seconds)
+            return Cached(model, path, "loaded", seconds)
+    log.info("training the language model (%s)", "forced" if force else "content changed or no model file")
+    model = train()
+    _write(path, key, model)
+    seconds = time.perf_counter() - started
+    log.info("language model trained in %.1f s and saved as %s", seconds, path)
+    return Cached(model, path, "retrained" if existed else "trained", seconds)
