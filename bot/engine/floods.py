@@ -45,9 +45,6 @@ CAPPED = Counter(
 )
 NEW_SESSION = "new_session"
 ALERT = "alert"
-# Log each of the first few, then every hundredth: a flood must not flood the journal either.
-LOG_FIRST = 10
-LOG_EVERY = 100
 
 
 @dataclass(frozen=True)
@@ -148,9 +145,9 @@ def _window_start(now: datetime, seconds: int) -> datetime:
 
 
 def _capped(channel: str, cap: str) -> None:
+    """Count and log one capped request. One line each: their rate is bounded by nginx's ``limit_req``
+    in front (deploy/nginx), and the count ``n`` shows a flood's size without any identity in it."""
     child = CAPPED.labels(channel=channel, cap=cap)
     child.inc()
-    n = int(child.value)
-    if n <= LOG_FIRST or n % LOG_EVERY == 0:
-        what = "new-session" if cap == NEW_SESSION else "alert"
-        log.warning("%s: %s cap reached (n=%d in this process)", channel, what, n)
+    what = "new-session" if cap == NEW_SESSION else "alert"
+    log.warning("%s: %s cap reached (n=%d in this process)", channel, what, int(child.value))
