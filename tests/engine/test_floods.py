@@ -240,3 +240,18 @@ async def test_zero_turns_the_caps_off(client: httpx.AsyncClient, uncapped: Serv
     for _ in range(15):
         await say(client, EMERGENCY, address=FLOODER)
     assert await events(uncapped, "page") == 15
+
+
+async def test_requests_for_a_counsellor_count_too_and_are_queued_honestly(
+    client: httpx.AsyncClient,
+    caps: Services,
+    rota: dict[str, int],  # noqa: F811
+) -> None:
+    caps.settings.flood_alerts_per_hour = 1
+    first = await say(client, "gặp tư vấn viên", address=FLOODER)
+    assert "Mình đã báo cho tư vấn viên" in said(first)
+    second = await say(client, "gặp tư vấn viên", address=FLOODER)
+    assert "hàng chờ" in said(second) and "113" in said(second)
+    rows = await escalations(caps)
+    assert [(e.kind, e.flooded) for e in rows] == [("counsellor", False), ("counsellor", True)]
+    assert await events(caps, "page") == 1
