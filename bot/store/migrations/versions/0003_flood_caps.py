@@ -1,7 +1,7 @@
 """flood caps: per-client counters, and escalations marked as from a flooding client
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0004
 Create Date: 2026-12-06
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
