@@ -6,6 +6,7 @@ generated into a local file (with a warning); in production it is required.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 from functools import cached_property
@@ -48,6 +49,14 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     # open web chat event streams per process (beyond it, pages keep polling every 5 s)
     webchat_max_streams: int = 500
+
+    # floods: caps per client (web chat: a keyed hash of the network address; messengers: the chat),
+    # counted in the database so that every process shares them. 0 turns a cap off.
+    # Comma-separated in the environment: HOTLINE_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
+    flood_sessions_per_minute: int = Field(default=12, ge=0)
+    flood_sessions_per_hour: int = Field(default=120, ge=0)
+    flood_alerts_per_hour: int = Field(default=5, ge=0)
 
     # outbox dispatcher (false: this process only serves; run `hotline dispatch` elsewhere)
     dispatcher_enabled: bool = True
@@ -105,11 +114,23 @@ class Settings(BaseSettings):
     # statistics
     stats_min_cell: int = 5
 
-    @field_validator("oncall_numbers", mode="before")
+    @field_validator("oncall_numbers", "trusted_proxies", mode="before")
     @classmethod
-    def _split_numbers(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(
+                    f"HOTLINE_TRUSTED_PROXIES: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+                ) from exc
         return value
 
     @cached_property

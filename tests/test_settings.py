@@ -47,3 +47,13 @@ def test_secrets_never_print(monkeypatch: pytest.MonkeyPatch) -> None:
     for secret in ("SECRET-TELEGRAM-TOKEN", "SECRET-TWILIO", "SECRET-KEY", "+84911111111"):
         assert secret not in shown
     assert settings.oncall_numbers == [SecretStr("+84911111111"), SecretStr("+84922222222")]
+
+
+def test_trusted_proxies_are_read_comma_separated_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOTLINE_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.1,::1")
+    assert make().trusted_proxies == ["10.0.0.0/8", "192.168.1.1", "::1"]
+    monkeypatch.setenv("HOTLINE_TRUSTED_PROXIES", "nginx.local")
+    with pytest.raises(ValueError, match="not an IP address or network"):
+        make()
+    monkeypatch.delenv("HOTLINE_TRUSTED_PROXIES")
+    assert make().trusted_proxies == ["127.0.0.1", "::1"], "nginx on this machine, by default"

@@ -6,7 +6,8 @@ request is answered once) and answers ``{"replies": [{"text": ..., "choices": [{
 The session is an opaque random id the page keeps in ``sessionStorage``. Messages a counsellor writes
 later wait in the outbox (kind ``inbox``) until the page asks for them: ``POST /api/webchat/poll``, at
 once when its event stream rings (``POST /api/webchat/stream``, then ``GET /api/webchat/events``;
-:mod:`bot.channels.webchat_push`), every 5 s otherwise.
+:mod:`bot.channels.webchat_push`), every 5 s otherwise. A new session from an address over its cap
+(``HOTLINE_FLOOD_SESSIONS_*``) gets 429, with the emergency numbers as replies, and nothing is written.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +24,12 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from sqlalchemy import select
 
 from bot.channels.webchat_push import InboxBell, TooManyStreams
+from bot.engine.floods import address_key, admit_new_session, session_windows
 from bot.engine.messages import InboundMessage, Reply
 from bot.errors import BadInput
 from bot.store import conversations
 from bot.store.models import OutboxEvent
+from bot.web.clients import client_address
 from bot.web.limits import read_body
 
 if TYPE_CHECKING:
@@ -145,6 +149,10 @@ class WebChat:
                 message = self.parse(data)
                 if message.text is not None and len(message.text) > settings.max_text_chars:
                     return _error(413, f"`text` is longer than {settings.max_text_chars} characters")
+                message = self.from_client(message, request)
+                self.services.engine.check(message)  # a refused message is never counted below
+                if not await self.admit(message):
+                    return self.flood_refusal()
                 outcome = await self.services.engine.handle(message)
             except BadInput as exc:
                 return _error(422, str(exc))
@@ -205,6 +213,48 @@ class WebChat:
             return StreamingResponse(
                 self.bell.events(user_key), media_type="text/event-stream", headers=_STREAM_HEADERS
             )
+
+    # -- flood caps (bot/engine/floods.py) -----------------------------------------------------------
+
+    def from_client(self, message: InboundMessage, request: Request) -> InboundMessage:
+        """The message, with the client's network address as a keyed hash: what the caps count against."""
+        address = client_address(request, self.services.settings.trusted_proxies)
+        if address is None:
+            return message
+        return replace(message, client_key=address_key(self.services.crypto, address))
+
+    async def admit(self, message: InboundMessage) -> bool:
+        """Whether the message may be handled: a new session counts against its address's cap."""
+        services = self.services
+        if message.client_key is None or not session_windows(services.settings):
+            return True
+        user_key = services.crypto.user_key(NAME, message.user_id)
+        async with services.sessionmaker() as session, session.begin():
+            if await conversations.find(session, channel=NAME, user_key=user_key) is not None:
+                return True
+            return await admit_new_session(
+                session,
+                services.crypto,
+                services.settings,
+                channel=NAME,
+                client=message.client_key,
+                now=services.clock.now(),
+            )
+
+    def flood_refusal(self) -> JSONResponse:
+        """429 for a new session over the cap: nothing is written, and the emergency numbers are in it."""
+        text = self.services.content.flows.strings["flood_new_session"]
+        replies = [Reply(text.get("vi")), Reply(text.get("en"))]
+        return JSONResponse(
+            {
+                "error": "too many new conversations from this network; try again in a few minutes",
+                "replies": [r.to_json() for r in replies],
+                "duplicate": False,
+                "locale": None,
+            },
+            status_code=429,
+            headers={"Retry-After": "60"},
+        )
 
     async def _locale(self, session_id: str) -> str | None:
         services = self.services

@@ -107,6 +107,7 @@ def build_router(services: "Services") -> APIRouter:
                     "channel": i.channel,
                     "status": i.status,
                     "waited": i.waited_seconds,
+                    "flooded": i.flooded,
                     "holder": i.holder,
                     "mine": i.holder_id is not None and i.holder_id == staff.counsellor_id,
                 }

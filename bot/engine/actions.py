@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.content.knowledge import SERVICE_KINDS
 from bot.engine.answers import show_more, show_services
+from bot.engine.floods import admit_alert
 from bot.engine.places import find_province
 from bot.engine.spoken import number_words
 from bot.engine.timeparse import hours_since
@@ -71,6 +72,9 @@ async def delete_data(turn: Turn, params: dict[str, Any], text: str | None) -> s
 
 async def _escalate(turn: Turn, kind: str, risk: str | None) -> str:
     had_one = await current_escalation(turn.session, turn.conversation)
+    page = had_one is None or had_one.status == "open"  # a held one pages nobody
+    if page:
+        page = await _under_alert_cap(turn)
     escalation, new = await open_escalation(
         turn.session,
         turn.deps.crypto,
@@ -79,15 +83,30 @@ async def _escalate(turn: Turn, kind: str, risk: str | None) -> str:
         kind=kind,
         risk=risk,
         now=turn.now,
+        page=page,
     )
     if had_one is not None and escalation.status == "taken":
         return "taken"
-    if not new:
-        return "already_open"
-    return "paged" if await staff_reachable(turn.session, turn.deps.settings) else "no_staff"
+    if new and not await staff_reachable(turn.session, turn.deps.settings):
+        return "no_staff"
+    if not page:
+        return "queued"  # over the flood cap: in the console queue, nobody paged for it
+    return "paged" if new else "already_open"
 
 
-@action("emergency", "paged", "no_staff", "already_open", "taken")
+async def _under_alert_cap(turn: Turn) -> bool:
+    """Whether this client may still page staff (see :mod:`bot.engine.floods`); counts the alert if so."""
+    return await admit_alert(
+        turn.session,
+        turn.deps.crypto,
+        turn.deps.settings,
+        channel=turn.conversation.channel,
+        client=turn.message.client_key or turn.conversation.user_key,
+        now=turn.now,
+    )
+
+
+@action("emergency", "paged", "no_staff", "already_open", "taken", "queued")
 async def emergency(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
     """Open (or re-alert) an emergency escalation; its page goes out through the outbox."""
     turn.emergency = True
@@ -95,7 +114,7 @@ async def emergency(turn: Turn, params: dict[str, Any], text: str | None) -> str
     return await _escalate(turn, "emergency", str(risk) if risk else params.get("risk"))
 
 
-@action("request_counsellor", "paged", "no_staff", "already_open", "taken")
+@action("request_counsellor", "paged", "no_staff", "already_open", "taken", "queued")
 async def request_counsellor(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
     return await _escalate(turn, "counsellor", None)
 

@@ -19,7 +19,7 @@ REQUIRED_STRINGS = (
     "unknown_choice", "too_long", "deleted", "quick_exit", "province_unknown", "exposure_unknown",
     "exposure_within", "exposure_within_voice", "exposure_edge", "exposure_edge_voice", "exposure_past",
     "exposure_past_voice", "services_found", "services_none_in_province", "services_none",
-    "services_national", *(f"service_kind_{kind}" for kind in SERVICE_KINDS),
+    "services_national", "flood_new_session", *(f"service_kind_{kind}" for kind in SERVICE_KINDS),
 )  # fmt: skip
 # Nodes the engine jumps to by name.
 REQUIRED_NODES = ("welcome.start", "main.menu", "emergency.start", "danger.ask", "feedback.ask", "exposure.when", "choose.pick",

@@ -13,7 +13,9 @@ class InboundMessage:
     ``user_id`` is the platform's id for the person (chat id, phone number, web session); the engine
     turns it into a pseudonymous key at once and keeps only that. ``session_id`` (a call's id) makes
     each call its own contact in the statistics; chats are split into contacts by pauses. ``address`` is what the channel
-    needs to reply later (often the same as ``user_id``); it is stored encrypted.
+    needs to reply later (often the same as ``user_id``); it is stored encrypted. ``client_key`` is who
+    the flood caps count against when that is not the person's own key (the web chat: a keyed hash of
+    the network address, since every new session is a new ``user_id``); never an address in clear.
     """
 
     channel: str
@@ -25,6 +27,7 @@ class InboundMessage:
     address: str | None = None
     kind: str = "text"  # text | choice | unsupported | start
     session_id: str | None = None  # a transport session (a phone call): a new one starts a new contact
+    client_key: str | None = None  # bot/engine/floods.py; None: the person's pseudonymous key
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,7 @@ class QueueItem:
     holder: str | None
     holder_id: int | None
     waited_seconds: int
+    flooded: bool = False  # opened by a client over its flood cap: listed after the others, not paged
 
 
 class Desk:
@@ -214,7 +215,8 @@ class Desk:
                 await self._tell(session, conversation, "counsellor_closed", now)
 
     async def queue(self, *, include_closed_since: datetime | None = None) -> list[QueueItem]:
-        """Open and held escalations: emergencies first, then the longest waiting."""
+        """Open and held escalations: emergencies first, then the longest waiting; those from a flooding
+        client (``flooded``) after the others of their status, so a flood cannot push a real person down."""
         now = self.clock.now()
         async with self.sessionmaker() as session:
             risk_first = case(
@@ -224,7 +226,12 @@ class Desk:
                 select(Escalation, Counsellor.display_name)
                 .outerjoin(Counsellor, Counsellor.id == Escalation.taken_by)
                 .where(Escalation.status.in_(OPEN))
-                .order_by(case((Escalation.status == "open", 0), else_=1), risk_first, Escalation.created_at)
+                .order_by(
+                    case((Escalation.status == "open", 0), else_=1),
+                    Escalation.flooded,
+                    risk_first,
+                    Escalation.created_at,
+                )
             )
             return [
                 QueueItem(
@@ -237,6 +244,7 @@ class Desk:
                     holder=name,
                     holder_id=e.taken_by,
                     waited_seconds=int((now - e.created_at).total_seconds()),
+                    flooded=e.flooded,
                 )
                 for e, name in rows.all()
             ]

@@ -51,10 +51,14 @@ async def open_escalation(
     kind: str,
     risk: str | None,
     now: datetime,
+    page: bool = True,
 ) -> tuple[Escalation, bool]:
     """Open an escalation and queue its page; reuse the open one (re-alerting staff) if there is one.
 
-    Returns the escalation and whether it is new.
+    ``page=False`` (a client over its flood cap, :mod:`bot.engine.floods`): the escalation is written as
+    always, but no ``page`` or ``page_update`` event is queued, and a new one is marked ``flooded`` (the
+    console lists it below the others; paging never pages it on its own). Returns the escalation and
+    whether it is new.
     """
     existing = await current_escalation(session, conversation)
     if existing is not None:
@@ -62,14 +66,15 @@ async def open_escalation(
         if upgraded:
             existing.kind = "emergency"
             existing.risk = risk
-        await enqueue(
-            session,
-            crypto,
-            kind="page_update",
-            payload={"escalation_id": existing.id, "reason": "emergency" if upgraded else "new_message"},
-            now=now,
-            escalation_id=existing.id,
-        )
+        if page:
+            await enqueue(
+                session,
+                crypto,
+                kind="page_update",
+                payload={"escalation_id": existing.id, "reason": "emergency" if upgraded else "new_message"},
+                now=now,
+                escalation_id=existing.id,
+            )
         if kind == "emergency":
             contact.emergency = True
         return existing, False
@@ -82,6 +87,7 @@ async def open_escalation(
         status="open",
         page_level=0,
         created_at=now,
+        flooded=not page,
     )
     session.add(escalation)
     await session.flush()
@@ -90,7 +96,8 @@ async def open_escalation(
         contact.emergency = True
     else:
         contact.counsellor_requested = True
-    await queue_page(session, crypto, escalation, now=now)
+    if page:
+        await queue_page(session, crypto, escalation, now=now)
     return escalation, True
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.crypto import Crypto
+from bot.store.floodcounts import purge_expired
 from bot.store.locking import for_update
 from bot.store.models import Conversation, Message, OutboxEvent, ProcessedMessage
 
@@ -118,7 +119,8 @@ async def claim_transport_id(
 
 
 async def purge(session: AsyncSession, *, now: datetime, retention_days: int) -> dict[str, int]:
-    """Delete transcripts, idle conversations and old de-duplication records past retention."""
+    """Delete transcripts, idle conversations and old de-duplication records past retention, and the
+    flood counters whose window is over."""
     cutoff = now - timedelta(days=retention_days)
     messages = await session.execute(delete(Message).where(Message.created_at < cutoff))
     idle = await session.execute(
@@ -130,7 +132,9 @@ async def purge(session: AsyncSession, *, now: datetime, retention_days: int) ->
     done = await session.execute(  # held: waiting for a person who has not written since (Zalo OA)
         delete(OutboxEvent).where(OutboxEvent.status.in_(("done", "held")), OutboxEvent.created_at < cutoff)
     )
+    flood_counts = await purge_expired(session, now=now)  # keyed hashes of addresses: hours, not days
     return {
+        "flood_counts": flood_counts,
         "messages": messages.rowcount or 0,  # type: ignore[attr-defined]
         "conversations": idle.rowcount or 0,  # type: ignore[attr-defined]
         "processed_ids": processed.rowcount or 0,  # type: ignore[attr-defined]

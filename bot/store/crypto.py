@@ -36,6 +36,7 @@ class Crypto:
         self._hmac_key = _derive(secret, b"user-key")
         self._stats_key = _derive(secret, b"stats-key")
         self._ref_key = _derive(secret, b"transport-ref")
+        self._flood_key = _derive(secret, b"flood-caps")
         self._fernet = Fernet(base64.urlsafe_b64encode(_derive(secret, b"encryption")))
 
     def user_key(self, channel: str, platform_user_id: str) -> str:
@@ -51,6 +52,10 @@ class Crypto:
         """A keyed hash of a transport message id, for de-duplication without keeping the id."""
         message = f"{channel}:{transport_id}".encode()
         return hmac.new(self._ref_key, message, hashlib.sha256).hexdigest()
+
+    def flood_hash(self, value: str) -> str:
+        """A keyed hash standing for a client in the flood caps (e.g. a network address), never kept in clear."""
+        return hmac.new(self._flood_key, value.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, text: str) -> str:
         return self._fernet.encrypt(text.encode()).decode("ascii")

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -235,6 +236,24 @@ class Escalation(Base):
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(32))
     callback_phone_enc: Mapped[str | None] = mapped_column(Text)
+    # Opened by a client over its emergency cap (bot/engine/floods.py): queued and shown, never paged.
+    flooded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class FloodCount(Base):
+    """How often one client did one capped thing in one time window (bot/engine/floods.py).
+
+    ``key_hash`` is a keyed hash of what was counted, the window length and the client (a keyed hash of
+    a web chat address, or a chat's pseudonymous key): it cannot be turned back into an address or
+    linked to a conversation. Rows are deleted once their window is over (``expires_at``).
+    """
+
+    __tablename__ = "flood_counts"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class AuditEntry(Base):

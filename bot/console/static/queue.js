@@ -23,10 +23,16 @@
     document.getElementById("empty").hidden = items.length > 0;
     items.forEach(function (item) {
       var row = document.createElement("tr");
-      row.className = item.kind + " " + item.status;
+      row.className = item.kind + " " + item.status + (item.flooded ? " flooded" : "");
       row.setAttribute("data-id", item.id);
       cell(row, "#" + item.id);
-      cell(row, t["kind_" + item.kind] || item.kind, "kind " + item.kind);
+      var kind = cell(row, t["kind_" + item.kind] || item.kind, "kind " + item.kind);
+      if (item.flooded) {
+        var note = document.createElement("small");
+        note.className = "flooded";
+        note.textContent = " (" + t.flooded + ")";
+        kind.appendChild(note);
+      }
       cell(row, item.channel);
       cell(row, item.status === "open" ? t.waiting + " " + waited(item.waited) : t.held_by.replace("{name}", item.holder || "?"));
       var action = cell(row, "");

@@ -72,7 +72,9 @@
       cache: "no-store"
     }).then(function (response) {
       return response.json().then(function (data) {
-        if (!response.ok) { throw new Error(data.error || response.status); }
+        // A refusal that carries replies (429: too many new conversations) is shown: it has the
+        // emergency numbers in it.
+        if (!response.ok && !(data.replies && data.replies.length)) { throw new Error(data.error || response.status); }
         return data;
       });
     });
