@@ -114,6 +114,18 @@ class Lexicon:
         raw_concepts = raw.get("concepts") or {}
         if not isinstance(raw_concepts, dict):
             raise NLUDataError(f"{source}: concepts: expected {{class: [words or phrases]}}")
+        # Words that fold like everyday words ("nện" and "nên", "đấm" and "dâm", "tự vẫn" and "tư vấn"):
+        # on their own they would flag half of all questions, so a concept entry may not be one of them.
+        folded_alike = {
+            normalize(word) for word in _strings(raw.get("folded_alike"), f"{source}: folded_alike")
+        }
+        for name, entries in raw_concepts.items():
+            for entry in _strings(entries, f"{source}: concepts.{name}"):
+                if normalize(entry) in folded_alike:
+                    raise NLUDataError(
+                        f"{source}: concepts.{name}: {entry!r} folds like an everyday word "
+                        "(folded_alike); write it with the words around it, e.g. 'bị ...' or '... em'"
+                    )
         self.concept_bodies = {
             str(name): concept_body(
                 _strings(entries, f"{source}: concepts.{name}"), f"{source}: concepts.{name}"

@@ -106,3 +106,19 @@ def test_second_heldout_set_stays_above_what_was_measured(model: BuiltinNLU) -> 
 
 
 FLOOR2 = {"recall": 0.94, "recall_any": 0.99, "false_alarms": 0.06, "possible": 0.15, "topic": 0.83}
+
+
+def test_a_concept_entry_that_folds_like_an_everyday_word_is_refused() -> None:
+    """'nện' (to beat) folds to 'nen', like 'nên' (should): alone it flagged half of all questions."""
+    from bot.nlu.errors import NLUDataError
+    from bot.nlu.lexicon import Lexicon
+
+    raw = {"phrases": {}, "folded_alike": ["nên"], "concepts": {"harm_verb": ["bị nện", "nện"]}}
+    with pytest.raises(NLUDataError, match="folds like an everyday word"):
+        Lexicon(raw, source="lexicon.yaml")
+    Lexicon({**raw, "concepts": {"harm_verb": ["bị nện"]}}, source="lexicon.yaml")
+
+
+@pytest.mark.parametrize("text", ["tư vấn viên", "gặp tư vấn viên", "từ từ rồi tính", "bán dâm có bị phạt không"])
+def test_everyday_words_that_fold_like_danger_are_not_danger(model: BuiltinNLU, text: str) -> None:
+    assert model.emergency(normalize(text)).level == "none"
