@@ -59,7 +59,8 @@ def content() -> Content:
 
 @pytest.fixture(scope="session")
 def nlu() -> NLU:
-    return build_nlu(ROOT / "knowledge")
+    # the model `make test` trained (`hotline train`), loaded; trained here only if it is missing or stale
+    return build_nlu(ROOT / "knowledge", model_dir=ROOT / "var" / "models")
 
 
 @pytest.fixture(scope="session")

@@ -18,4 +18,4 @@ def knowledge_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def model(knowledge_dir: Path) -> BuiltinNLU:
-    return build_builtin(knowledge_dir)
+    return build_builtin(knowledge_dir, model_dir=knowledge_dir.parent / "var" / "models")
