@@ -32,7 +32,14 @@ def recipient_key(crypto: Crypto, route: str, address: str) -> str:
 
 
 async def pages_in_last_minute(session: AsyncSession, recipient: str, now: datetime) -> int:
-    """How many single pages were queued for ``recipient`` in the last minute (sent or not)."""
+    """How many single pages were queued for ``recipient`` in the last minute (sent or not).
+
+    On PostgreSQL this first takes a transaction-level advisory lock on the recipient, so that two
+    escalations paged at the same moment (by two workers or two processes) count one after the other
+    and never both slip under the limit. (SQLite's write transactions are serial already.)
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(int(recipient[:15], 16))))
     return int(
         await session.scalar(
             select(func.count())

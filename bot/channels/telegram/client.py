@@ -131,11 +131,9 @@ class TelegramClient:
         if event is None:
             await self.limiter.wait(chat_id)
             return
-        delay = self.limiter.book(chat_id, (event, chat_id))
-        if delay > self.max_sleep:
-            raise NotYet(delay, "telegram pacing")
-        if delay > 0:
-            self.limiter.hand_out((event, chat_id))
+        while (delay := self.limiter.book(chat_id, (event, chat_id))) > 0:
+            if delay > self.max_sleep:
+                raise NotYet(delay, "telegram pacing")
             await self.limiter.sleep(delay)
 
     async def call(self, method: TelegramMethod[T]) -> T:

@@ -70,26 +70,37 @@ class RateLimiter:
         return at - now
 
     def book(self, chat_id: int, key: Hashable) -> float:
-        """Seconds until the slot reserved under ``key`` for ``chat_id`` (reserving one the first time).
+        """Seconds until a message to ``chat_id`` may go, keeping the chat's slot under ``key``; 0 = go now.
 
-        Asking again with the same key gives the same slot, not a new one; a slot that is due is
-        handed out (forgotten) and 0 returned, so the next message with that key books afresh.
+        The chat's slot is booked the first time; asking again with the same key finds the same slot
+        rather than a later one. Once the slot is due, the overall rate is checked for *now* (and booked
+        only when the message goes): a slot far in the future, such as the staff group's next one, so
+        never takes a share of the overall rate from other chats in the meantime. Returns 0 when the
+        message may go (the key is then forgotten, so that a next message books afresh).
         """
         now = self._monotonic()
         at = self._booked.get(key)
         if at is None:
-            at = now + self.reserve(chat_id)
-        if at <= now:
-            self._booked.pop(key, None)
-            return 0.0
-        self._booked[key] = at
-        if len(self._booked) > MAX_BOOKINGS:  # events that never came back (gone, sent elsewhere)
-            self._booked = {k: due for k, due in self._booked.items() if due > now - 600}
-        return at - now
-
-    def hand_out(self, key: Hashable) -> None:
-        """The slot booked under ``key`` is being used now (its sender waits for it in place)."""
+            at = self._chat_slot(chat_id, now)
+        if at > now:
+            self._booked[key] = at
+            if len(self._booked) > MAX_BOOKINGS:  # events that never came back (gone, sent elsewhere)
+                self._booked = {k: due for k, due in self._booked.items() if due > now - 600}
+            return at - now
+        overall_at = max(now, self._overall - (self.overall_burst - 1) * self.overall_interval)
+        if overall_at > now:
+            self._booked[key] = at  # keep the chat's slot: only the overall rate is in the way
+            return overall_at - now
+        self._overall = max(self._overall, now) + self.overall_interval
         self._booked.pop(key, None)
+        return 0.0
+
+    def _chat_slot(self, chat_id: int, now: float) -> float:
+        interval = self.group_interval if chat_id < 0 else self.chat_interval
+        chat_due = max(self._chats.get(chat_id, now), now)
+        at = max(now, chat_due - (self.chat_burst - 1) * interval)
+        self._chats[chat_id] = max(chat_due, at) + interval
+        return at
 
     async def sleep(self, seconds: float) -> None:
         await self._sleep(seconds)
