@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
