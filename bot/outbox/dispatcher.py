@@ -51,6 +51,9 @@ from bot.store.outbox import enqueue
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300.0
+# A handler still running after this long is stopped and its event tried again later: the heartbeat
+# would otherwise keep a wedged send's lease (and its worker) forever.
+HANDLER_TIMEOUT_SECONDS = 120.0
 
 
 class Retry(Exception):
@@ -264,7 +267,8 @@ class Dispatcher:
     async def _call(self, row: OutboxEvent) -> None:
         token = _running.set(row.id)
         try:
-            await self.handlers[row.kind](self._decode(row))
+            async with asyncio.timeout(HANDLER_TIMEOUT_SECONDS):
+                await self.handlers[row.kind](self._decode(row))
         finally:
             _running.reset(token)
 
