@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.store.crypto import Crypto
 from bot.store.locking import for_update
 from bot.store.models import OutboxEvent
-from bot.store.outbox import LANE_FIRST_PAGE, enqueue
+from bot.store.outbox import LANE_URGENT, enqueue
 
 DIGEST_KIND = "page_digest"
 WINDOW = timedelta(minutes=1)
@@ -105,7 +105,7 @@ async def add_to_digest(
         payload={**payload, "escalation_ids": [escalation_id]},
         now=now,
         not_before=not_before,
-        lane=LANE_FIRST_PAGE,
+        lane=LANE_URGENT,
         recipient=recipient,
     )
 

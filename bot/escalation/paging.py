@@ -35,7 +35,7 @@ from bot.settings import Settings
 from bot.store.conversations import add_message
 from bot.store.crypto import Crypto
 from bot.store.models import Contact, Conversation, Counsellor, Escalation
-from bot.store.outbox import LANE_FIRST_PAGE, LANE_OTHER, enqueue
+from bot.store.outbox import LANE_OTHER, LANE_URGENT, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ class Paging:
             sends = [(route, address, c.id) for c in counsellors for route, address in self._routes(c)]
             if staff_group and (level == 0 or level == len(chain)):
                 sends.append((STAFF_GROUP, str(self.settings.telegram_staff_chat_id), 0))
-            lane = LANE_FIRST_PAGE if level == 0 and escalation.kind == "emergency" else LANE_OTHER
+            lane = LANE_URGENT if level == 0 and escalation.kind == "emergency" else LANE_OTHER
             for route, address, counsellor_id in sends:
                 await self._queue_send(
                     session,

@@ -169,7 +169,7 @@ class OutboxEvent(Base):
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id", ondelete="SET NULL"))
     ordering_key: Mapped[str | None] = mapped_column(String(80), index=True)
-    # Claimed lowest first: 0 a reply to a person, 1 the first page of an emergency, 2 the rest
+    # Claimed lowest first: 0 a reply to a person, 1 an emergency's first page, 2 the rest
     # (bot.store.outbox.LANE_*).
     lane: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")
     # Who a page goes to, as a keyed hash of route and address (never in clear): combining pages counts by it.

@@ -1,8 +1,9 @@
 """Writing outbox events: side effects that must not be lost, in the caller's transaction.
 
 Every event has a *lane*, claimed lowest first, so that what a person is waiting for is never queued
-behind staff traffic: a reply to a person (``deliver``) first, then the first page of an emergency,
-then everything else (re-pages, page updates, staff notices, clean-ups).
+behind staff traffic: a reply to a person (``deliver``) first, then the first page of an emergency (and
+a person's words relayed to their counsellor), then everything else (re-pages, page updates, staff
+notices, clean-ups).
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.store.crypto import Crypto
 from bot.store.models import OutboxEvent
 
-LANE_REPLY = 0
-LANE_FIRST_PAGE = 1
-LANE_OTHER = 2
+LANE_REPLY = 0  # a reply to a person, or a counsellor's message to them (``deliver``)
+LANE_URGENT = 1  # an emergency's first page; a person's words to the counsellor who holds them
+LANE_OTHER = 2  # re-pages, page updates, staff notices, clean-ups
 # The lane of a kind when the writer does not say: ``page`` is an escalation's first page (re-pages are
 # ``repage``); paging decides per ``page_send`` (bot.escalation.paging).
-KIND_LANES = {"deliver": LANE_REPLY, "page": LANE_FIRST_PAGE, "page_digest": LANE_FIRST_PAGE}
+KIND_LANES = {
+    "deliver": LANE_REPLY,
+    "page": LANE_URGENT,
+    "page_digest": LANE_URGENT,
+    "relay_to_staff": LANE_URGENT,
+}
 
 
 async def enqueue(

@@ -12,7 +12,7 @@ from bot.clock import FrozenClock
 from bot.outbox.dispatcher import Event
 from bot.runtime import Services
 from bot.store.models import OutboxEvent
-from bot.store.outbox import LANE_FIRST_PAGE, LANE_REPLY, enqueue
+from bot.store.outbox import LANE_REPLY, LANE_URGENT, enqueue
 from tests.channels.telegram.helpers import VirtualTime
 from tests.fakes.telegram_api import FakeTelegram
 from tests.outbox.conftest import LAN, STAFF_GROUP, emergency, telegram_person_writes
@@ -45,8 +45,8 @@ async def test_a_reply_to_a_person_goes_ahead_of_every_pending_page(
         lanes = {
             k: lane for k, lane in (await session.execute(select(OutboxEvent.kind, OutboxEvent.lane))).all()
         }
-    assert lanes["deliver"] == LANE_REPLY and lanes["page_send"] == LANE_FIRST_PAGE
-    assert lanes["repage"] > LANE_FIRST_PAGE, "a re-page waits behind every first page"
+    assert lanes["deliver"] == LANE_REPLY and lanes["page_send"] == LANE_URGENT
+    assert lanes["repage"] > LANE_URGENT, "a re-page waits behind every first page"
 
 
 async def test_the_staff_groups_pace_holds_up_neither_a_reply_nor_another_counsellor(

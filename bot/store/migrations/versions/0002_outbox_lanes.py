@@ -29,7 +29,7 @@ def upgrade() -> None:
         batch_op.create_index("ix_outbox_lane", ["status", "lane", "id"], unique=False)
         batch_op.create_index(batch_op.f("ix_outbox_recipient"), ["recipient"], unique=False)
     op.execute("UPDATE outbox SET lane = 0 WHERE kind = 'deliver'")
-    op.execute("UPDATE outbox SET lane = 1 WHERE kind = 'page'")
+    op.execute("UPDATE outbox SET lane = 1 WHERE kind IN ('page', 'relay_to_staff')")
 
 
 def downgrade() -> None:
