@@ -6,7 +6,7 @@
 counsellor in the chain is paged, then everyone; after that the person is told, honestly, that nobody
 could be reached yet, with the emergency numbers. Taking the escalation is the acknowledgement.
 
-An emergency's first pages travel in the outbox's first-page lane, ahead of re-pages and notices. In a
+An emergency's first pages travel in the outbox's urgent lane, ahead of re-pages and notices. In a
 flood, pages beyond ``HOTLINE_PAGE_COMBINE_ABOVE`` a minute to one recipient are combined
 (:mod:`bot.escalation.digest`).
 """
