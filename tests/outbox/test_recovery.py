@@ -161,3 +161,28 @@ def test_a_killed_process_frees_its_instance_slot_for_its_restart(tmp_path: Path
     restarted = InstanceSlot("host-a", tmp_path)
     assert restarted.life == "host-a-0", "after kill -9, the restart gets the same life back"
     restarted.release()
+
+
+async def test_two_dispatchers_side_by_side_send_every_page_once(
+    services: Services, rota: dict[str, int]
+) -> None:
+    """Two processes' worth of dispatchers (pools of 4) over one database: never the same page twice."""
+    pager = StuckPager(stuck=False)
+    services.pagers["telegram"] = pager
+    services.settings.telegram_staff_chat_id = -100555
+    for _ in range(12):
+        await emergency(services)
+    pools = [dispatcher(services, name, workers=4) for name in ("host-a", "host-b")]
+    running = [asyncio.create_task(pool.run_forever(interval=0.05)) for pool in pools]
+    try:
+        async with asyncio.timeout(60):
+            while len(pager.pages) < 24:  # noqa: ASYNC110  (Lan and the staff group, for each)
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # a duplicate would arrive now
+    finally:
+        for task in running:
+            task.cancel()
+        for task in running:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    assert len(pager.pages) == 24 and len(set(pager.pages)) == 24
