@@ -1,7 +1,7 @@
 """outbox lanes and page recipients
 
 Revision ID: 0002
-Revises: 0004 (written on 0001; chained after main's 0004 at the rebase so there is one head)
+Revises: 0003 (written on 0001; chained after main's head at the rebase so there is one head)
 Create Date: 2026-12-06
 
 Adds ``outbox.lane`` (claimed lowest first: replies to people, then first pages, then the rest) and
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002"
-down_revision: str | None = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
