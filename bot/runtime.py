@@ -22,6 +22,7 @@ from bot.escalation.paging import Pager, Paging
 from bot.nlu import NLU, build_nlu
 from bot.nlu.bystander import Bystander
 from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
+from bot.outbox.instance import default_instance_id
 from bot.settings import Settings
 from bot.store.conversations import purge
 from bot.store.crypto import Crypto
@@ -123,7 +124,11 @@ def build_services(
         crypto,
         clock,
         lease_seconds=settings.dispatcher_lease_seconds,
+        workers=settings.dispatcher_workers,
         max_attempts=settings.dispatcher_max_attempts,
+        # The same id after a restart: the dispatcher takes back at start what its previous run held.
+        instance_id=settings.instance_id or default_instance_id(settings.database_url, settings.lock_dir),
+        lock_dir=settings.lock_dir,
     )
     deps = EngineDeps(
         settings=settings,

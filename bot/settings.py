@@ -61,8 +61,17 @@ class Settings(BaseSettings):
     # outbox dispatcher (false: this process only serves; run `hotline dispatch` elsewhere)
     dispatcher_enabled: bool = True
     dispatcher_interval_seconds: float = 1.0
-    dispatcher_lease_seconds: float = 60.0
+    # Short, and renewed every third of it while an event runs: a crashed process's events are free again
+    # within this many seconds (at once when the same instance restarts, see instance_id).
+    dispatcher_lease_seconds: float = 15.0
     dispatcher_max_attempts: int = 50
+    # Events sent side by side by one process (a slot freed by a finished event is refilled at once).
+    dispatcher_workers: int = 8
+    # Who this process is across restarts, so that it takes back its own leases at start. Default: a hash
+    # of the host name, the database URL and lock_dir. Never share an explicit id between hosts.
+    instance_id: str | None = None
+    # Where dispatchers lock their instance slot (must be one folder for all processes of the host).
+    lock_dir: Path = ROOT / "var"
 
     # NLU
     rasa_url: str | None = None
@@ -108,6 +117,10 @@ class Settings(BaseSettings):
 
     # escalation
     page_ack_seconds: int = 120
+    # Above this many pages in a minute to one counsellor or route, further pages are combined into one
+    # "N new emergencies, open the console" message, at most one every page_combine_seconds.
+    page_combine_above: int = 5
+    page_combine_seconds: int = 30
     page_phone_route: Literal["sms", "voice", "both"] = "sms"
     staff_locale: Literal["vi", "en"] = "vi"
 

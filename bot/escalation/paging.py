@@ -5,6 +5,10 @@
 ``repage`` event due after ``HOTLINE_PAGE_ACK_SECONDS``. If nobody has taken it by then, the next
 counsellor in the chain is paged, then everyone; after that the person is told, honestly, that nobody
 could be reached yet, with the emergency numbers. Taking the escalation is the acknowledgement.
+
+An emergency's first pages travel in the outbox's urgent lane, ahead of re-pages and notices. In a
+flood, pages beyond ``HOTLINE_PAGE_COMBINE_ABOVE`` a minute to one recipient are combined
+(:mod:`bot.escalation.digest`).
 """
 
 from __future__ import annotations
@@ -13,14 +17,16 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.content.flows import Flows
 from bot.engine.messages import Reply
+from bot.escalation.digest import DIGEST_KIND, add_to_digest, pages_in_last_minute, recipient_key
 from bot.escalation.notify import send_to_person
 from bot.escalation.requests import linked, lock_escalation, staff_reachable
 from bot.escalation.rota import chain_at, everyone, target
@@ -29,7 +35,7 @@ from bot.settings import Settings
 from bot.store.conversations import add_message
 from bot.store.crypto import Crypto
 from bot.store.models import Contact, Conversation, Counsellor, Escalation
-from bot.store.outbox import enqueue
+from bot.store.outbox import LANE_OTHER, LANE_URGENT, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +104,7 @@ class Paging:
         dispatcher.register("page", self.on_page)
         dispatcher.register("repage", self.on_page)
         dispatcher.register("page_send", self.on_page_send)
+        dispatcher.register(DIGEST_KIND, self.on_page_digest)
         dispatcher.register("page_update", self.on_page_update)
         dispatcher.register("relay_to_staff", self.on_relay_to_staff)
         dispatcher.register("staff_notice", self.on_staff_notice)
@@ -163,20 +170,14 @@ class Paging:
             sends = [(route, address, c.id) for c in counsellors for route, address in self._routes(c)]
             if staff_group and (level == 0 or level == len(chain)):
                 sends.append((STAFF_GROUP, str(self.settings.telegram_staff_chat_id), 0))
+            lane = LANE_URGENT if level == 0 and escalation.kind == "emergency" else LANE_OTHER
             for route, address, counsellor_id in sends:
-                await enqueue(
+                await self._queue_send(
                     session,
-                    self.crypto,
-                    kind="page_send",
-                    payload={
-                        "escalation_id": escalation.id,
-                        "route": route,
-                        "address": address,
-                        "counsellor_id": counsellor_id,
-                        "level": level,
-                    },
+                    escalation,
+                    {"route": route, "address": address, "counsellor_id": counsellor_id, "level": level},
+                    lane=lane,
                     now=now,
-                    escalation_id=escalation.id,
                 )
             escalation.page_level = level
             if escalation.paged_at is None:
@@ -198,6 +199,34 @@ class Paging:
                 not_before=now + delay,
                 escalation_id=escalation.id,
             )
+
+    async def _queue_send(
+        self, session: AsyncSession, escalation: Escalation, send: dict[str, Any], *, lane: int, now: datetime
+    ) -> None:
+        """One page to one recipient, or, above the per-minute limit, a place in their combined page."""
+        recipient = recipient_key(self.crypto, str(send["route"]), str(send["address"]))
+        limit = self.settings.page_combine_above
+        if limit > 0 and await pages_in_last_minute(session, recipient, now) >= limit:
+            await add_to_digest(
+                session,
+                self.crypto,
+                recipient=recipient,
+                payload=send,
+                escalation_id=escalation.id,
+                now=now,
+                every=timedelta(seconds=self.settings.page_combine_seconds),
+            )
+            return
+        await enqueue(
+            session,
+            self.crypto,
+            kind="page_send",
+            payload={"escalation_id": escalation.id, **send},
+            now=now,
+            escalation_id=escalation.id,
+            lane=lane,
+            recipient=recipient,
+        )
 
     async def _unreached(self, session: AsyncSession, escalation: Escalation, now: datetime) -> None:
         """Nobody took it after everyone was paged: say so to the person (once), keep it in the queue."""
@@ -231,6 +260,40 @@ class Paging:
                 return  # taken meanwhile: no need to disturb anyone
             page = self.compose(escalation)
         await pager.page(str(event.payload["address"]), page)
+
+    async def on_page_digest(self, event: Event) -> None:
+        """Several escalations for one recipient in a flood: one message, or a plain page if one is left."""
+        route = str(event.payload["route"])
+        pager = self.pagers.get("telegram" if route == STAFF_GROUP else route)
+        if pager is None:
+            raise GiveUp(f"no pager for route {route!r}")
+        ids = [int(i) for i in event.payload["escalation_ids"]]
+        async with self.sessionmaker() as session:
+            waiting = list(
+                (
+                    await session.execute(
+                        select(Escalation).where(Escalation.id.in_(ids), Escalation.status == "open")
+                    )
+                ).scalars()
+            )
+        address = str(event.payload["address"])
+        if not waiting:
+            return  # all taken meanwhile
+        if len(waiting) == 1:
+            await pager.page(address, self.compose(waiting[0]))
+            return
+        values = {
+            "count": str(len(waiting)),
+            "emergencies": str(sum(e.kind == "emergency" for e in waiting)),
+            "url": f"{self.settings.public_url.rstrip('/')}/console",
+        }
+        text_vi = self.flows.string("staff_page_combined", "vi", **values)
+        text_en = self.flows.string("staff_page_combined", "en", **values)
+        if route == "voice":  # a call reads a page out; it has nothing else to say
+            button = self.flows.string("staff_take_button", "vi")
+            await pager.page(address, Page(min(ids), text_vi, text_en, button, button))
+            return
+        await pager.notify(address, f"{text_vi}\n{text_en}")
 
     async def on_page_update(self, event: Event) -> None:
         """The person wrote again while nobody has taken it: tell the staff group."""

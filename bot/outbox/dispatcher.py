@@ -1,10 +1,23 @@
 """The outbox dispatcher: delivers what the engine queued, restart-safe, in every app process.
 
 Events are claimed with a lease (``claimed_until``); on PostgreSQL with ``FOR UPDATE SKIP LOCKED`` so
-two processes never take the same event. An event whose process died mid-way is taken again when its
-lease runs out (delivery is at least once; handlers make repeats harmless where they can). Events
-with the same ``ordering_key`` (one person's replies, one escalation's pages) go out in order: a later
-one waits while an earlier one is pending.
+two processes never take the same event (:mod:`bot.outbox.claims`). Events with the same
+``ordering_key`` (one person's replies, one escalation's pages) go out in order: a later one waits
+while an earlier one is pending.
+
+Emergencies first, whatever else is happening. This used to claim 50 events and wait for all of them,
+while the staff group's pacing slept inside a handler: 60 fake emergencies delayed a real person's
+safety reply by two minutes. Now:
+
+* events are claimed by *lane* (a reply to a person, then a first page, then the rest);
+* a pool of ``workers`` runs events side by side, and a slot freed by a finished event is filled at
+  once (no batch waits for its slowest member);
+* pacing never sleeps in a worker for long: a handler raises :class:`NotYet` and the event is re-timed,
+  without counting as a failed attempt, so one recipient's pace never holds up another recipient.
+
+Crash recovery takes seconds, not a lease: leases are short and renewed by a heartbeat while their
+events run, and a restarted process takes back at once the leases its previous life held
+(:mod:`bot.outbox.instance`). Delivery is at least once; handlers make repeats harmless where they can.
 
 A handler may also *hold* an event (:class:`Hold`): it cannot go out until the person writes again
 (a platform's reply window). It is kept with status ``held``, never retried and never lost, and a
@@ -18,16 +31,19 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.outbox.claims import claim, renew, take_back
+from bot.outbox.instance import InstanceSlot, clean_instance_id
 from bot.store.crypto import Crypto
 from bot.store.models import OutboxEvent
 from bot.store.outbox import enqueue
@@ -35,12 +51,28 @@ from bot.store.outbox import enqueue
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300.0
+# A handler still running after this long is stopped and its event tried again later: the heartbeat
+# would otherwise keep a wedged send's lease (and its worker) forever.
+HANDLER_TIMEOUT_SECONDS = 120.0
 
 
 class Retry(Exception):
     """Raised by a handler: try this event again after ``after`` seconds (e.g. a 429)."""
 
     def __init__(self, after: float, reason: str = "retry") -> None:
+        super().__init__(reason)
+        self.after = after
+        self.reason = reason
+
+
+class NotYet(Exception):
+    """Raised by a handler: not a failure, the recipient's pace lets this go in ``after`` seconds.
+
+    The event is re-timed (``not_before``) and its attempts are not counted; the worker is free at once
+    for another recipient.
+    """
+
+    def __init__(self, after: float, reason: str = "paced") -> None:
         super().__init__(reason)
         self.after = after
         self.reason = reason
@@ -78,6 +110,17 @@ class Event:
 
 Handler = Callable[[Event], Awaitable[None]]
 
+_running: ContextVar[int | None] = ContextVar("outbox_event", default=None)
+
+
+def current_event() -> int | None:
+    """The id of the outbox event whose handler is running here, if any.
+
+    A sender that paces (Telegram) asks this to decide: inside an event it raises :class:`NotYet`
+    rather than sleep; outside (a reply to a counsellor's command) it may wait.
+    """
+    return _running.get()
+
 
 class Dispatcher:
     """Claims due events, runs their handler, records the result."""
@@ -89,70 +132,90 @@ class Dispatcher:
         clock: Clock,
         handlers: dict[str, Handler] | None = None,
         *,
-        lease_seconds: float = 60.0,
+        lease_seconds: float = 15.0,
         batch: int = 50,
+        workers: int = 8,
         max_attempts: int = 50,
-        persistent_kinds: frozenset[str] = frozenset({"page", "page_update", "repage"}),
+        persistent_kinds: frozenset[str] = frozenset({"page", "page_update", "repage", "page_digest"}),
+        instance_id: str | None = None,
+        lock_dir: Path | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.crypto = crypto
         self.clock = clock
         self.handlers: dict[str, Handler] = dict(handlers or {})
-        self.worker = uuid.uuid4().hex[:16]
+        self.instance_id = clean_instance_id(instance_id or uuid.uuid4().hex[:16])
+        self.lock_dir = lock_dir
+        self.life = self.instance_id
+        self.worker = self._worker_name()
         self.lease = timedelta(seconds=lease_seconds)
         self.batch = batch
+        self.workers = max(1, workers)
         self.max_attempts = max_attempts
         self.persistent_kinds = persistent_kinds
         self._wake = asyncio.Event()
+        self._slot: InstanceSlot | None = None
+        self._running: dict[int, asyncio.Task[bool]] = {}
+
+    def _worker_name(self) -> str:
+        return f"{self.life}/{uuid.uuid4().hex[:8]}"
 
     def register(self, kind: str, handler: Handler) -> None:
         self.handlers[kind] = handler
 
     def wake(self) -> None:
-        """Run a cycle now (new events were just committed)."""
+        """Look for due events now (new events were just committed, or a worker is free)."""
         self._wake.set()
 
-    async def _claim(self) -> list[OutboxEvent]:
+    # -- leases ----------------------------------------------------------------------------------------
+
+    async def recover(self) -> int:
+        """Take this process's instance slot and release the leases its previous life held; how many.
+
+        Called when dispatching starts: an event whose process was killed mid-send is then sent again
+        within seconds of the restart, not when its lease runs out.
+        """
+        if self._slot is None:
+            self._slot = InstanceSlot(self.instance_id, self.lock_dir)
+            self.life = self._slot.life
+            self.worker = self._worker_name()
+        if not self._slot.trusted:
+            return 0
+        async with self.sessionmaker() as session, session.begin():
+            taken = await take_back(session, life=self.life, worker=self.worker)
+        if taken:
+            log.warning("outbox: took back %d event(s) left claimed by this instance's previous run", taken)
+        return taken
+
+    async def _claim(self, limit: int) -> list[OutboxEvent]:
         now = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
-            query = (
-                select(OutboxEvent)
-                .where(
-                    OutboxEvent.status == "pending",
-                    OutboxEvent.kind.in_(self.handlers),
-                    OutboxEvent.not_before <= now,
-                    (OutboxEvent.claimed_until.is_(None)) | (OutboxEvent.claimed_until < now),
-                )
-                .order_by(OutboxEvent.id)
-                .limit(self.batch)
+            return await claim(
+                session,
+                kinds=list(self.handlers),
+                now=now,
+                limit=limit,
+                lease_until=now + self.lease,
+                worker=self.worker,
             )
-            if self.sessionmaker.kw["bind"].dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            candidates = list((await session.execute(query)).scalars())
-            if not candidates:
-                return []
-            keys = {e.ordering_key for e in candidates if e.ordering_key}
-            first_other: dict[str, int] = {}
-            if keys:
-                rows = await session.execute(
-                    select(OutboxEvent.ordering_key, func.min(OutboxEvent.id))
-                    .where(
-                        OutboxEvent.status == "pending",
-                        OutboxEvent.ordering_key.in_(keys),
-                        OutboxEvent.id.not_in([e.id for e in candidates]),
-                    )
-                    .group_by(OutboxEvent.ordering_key)
-                )
-                first_other = {key: first for key, first in rows.all() if key is not None}
-            claimed = [
-                e
-                for e in candidates
-                if not (e.ordering_key in first_other and first_other[e.ordering_key] < e.id)
-            ]
-            for event in claimed:
-                event.claimed_until = now + self.lease
-                event.claimed_by = self.worker
-            return claimed
+
+    async def _renew(self) -> None:
+        ids = list(self._running)
+        if not ids:
+            return
+        async with self.sessionmaker() as session, session.begin():
+            await renew(session, ids=ids, worker=self.worker, until=self.clock.now() + self.lease)
+
+    async def _heartbeat_forever(self) -> None:
+        """Keep the running events' leases fresh, so a short lease never runs out under live work."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                await self._renew()
+            except Exception as exc:
+                log.warning("outbox: could not renew leases (%s)", type(exc).__name__)
+
+    # -- one event ---------------------------------------------------------------------------------------
 
     def _decode(self, row: OutboxEvent) -> Event:
         return Event(
@@ -201,12 +264,25 @@ class Dispatcher:
                 conversation_id=row.conversation_id,
             )
 
+    async def _call(self, row: OutboxEvent) -> None:
+        token = _running.set(row.id)
+        try:
+            async with asyncio.timeout(HANDLER_TIMEOUT_SECONDS):
+                await self.handlers[row.kind](self._decode(row))
+        finally:
+            _running.reset(token)
+
     async def _process(self, row: OutboxEvent) -> bool:
         """Run one event; True when it is finished (done or given up)."""
-        handler = self.handlers[row.kind]
         attempts = row.attempts + 1
         try:
-            await handler(self._decode(row))
+            await self._call(row)
+        except NotYet as exc:
+            after = max(exc.after, 0.0)
+            await self._finish(row.id, not_before=self.clock.now() + timedelta(seconds=after))
+            with contextlib.suppress(RuntimeError):  # no running loop: nobody to wake
+                asyncio.get_running_loop().call_later(after, self.wake)
+            return False
         except Retry as exc:
             await self._finish(
                 row.id,
@@ -241,40 +317,78 @@ class Dispatcher:
         await self._finish(row.id, attempts=attempts, status="done", done_at=self.clock.now())
         return True
 
+    # -- cycles ------------------------------------------------------------------------------------------
+
     async def run_once(self) -> int:
-        """One cycle: claim what is due, run it (in order per key, keys side by side). Returns the count done."""
-        claimed = await self._claim()
-        groups: dict[str, list[OutboxEvent]] = defaultdict(list)
-        for row in claimed:
-            groups[row.ordering_key or f"#{row.id}"].append(row)
+        """Claim what is due now (up to ``batch``, one per ordering key) and run it; how many finished.
 
-        async def run_group(rows: list[OutboxEvent]) -> int:
-            done = 0
-            for index, row in enumerate(rows):
-                if not await self._process(row):
-                    # Keep the order: release the rest of this key's events for a later cycle.
-                    for later in rows[index + 1 :]:
-                        await self._finish(later.id)
-                    break
-                done += 1
-            return done
-
-        results = await asyncio.gather(*(run_group(rows) for rows in groups.values()))
+        For tests and one-off runs; the service runs :meth:`run_forever`.
+        """
+        claimed = await self._claim(self.batch)
+        results = await asyncio.gather(*(self._process(row) for row in claimed))
         return sum(results)
 
+    def _start(self, row: OutboxEvent) -> None:
+        task = asyncio.create_task(self._process(row), name=f"outbox-{row.kind}-{row.id}")
+        self._running[row.id] = task
+
+        def finished(done: asyncio.Task[bool]) -> None:
+            self._running.pop(row.id, None)
+            if not done.cancelled() and done.exception() is not None:
+                log.error("outbox %s #%d could not be recorded: %r", row.kind, row.id, done.exception())
+            self.wake()  # a free worker, and perhaps the next event of the same ordering key
+
+        task.add_done_callback(finished)
+
     async def run_forever(self, interval: float) -> None:
-        """Cycle until cancelled; wakes early when :meth:`wake` is called."""
-        while True:
-            try:
-                while await self.run_once():
-                    pass
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("outbox cycle failed; trying again")
-            # asyncio.timeout, not wait_for: on Python 3.11, cancelling wait_for(event.wait()) just as the
-            # event is set can leave the task waiting forever (a hung shutdown, seen in the tests).
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(interval):
-                    await self._wake.wait()
-            self._wake.clear()
+        """Run events until cancelled: a pool of ``workers``, each slot refilled as soon as it is free.
+
+        Looks for due events when woken (:meth:`wake`: a commit, a finished event, a paced event's
+        time) and at least every ``interval`` seconds.
+        """
+        try:
+            await self.recover()
+        except Exception:
+            log.exception("outbox: could not take back earlier leases; they will run out instead")
+        heartbeat = asyncio.create_task(self._heartbeat_forever(), name="outbox-heartbeat")
+        try:
+            while True:
+                free = self.workers - len(self._running)
+                claimed: list[OutboxEvent] = []
+                if free > 0:
+                    try:
+                        claimed = await self._claim(free)
+                    except Exception:
+                        log.exception("outbox claim failed; trying again")
+                for row in claimed:
+                    self._start(row)
+                if claimed:
+                    continue  # more may be due (the next of a key, another lane)
+                # asyncio.timeout, not wait_for: on Python 3.11, cancelling wait_for(event.wait()) just as
+                # the event is set can leave the task waiting forever (a hung shutdown, seen in the tests).
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(interval):
+                        await self._wake.wait()
+                self._wake.clear()
+        finally:
+            heartbeat.cancel()
+            await self._stop_running()
+
+    async def _stop_running(self) -> None:
+        """Shutting down: stop the running events and hand their leases back for others to take now."""
+        tasks = dict(self._running)
+        for task in tasks.values():
+            task.cancel()
+        for task in tasks.values():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            async with self.sessionmaker() as session, session.begin():
+                await session.execute(
+                    update(OutboxEvent)
+                    .where(OutboxEvent.id.in_(list(tasks)), OutboxEvent.claimed_by == self.worker)
+                    .values(claimed_until=None, claimed_by=None)
+                )
+        if self._slot is not None:
+            self._slot.release()
+            self._slot = None

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -157,7 +158,10 @@ class OutboxEvent(Base):
     """A side effect that must not be lost: written in the same transaction as the state change."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "not_before"),
+        Index("ix_outbox_lane", "status", "lane", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
@@ -165,6 +169,11 @@ class OutboxEvent(Base):
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id", ondelete="SET NULL"))
     ordering_key: Mapped[str | None] = mapped_column(String(80), index=True)
+    # Claimed lowest first: 0 a reply to a person, 1 an emergency's first page, 2 the rest
+    # (bot.store.outbox.LANE_*).
+    lane: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")
+    # Who a page goes to, as a keyed hash of route and address (never in clear): combining pages counts by it.
+    recipient: Mapped[str | None] = mapped_column(String(32), index=True)
     payload_enc: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|dead|held
     attempts: Mapped[int] = mapped_column(Integer, default=0)

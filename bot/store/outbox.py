@@ -1,4 +1,10 @@
-"""Writing outbox events: side effects that must not be lost, in the caller's transaction."""
+"""Writing outbox events: side effects that must not be lost, in the caller's transaction.
+
+Every event has a *lane*, claimed lowest first, so that what a person is waiting for is never queued
+behind staff traffic: a reply to a person (``deliver``) first, then the first page of an emergency (and
+a person's words relayed to their counsellor), then everything else (re-pages, page updates, staff
+notices, clean-ups).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.crypto import Crypto
 from bot.store.models import OutboxEvent
+
+LANE_REPLY = 0  # a reply to a person, or a counsellor's message to them (``deliver``)
+LANE_URGENT = 1  # an emergency's first page; a person's words to the counsellor who holds them
+LANE_OTHER = 2  # re-pages, page updates, staff notices, clean-ups
+# The lane of a kind when the writer does not say: ``page`` is an escalation's first page (re-pages are
+# ``repage``); paging decides per ``page_send`` (bot.escalation.paging).
+KIND_LANES = {
+    "deliver": LANE_REPLY,
+    "page": LANE_URGENT,
+    "page_digest": LANE_URGENT,
+    "relay_to_staff": LANE_URGENT,
+}
 
 
 async def enqueue(
@@ -24,14 +42,22 @@ async def enqueue(
     escalation_id: int | None = None,
     ordering_key: str | None = None,
     not_before: datetime | None = None,
+    lane: int | None = None,
+    recipient: str | None = None,
 ) -> OutboxEvent:
-    """Add an event (its payload encrypted) to the session; it is sent once the transaction commits."""
+    """Add an event (its payload encrypted) to the session; it is sent once the transaction commits.
+
+    ``lane`` defaults to the kind's (:data:`KIND_LANES`, else :data:`LANE_OTHER`); ``recipient`` is a
+    keyed hash naming who a page goes to, never an address in clear.
+    """
     event = OutboxEvent(
         kind=kind,
         channel=channel,
         conversation_id=conversation_id,
         escalation_id=escalation_id,
         ordering_key=ordering_key,
+        lane=KIND_LANES.get(kind, LANE_OTHER) if lane is None else lane,
+        recipient=recipient,
         payload_enc=crypto.encrypt_json(payload),
         status="pending",
         attempts=0,

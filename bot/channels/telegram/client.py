@@ -32,7 +32,7 @@ from aiogram.utils.token import TokenValidationError, validate_token
 
 from bot.channels.telegram.limits import RateLimiter
 from bot.errors import ConfigError, HotlineError
-from bot.outbox.dispatcher import GiveUp, Retry
+from bot.outbox.dispatcher import GiveUp, NotYet, Retry, current_event
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 REQUEST_TIMEOUT = 20.0  # seconds for one API call (long polling adds its own wait)
+# Inside an outbox event, a wait up to this long for a chat's own pace is slept (a person's answer in
+# several messages keeps flowing, holding one worker for that one chat); a longer one re-times the event.
+MAX_PACING_SLEEP = 1.0
 SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _LONG_NUMBER = re.compile(r"\d{5,}")
 
@@ -107,11 +110,31 @@ def outbox_error(exc: TelegramAPIError | ClientDecodeError) -> Exception:
 
 
 class TelegramClient:
-    """The bot and its pace: every message goes through the rate limiter, every error is translated."""
+    """The bot and its pace: every message goes through the rate limiter, every error is translated.
 
-    def __init__(self, bot: Bot, limiter: RateLimiter | None = None) -> None:
+    Sent from an outbox event, a message that must wait longer than :data:`MAX_PACING_SLEEP` raises
+    :class:`~bot.outbox.dispatcher.NotYet` (the event comes back when its reserved slot is due) instead
+    of sleeping in the dispatcher's worker; sent from anywhere else (answering a counsellor's command),
+    it waits.
+    """
+
+    def __init__(
+        self, bot: Bot, limiter: RateLimiter | None = None, *, max_sleep: float = MAX_PACING_SLEEP
+    ) -> None:
         self.bot = bot
         self.limiter = limiter or RateLimiter()
+        self.max_sleep = max_sleep
+
+    async def pace(self, chat_id: int) -> None:
+        """Wait for ``chat_id``'s next slot, or, inside an outbox event, raise ``NotYet`` if it is far."""
+        event = current_event()
+        if event is None:
+            await self.limiter.wait(chat_id)
+            return
+        while (delay := self.limiter.book(chat_id, (event, chat_id))) > 0:
+            if delay > self.max_sleep:
+                raise NotYet(delay, "telegram pacing")
+            await self.limiter.sleep(delay)
 
     async def call(self, method: TelegramMethod[T]) -> T:
         """Run one API method; errors come out as ``Retry``, ``GiveUp`` or :class:`TelegramUnavailable`."""
@@ -122,7 +145,7 @@ class TelegramClient:
 
     async def send_text(self, chat_id: int, text: str, keyboard: InlineKeyboardMarkup | None = None) -> int:
         """Send one message (paced per chat and overall); its Telegram message id."""
-        await self.limiter.wait(chat_id)
+        await self.pace(chat_id)
         message = await self.call(SendMessage(chat_id=chat_id, text=text, reply_markup=keyboard))
         return message.message_id
 
@@ -130,7 +153,7 @@ class TelegramClient:
         """Delete messages in a chat, 100 at a time; ids Telegram can no longer delete are skipped."""
         for start in range(0, len(message_ids), 100):
             chunk = message_ids[start : start + 100]
-            await self.limiter.wait(chat_id)
+            await self.pace(chat_id)
             try:
                 await self.call(DeleteMessages(chat_id=chat_id, message_ids=chunk))
             except GiveUp as exc:

@@ -56,3 +56,25 @@ async def test_a_group_gets_twenty_a_minute_after_its_burst() -> None:
     for _ in range(23):
         await limiter.wait(-1001234567890)
     assert round(time.now - start) == 60, "3 at once, then one every 3 seconds"
+
+
+async def test_a_booked_slot_is_kept_for_its_message_and_found_again() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(monotonic=time.monotonic, sleep=time.sleep)
+    group = -1001234567890
+    assert [limiter.book(group, f"page-{i}") for i in range(3)] == [0, 0, 0], "the group's burst"
+    assert limiter.book(group, "page-3") == 3 and limiter.book(group, "page-4") == 6
+    assert limiter.book(group, "page-3") == 3, "asking again finds the same slot, not a later one"
+    time.now += 3
+    assert limiter.book(group, "page-3") == 0, "its slot is due: it goes"
+    assert limiter.book(group, "page-4") == 3
+
+
+async def test_the_staff_groups_future_slots_take_nothing_from_other_chats() -> None:
+    """A bug once: booking the group's slot minutes ahead also moved the overall rate, so everyone waited."""
+    time = VirtualTime()
+    limiter = RateLimiter(monotonic=time.monotonic, sleep=time.sleep)
+    group = -1001234567890
+    for i in range(40):
+        limiter.book(group, f"page-{i}")  # 40 pages waiting for the group: two minutes of slots
+    assert [limiter.book(chat, f"reply-{chat}") for chat in range(25)] == [0] * 25

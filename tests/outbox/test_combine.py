@@ -1,0 +1,90 @@
+"""A flood of emergencies does not flood counsellors' phones: above K pages a minute to one recipient,
+further pages are combined into "N new emergencies, open the console"; the console queue still lists
+every emergency on its own, emergencies first."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.clock import FrozenClock
+from bot.runtime import Services
+from bot.store.models import OutboxEvent
+from tests.channels.telegram.helpers import VirtualTime
+from tests.fakes.telegram_api import FakeTelegram
+from tests.outbox.conftest import LAN, STAFF_GROUP, emergency
+from tests.support.db import drain
+
+
+def take_buttons(telegram: FakeTelegram, chat: int) -> list[str]:
+    return [b["callback_data"] for call in telegram.sent(chat) for b in call.buttons]
+
+
+async def settle(services: Services, clock: FrozenClock, pace: VirtualTime, seconds: float) -> None:
+    """Let ``seconds`` pass (the staff group's pace re-times its pages) and send what is due."""
+    clock.advance(seconds=seconds)
+    pace.now += seconds
+    await drain(services)
+
+
+async def test_pages_above_the_limit_are_combined_and_each_emergency_stays_in_the_queue(
+    services: Services, rota: dict[str, int], pace: VirtualTime, telegram: FakeTelegram, clock: FrozenClock
+) -> None:
+    services.settings.page_combine_above = 3
+    services.settings.page_combine_seconds = 30
+    for _ in range(8):
+        await emergency(services)
+    await drain(services)
+    await settle(services, clock, pace, 3)  # the group's fourth message waits for its slot
+
+    for chat in (LAN, STAFF_GROUP):
+        sent = telegram.sent(chat)
+        assert len(sent) == 4, f"{chat}: three pages, then one message for the other five"
+        assert len(take_buttons(telegram, chat)) == 3, "each single page can be taken with one tap"
+        [combined] = [call.params["text"] for call in sent if not call.buttons]
+        assert "5 ca mới" in combined and "5 new emergencies" in combined and "/console" in combined
+
+    queue = await services.desk.queue()
+    assert len(queue) == 8 and all(item.kind == "emergency" and item.status == "open" for item in queue)
+
+    # Two more within the half minute: gathered, and sent once the half minute since the last one is over.
+    clock.advance(seconds=10)
+    await emergency(services)
+    await emergency(services)
+    await drain(services)
+    assert len(telegram.sent(LAN)) == 4, "no second combined message within page_combine_seconds"
+    await settle(services, clock, pace, 20)
+    await settle(services, clock, pace, 3)
+    for chat in (LAN, STAFF_GROUP):
+        assert len(telegram.sent(chat)) == 5
+        assert "2 ca mới" in telegram.sent(chat)[-1].params["text"]
+    assert len(await services.desk.queue()) == 10
+
+    # A quiet minute later, a page is a single page again, with its button.
+    clock.advance(seconds=61)
+    await emergency(services)
+    await drain(services)
+    await settle(services, clock, pace, 3)
+    assert len(take_buttons(telegram, LAN)) == 4 and len(take_buttons(telegram, STAFF_GROUP)) == 4
+
+
+async def test_an_emergency_taken_before_its_combined_page_goes_is_left_out(
+    services: Services, rota: dict[str, int], pace: VirtualTime, telegram: FakeTelegram, clock: FrozenClock
+) -> None:
+    services.settings.page_combine_above = 1
+    for _ in range(3):
+        await emergency(services)
+    assert await services.dispatcher.run_once() == 3  # the pages are queued: one single, two combined
+    async with services.sessionmaker() as session:
+        digests = (
+            await session.execute(select(OutboxEvent).where(OutboxEvent.kind == "page_digest"))
+        ).scalars()
+        combined = [services.crypto.decrypt_json(d.payload_enc) for d in digests]
+    [for_lan] = [d["escalation_ids"] for d in combined if d["address"] == str(LAN)]
+    assert len(for_lan) == 2
+    taken = await services.desk.take(for_lan[0], rota["Minh"], via="console")
+    assert taken.taken
+    await drain(services)
+    lan = telegram.sent(LAN)
+    assert len(lan) == 2 and all(call.buttons for call in lan), "one single page, then the one left untaken"
+    assert f"take:{for_lan[1]}" in take_buttons(telegram, LAN)
+    assert f"take:{for_lan[0]}" not in take_buttons(telegram, LAN), "taken: nobody is disturbed for it"
