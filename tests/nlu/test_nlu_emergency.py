@@ -119,6 +119,8 @@ def test_a_concept_entry_that_folds_like_an_everyday_word_is_refused() -> None:
     Lexicon({**raw, "concepts": {"harm_verb": ["bị nện"]}}, source="lexicon.yaml")
 
 
-@pytest.mark.parametrize("text", ["tư vấn viên", "gặp tư vấn viên", "từ từ rồi tính", "bán dâm có bị phạt không"])
+@pytest.mark.parametrize(
+    "text", ["tư vấn viên", "gặp tư vấn viên", "từ từ rồi tính", "bán dâm có bị phạt không"]
+)
 def test_everyday_words_that_fold_like_danger_are_not_danger(model: BuiltinNLU, text: str) -> None:
     assert model.emergency(normalize(text)).level == "none"
