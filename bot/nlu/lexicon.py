@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,7 @@ class Lexicon:
         possible = [compiled(p) for p in _strings(raw.get("possible"), f"{source}: possible")]
         self._possible = _joined(possible)
         self._idioms = _joined(idioms)
+        self._without_idioms = lru_cache(maxsize=512)(self._blank_idioms)
         self._calm = _joined(calm)
         self._urgent = _joined(urgent)
         self._by_kind = [
@@ -176,7 +178,13 @@ class Lexicon:
         return cls(read_yaml(path), source=str(path))
 
     def without_idioms(self, normalized: str) -> str:
-        """The message with its everyday idioms blanked out (each idiom becomes ``_``)."""
+        """The message with its everyday idioms blanked out (each idiom becomes ``_``).
+
+        Asked three times per message (the phrases, the concepts, the classifier): the last answers are kept.
+        """
+        return self._without_idioms(normalized)
+
+    def _blank_idioms(self, normalized: str) -> str:
         return self._idioms.sub("_ ", normalized + " ").rstrip()
 
     def phrases_in(self, normalized: str) -> tuple[str, ...]:

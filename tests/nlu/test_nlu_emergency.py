@@ -6,7 +6,7 @@ import pytest
 
 from bot.nlu import BuiltinNLU, normalize
 from bot.nlu.data import EMERGENCY_KINDS, load_emergency_examples, load_heldout
-from bot.nlu.evaluate import bar_met, evaluate_heldout
+from bot.nlu.evaluate import evaluate_heldout
 from tests.nlu.conftest import KNOWLEDGE
 
 DANGER = {
@@ -78,34 +78,27 @@ def test_every_labelled_emergency_of_the_training_file_is_found(model: BuiltinNL
     assert len(missed) <= len(examples.emergency) * 0.01, missed
 
 
-def test_first_heldout_set_meets_the_bar(model: BuiltinNLU) -> None:
-    """The issue's bar on the first held-out set: a content change that breaks it fails CI."""
-    figures = evaluate_heldout(model, load_heldout(KNOWLEDGE))
-    assert figures.emergency_n >= 80 and figures.hard_n >= 80 and figures.topic_n >= 150
-    assert figures.emergency_recall >= 0.98, figures.misses
-    assert figures.emergency_recall_any >= 0.99
-    assert figures.false_alarm_rate_all <= 0.03, figures.false_alarms
-    assert figures.possible_rate <= 0.15
-    assert figures.topic_accuracy >= 0.88, figures.confusion
-    assert bar_met(figures)
+@pytest.mark.parametrize("name", ["heldout", "heldout2"])
+def test_heldout_sets_stay_above_what_was_measured(model: BuiltinNLU, name: str) -> None:
+    """Each held-out set's figures may not fall below those measured when issue 12 landed.
 
-
-def test_second_heldout_set_stays_above_what_was_measured(model: BuiltinNLU) -> None:
-    """The blind second set (issue 12): its figures may not fall below those measured when it landed.
-
-    Floors, not the issue's bar: see ``hotline eval`` and the issue's closing note for the bar and today's
-    figures. Raise these floors as the figures rise; never tune on the set to do it.
+    Floors, not the issue's bar (``hotline eval`` prints both; the closing note of issue 12 says which
+    figures miss it). Raise a floor when the figures rise; never tune on a held-out set to do it.
     """
-    figures = evaluate_heldout(model, load_heldout(KNOWLEDGE, "heldout2"))
-    assert figures.emergency_n >= 120 and figures.calm_n >= 200
-    assert figures.emergency_recall >= FLOOR2["recall"]
-    assert figures.emergency_recall_any >= FLOOR2["recall_any"]
-    assert figures.false_alarm_rate_all <= FLOOR2["false_alarms"]
-    assert figures.possible_rate <= FLOOR2["possible"]
-    assert figures.topic_accuracy >= FLOOR2["topic"]
+    floor = FLOORS[name]
+    figures = evaluate_heldout(model, load_heldout(KNOWLEDGE, name))
+    assert figures.emergency_n >= 80 and figures.calm_n >= 200
+    assert figures.emergency_recall >= floor["recall"], figures.misses
+    assert figures.emergency_recall_any >= 0.99
+    assert figures.false_alarm_rate_all <= floor["false_alarms"], figures.false_alarms
+    assert figures.possible_rate <= 0.15
+    assert figures.topic_accuracy >= floor["topic"], figures.confusion
 
 
-FLOOR2 = {"recall": 0.94, "recall_any": 0.99, "false_alarms": 0.06, "possible": 0.15, "topic": 0.83}
+FLOORS = {
+    "heldout": {"recall": 0.96, "false_alarms": 0.01, "topic": 0.92},
+    "heldout2": {"recall": 0.98, "false_alarms": 0.04, "topic": 0.84},
+}
 
 
 def test_a_concept_entry_that_folds_like_an_everyday_word_is_refused() -> None:
