@@ -42,6 +42,19 @@ STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 MAX_BODY = 64_000
 
 
+async def _session_of(request: Request) -> str | JSONResponse:
+    """The session id of a small ``{"session": ...}`` body, or the refusal to send back (400 or 422)."""
+    body = await read_body(request, 4_000)
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "the body must be JSON")
+    session_id = data.get("session") if isinstance(data, dict) else None
+    if not isinstance(session_id, str) or not SESSION.match(session_id):
+        return _error(422, "`session` must be an opaque id of 16-128 letters, digits, - or _")
+    return session_id
+
+
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
@@ -167,14 +180,9 @@ class WebChat:
 
         @router.post("/api/webchat/poll")
         async def poll(request: Request) -> JSONResponse:
-            body = await read_body(request, 4_000)
-            try:
-                data = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
-                return _error(400, "the body must be JSON")
-            session_id = data.get("session") if isinstance(data, dict) else None
-            if not isinstance(session_id, str) or not SESSION.match(session_id):
-                return _error(422, "`session` must be an opaque id of 16-128 letters, digits, - or _")
+            session_id = await _session_of(request)
+            if isinstance(session_id, JSONResponse):
+                return session_id
             replies = await self.inbox(session_id)
             return JSONResponse({"replies": [r.to_json() for r in replies]})
 
@@ -186,14 +194,9 @@ class WebChat:
 
         @router.post("/api/webchat/stream")
         async def stream_url(request: Request) -> JSONResponse:
-            body = await read_body(request, 4_000)
-            try:
-                data = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
-                return _error(400, "the body must be JSON")
-            session_id = data.get("session") if isinstance(data, dict) else None
-            if not isinstance(session_id, str) or not SESSION.match(session_id):
-                return _error(422, "`session` must be an opaque id of 16-128 letters, digits, - or _")
+            session_id = await _session_of(request)
+            if isinstance(session_id, JSONResponse):
+                return session_id
             key = self.bell.key_for(self.services.crypto.user_key(NAME, session_id))
             return JSONResponse({"events": f"/api/webchat/events?key={key}"})
 

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from bot.cli import main
 from bot.settings import ROOT
+from tests.support.content import check, copy_content
 
 
 @pytest.fixture
 def content(tmp_path: Path) -> Path:
     """A copy of the real content to break."""
-    shutil.copytree(ROOT / "flows", tmp_path / "flows")
-    shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
-    return tmp_path
-
-
-def check(root: Path) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        main, ["check", "--flows", str(root / "flows"), "--knowledge", str(root / "knowledge")]
-    )
-    return result.exit_code, result.output
+    return copy_content(tmp_path)
 
 
 def edit(path: Path, old: str, new: str, count: int = 1) -> None:

@@ -8,16 +8,13 @@ contraception after an assault...) and the page must carry the kind as its risk,
 from __future__ import annotations
 
 import secrets
-import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.cli import main
 from bot.engine.messages import InboundMessage, Outcome
 from bot.engine.safety import SafetyVerdict
 from bot.escalation.rota import import_rota, parse_rota
@@ -26,6 +23,7 @@ from bot.nlu.bystander import Bystander
 from bot.runtime import Services
 from bot.settings import ROOT
 from bot.store.models import Escalation, OutboxEvent
+from tests.support.content import check, copy_content
 
 ROTA = """
 timezone: Asia/Ho_Chi_Minh
@@ -232,16 +230,8 @@ def test_bystander_words_tell_someone_else_from_the_writer() -> None:
 
 @pytest.fixture
 def copy(tmp_path: Path) -> Path:
-    shutil.copytree(ROOT / "flows", tmp_path / "flows")
-    shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
-    return tmp_path
-
-
-def check(root: Path) -> tuple[int, str]:
-    result = CliRunner().invoke(
-        main, ["check", "--flows", str(root / "flows"), "--knowledge", str(root / "knowledge")]
-    )
-    return result.exit_code, result.output
+    """A copy of the real content to break."""
+    return copy_content(tmp_path)
 
 
 def edit(path: Path, old: str, new: str) -> int:
