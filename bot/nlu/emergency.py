@@ -127,6 +127,11 @@ class EmergencyDetector:
         probabilities = self._binary.probabilities(self.lexicon.without_idioms(normalized))
         return float(probabilities[self._binary.labels.index("yes")])
 
+    def forget(self) -> None:
+        """Drop every per-message cache (benchmarks measure a new message each time)."""
+        self.features.forget()
+        self.lexicon.forget()
+
     def kind(self, normalized: str) -> str:
         """The most likely kind of emergency, by the kind classifier."""
         if self._kinds is None:

@@ -160,10 +160,18 @@ class Lexicon:
         calm = [compiled(p) for p in _strings(raw.get("calm_frames"), f"{source}: calm_frames")]
         urgent = [compiled(p) for p in _strings(raw.get("urgent"), f"{source}: urgent")]
         # one alternation per group: a message is scanned a handful of times, not hundreds
-        possible = [compiled(p) for p in _strings(raw.get("possible"), f"{source}: possible")]
-        self._possible = _joined(possible)
+        possible = _strings(raw.get("possible"), f"{source}: possible")
+        # "<class>" alone is looked up in the concepts found (a dictionary), the rest as phrases
+        self._possible_classes = frozenset(
+            match.group(1) for p in possible if (match := _CONCEPT.fullmatch(p.strip())) is not None
+        )
+        unknown_classes = sorted(self._possible_classes - set(self.concept_names))
+        if unknown_classes:
+            raise NLUDataError(f"{source}: possible: no concept class {', '.join(unknown_classes)}")
+        self._possible = _joined([compiled(p) for p in possible if _CONCEPT.fullmatch(p.strip()) is None])
         self._idioms = _joined(idioms)
         self._without_idioms = lru_cache(maxsize=512)(self._blank_idioms)
+        self._cached_concepts = lru_cache(maxsize=512)(self._find_concepts)
         self._calm = _joined(calm)
         self._urgent = _joined(urgent)
         self._by_kind = [
@@ -187,6 +195,11 @@ class Lexicon:
     def _blank_idioms(self, normalized: str) -> str:
         return self._idioms.sub("_ ", normalized + " ").rstrip()
 
+    def forget(self) -> None:
+        """Drop the kept idiom-free forms and concepts (benchmarks measure a new message each time)."""
+        self._without_idioms.cache_clear()
+        self._cached_concepts.cache_clear()
+
     def phrases_in(self, normalized: str) -> tuple[str, ...]:
         """The danger phrases (as written in the lexicon) found in a message: for people reading, slow."""
         text = self.without_idioms(normalized) + " "
@@ -194,6 +207,9 @@ class Lexicon:
 
     def concepts(self, normalized: str) -> tuple[str, ...]:
         """The concept classes with an entry in the message (idioms blanked out first)."""
+        return self._cached_concepts(normalized)
+
+    def _find_concepts(self, normalized: str) -> tuple[str, ...]:
         words = self.without_idioms(normalized).split()
         found: set[int] = set()
         forms = self._concept_forms
@@ -208,7 +224,9 @@ class Lexicon:
         """Danger phrases, calm frames and urgent markers found in a normalised message."""
         text = self.without_idioms(normalized) + " "
         kinds = [kind for kind, pattern in reversed(self._by_kind) if pattern.search(text)]
-        possible = bool(self._possible.search(text))
+        possible = bool(self._possible_classes.intersection(self.concepts(normalized))) or bool(
+            self._possible.search(text)
+        )
         if not kinds:
             if possible:  # a sign of harm inside a question about the law or a past long gone is none
                 calm, urgent = bool(self._calm.search(normalized + " ")), bool(self._urgent.search(text))
