@@ -82,6 +82,7 @@ weekly:
 """
 PAGE = re.compile(r"^(?:🚨|🔔) #(\d+): ")
 COMBINED = re.compile(r"^🚨 \d+ ")
+FLOOD_ANSWERS = {-1: "an answer WITHOUT the emergency numbers", 0: "no answer"}
 TARGETS = {"safety": 1.0, "page": 2.0, "kill": 10.0, "startup": 3.0}
 
 
@@ -437,19 +438,23 @@ class Load:
 
 
 async def flood(client: httpx.AsyncClient, url: str, count: int, seconds: float) -> dict[int, int]:
-    """``count`` emergencies from one address, a new session each, spread over ``seconds``: statuses."""
+    """``count`` emergencies from one address, a new session each, spread over ``seconds``: how many got
+    each status (-1: an answer without the emergency numbers, 0: no answer)."""
     statuses: dict[int, int] = {}
 
     async def one() -> None:
+        status = 0
         try:
             response = await client.post(
                 f"{url}/api/webchat",
                 json=webchat_body(secrets.token_hex(16), EMERGENCY),
                 headers={"X-Forwarded-For": "10.66.6.6"},
             )
-            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-        except httpx.HTTPError:
-            statuses[0] = statuses.get(0, 0) + 1
+            replies = " ".join(r.get("text", "") for r in response.json().get("replies", []))
+            status = response.status_code if "113" in replies else -1  # a capped client gets them too
+        except (httpx.HTTPError, ValueError):
+            pass
+        statuses[status] = statuses.get(status, 0) + 1
 
     tasks = []
     for _ in range(count):
@@ -581,7 +586,10 @@ def report(
     print(f"database: {database}; trials: {len(loaded)} under flood and load, {len(baseline)} baseline")
     print(
         f"flood: {args.flood} emergencies from one address in {args.flood_seconds:.1f} s -> "
-        + ", ".join(f"{n}x HTTP {s}" if s else f"{n}x no answer" for s, n in sorted(statuses.items()))
+        + ", ".join(
+            f"{n}x {FLOOD_ANSWERS.get(s, f'HTTP {s} with the emergency numbers')}"
+            for s, n in sorted(statuses.items())
+        )
     )
     if load.latencies:
         down = sum(kill is not None and kill.held and at >= kill.killed for at in load.errors)
