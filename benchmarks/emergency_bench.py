@@ -99,29 +99,30 @@ class Delivery:
 
 
 class TimedTelegram(FakeTelegram):
-    """The tests' fake Bot API, noting when each message arrived; it can hold one chat's messages open.
+    """The tests' fake Bot API, noting when each message arrived; it can hold some messages open.
 
-    A held message is answered 502 after ``hold_seconds`` (or never, if the server dies first) and is not
-    a delivery: it stands for a page still in flight when the server is killed.
+    A held message (``hold(chat, text)`` is true) is answered 502 once released (or never, if the server
+    dies first) and is not a delivery: it stands for a page still in flight when the server is killed.
     """
 
     def __init__(self) -> None:
         super().__init__(max_poll_wait=0.2)
         self.deliveries: list[Delivery] = []
-        self.hold_chat: str | None = None
-        self.hold_seconds = 30.0
+        self.hold: Callable[[str, str], bool] | None = None
         self.held: list[Delivery] = []
         self.holding = asyncio.Event()
+        self.release = asyncio.Event()
 
     async def _m_sendMessage(self, call: Call) -> Any:
         arrived = time.monotonic()
-        text = str(call.params.get("text", ""))
-        if call.chat_id is not None and call.chat_id == self.hold_chat:
-            self.held.append(Delivery(arrived, call.chat_id, text))
+        chat, text = str(call.chat_id), str(call.params.get("text", ""))
+        if self.hold is not None and self.hold(chat, text):
+            self.held.append(Delivery(arrived, chat, text))
             self.holding.set()
-            await asyncio.sleep(self.hold_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.release.wait(), timeout=60)
             raise web.HTTPBadGateway()
-        self.deliveries.append(Delivery(arrived, str(call.chat_id), text))
+        self.deliveries.append(Delivery(arrived, chat, text))
         return await super()._m_sendMessage(call)
 
     def pages(self, since: float) -> Iterator[tuple[Delivery, int | None]]:
@@ -329,6 +330,15 @@ class Escalations:
                 if trial is not None and (trial.escalation is None or escalation_id < trial.escalation):
                     trial.escalation = escalation_id
 
+    async def newest(self) -> int:
+        """The id of the newest escalation so far (0 if none)."""
+        from sqlalchemy import func, select
+
+        from bot.store.models import Escalation
+
+        async with self.engine.connect() as connection:
+            return int((await connection.scalar(select(func.max(Escalation.id)))) or 0)
+
     async def close(self) -> None:
         await self.engine.dispose()
 
@@ -478,25 +488,41 @@ class KillResult:
 
 
 async def kill_restart(
-    client: httpx.AsyncClient, server: Server, telegram: TimedTelegram, people: People, wait: float
+    client: httpx.AsyncClient,
+    server: Server,
+    telegram: TimedTelegram,
+    escalations: Escalations,
+    people: People,
+    wait: float,
 ) -> KillResult:
     """An emergency whose staff-group page is in flight when the server is killed; then a restart."""
     result = KillResult(waited=wait)
     trial = people.trial("telegram")
+    newest = await escalations.newest()
+
+    def page_of_this_emergency(chat: str, text: str) -> bool:
+        """The staff group's page for an escalation opened from now on (or a combined page)."""
+        if chat != str(STAFF_CHAT):
+            return False
+        match = PAGE.match(text)
+        return bool(COMBINED.match(text)) or (match is not None and int(match.group(1)) > newest)
+
     telegram.holding.clear()
-    telegram.hold_chat = str(STAFF_CHAT)
+    telegram.release.clear()
+    telegram.hold = page_of_this_emergency
     await send(client, server.url, telegram, trial)
     try:
         await asyncio.wait_for(telegram.holding.wait(), timeout=wait)
     except TimeoutError:
-        telegram.hold_chat = None
         return result  # the page never left: nothing to kill in the middle of
+    finally:
+        telegram.hold = None
     held = telegram.held[-1]
     match = PAGE.match(held.text)
     escalation = int(match.group(1)) if match else None
     server.kill()
     killed = result.killed = time.monotonic()
-    telegram.hold_chat = None
+    telegram.release.set()
     result.held = True
     spawned = server.spawn()
     with contextlib.suppress(RuntimeError):
@@ -781,7 +807,9 @@ async def bench(args: argparse.Namespace) -> None:
                     print(f"under flood and load: {len(loaded)} trials done", flush=True)
                     kill = None
                     if not args.no_kill:
-                        kill = await kill_restart(client, server, telegram, people, args.kill_wait)
+                        kill = await kill_restart(
+                            client, server, telegram, escalations, people, args.kill_wait
+                        )
                         print("kill -9 trial done", flush=True)
                     load_task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
