@@ -625,9 +625,9 @@ def report(
         combined = sum(t.combined for t in trials)
         if failed or combined:
             print(
-                f"{name}: {len(failed)} trials without a proper safety reply "
-                f"({', '.join(sorted({t.error or 'no 113 in the reply' for t in failed}))}); "
-                f"{combined} first pages were combined pages"
+                f"{name}: {len(failed)} trials without a proper safety reply"
+                + (f" ({', '.join(sorted({t.error or 'no 113 in it' for t in failed}))})" if failed else "")
+                + f"; {combined} of {len(trials)} first pages were combined pages ('N new emergencies')"
             )
     print()
     rows: list[tuple[str, str, str, str]] = []
