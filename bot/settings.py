@@ -120,7 +120,7 @@ class Settings(BaseSettings):
     # Above this many pages in a minute to one counsellor or route, further pages are combined into one
     # "N new emergencies, open the console" message, at most one every page_combine_seconds.
     page_combine_above: int = 5
-    page_combine_seconds: int = 30
+    page_combine_seconds: int = 5
     page_phone_route: Literal["sms", "voice", "both"] = "sms"
     staff_locale: Literal["vi", "en"] = "vi"
 
