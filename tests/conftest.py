@@ -97,6 +97,13 @@ async def _truncate(url: str) -> None:
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
         )
         names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+        # A connection an earlier test left in a transaction (a task cancelled mid-query) would make
+        # TRUNCATE wait for its locks forever: end such connections first, and never wait long for a lock.
+        await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        await connection.execute("SET lock_timeout = '20s'")
         await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     finally:
         await connection.close()

@@ -51,6 +51,8 @@ from bot.store.outbox import enqueue
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF_SECONDS = 300.0
+STOP_SECONDS = 5.0
+"""How long a stopping dispatcher waits for its running events and for handing their leases back."""
 # A handler still running after this long is stopped and its event tried again later: the heartbeat
 # would otherwise keep a wedged send's lease (and its worker) forever.
 HANDLER_TIMEOUT_SECONDS = 120.0
@@ -372,23 +374,35 @@ class Dispatcher:
                 self._wake.clear()
         finally:
             heartbeat.cancel()
+            # Wait for the heartbeat to roll back: a renewal cancelled mid-transaction still holds its row
+            # locks on PostgreSQL until then, and handing the leases back below would wait for them.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                async with asyncio.timeout(STOP_SECONDS):
+                    await heartbeat
             await self._stop_running()
 
     async def _stop_running(self) -> None:
-        """Shutting down: stop the running events and hand their leases back for others to take now."""
+        """Shutting down: stop the running events and hand their leases back for others to take now.
+
+        Bounded: a shutdown never hangs on a stuck send or a lock (seen once in CI on PostgreSQL); a lease
+        that could not be handed back runs out by itself within ``lease_seconds``.
+        """
         tasks = dict(self._running)
         for task in tasks.values():
             task.cancel()
-        for task in tasks.values():
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STOP_SECONDS):
+                for task in tasks.values():
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
         with contextlib.suppress(Exception):
-            async with self.sessionmaker() as session, session.begin():
-                await session.execute(
-                    update(OutboxEvent)
-                    .where(OutboxEvent.id.in_(list(tasks)), OutboxEvent.claimed_by == self.worker)
-                    .values(claimed_until=None, claimed_by=None)
-                )
+            async with asyncio.timeout(STOP_SECONDS):
+                async with self.sessionmaker() as session, session.begin():
+                    await session.execute(
+                        update(OutboxEvent)
+                        .where(OutboxEvent.id.in_(list(tasks)), OutboxEvent.claimed_by == self.worker)
+                        .values(claimed_until=None, claimed_by=None)
+                    )
         if self._slot is not None:
             self._slot.release()
             self._slot = None
