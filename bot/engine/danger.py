@@ -26,7 +26,7 @@ PENDING = "pending"
 YES = frozenset(
     normalize(word)
     for word in (
-        "có", "co", "cos", "yes", "y", "yeah", "yep", "ừ", "uh", "ok", "oke", "vâng", "dạ có", "đúng", "đúng rồi",
+        "có", "co", "cos", "yes", "y", "yeah", "yep", "ừ", "uh", "vâng", "dạ có", "đúng", "đúng rồi",
         "cần", "cần giúp", "cứu", "help", "có nguy hiểm", "có, cần giúp", "1",
     )
 )  # fmt: skip
@@ -59,7 +59,10 @@ def keep_pending(turn: Turn, understanding: Understanding, kind: str | None) -> 
 
 @action("danger_answer", "danger", "information", "unknown")
 async def danger_answer(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
-    """Read a typed answer to "are you in danger right now?" (the buttons go straight to their node)."""
+    """Read a typed answer to "are you in danger right now?" (the buttons go straight to their node).
+
+    "ok" is neither: it may mean "I am OK" or "OK, yes"; the question is asked again.
+    """
     said = normalize(text or "")
     if said in YES:
         return "danger"

@@ -107,6 +107,16 @@ async def test_typed_answers_without_diacritics_work(
     assert await count(services, Escalation) == (1 if emergency else 0)
 
 
+async def test_an_ambiguous_ok_is_asked_again(
+    client: httpx.AsyncClient, services: Services, possible: PossibleFor
+) -> None:
+    session = secrets.token_hex(16)
+    await post(client, session=session, text=QUESTION)
+    data = await post(client, session=session, text="ok")
+    assert data["replies"][-1]["text"] == ASK_VI
+    assert await count(services, Escalation) == 0
+
+
 async def test_more_signs_of_harm_after_the_question_are_a_yes(
     client: httpx.AsyncClient, services: Services, possible: PossibleFor
 ) -> None:
