@@ -43,7 +43,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,6 +58,8 @@ from aiohttp import web
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # the fakes live in tests/fakes; the script runs from benchmarks/
+
+from startup_bench import cpu_seconds, free_port  # noqa: E402 (its neighbour in benchmarks/)
 
 from tests.fakes.telegram_api import Call, FakeTelegram  # noqa: E402
 from tests.fakes.twilio_api import start_fake_twilio  # noqa: E402
@@ -145,12 +146,6 @@ class TimedTelegram(FakeTelegram):
 # ---------------------------------------------------------------------------------------------- the server
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Server:
     """``hotline serve`` in a subprocess, on one port for its whole life (restarts included)."""
@@ -202,15 +197,6 @@ async def hotline(args: list[str], env: dict[str, str]) -> None:
             await process.wait()
     if process.returncode != 0:
         raise RuntimeError(f"hotline {' '.join(args)} failed:\n{out.decode(errors='replace')[-3000:]}")
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far (Linux), or NaN where /proc is absent."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def webchat_body(session: str, text: str) -> dict[str, str]:
