@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -9,8 +10,11 @@ from pathlib import Path
 from bot.errors import ContentErrors
 
 
-def run_check(flows_dir: Path, knowledge_dir: Path, echo: Callable[[str], None]) -> int:
-    """Check the content; print the findings; return the exit code (1 on any mistake)."""
+def run_check(
+    flows_dir: Path, knowledge_dir: Path, echo: Callable[[str], None], *, today: dt.date | None = None
+) -> int:
+    """Check the content; print the findings; return the exit code (1 on any mistake; warnings do not fail)."""
+    from bot.content.freshness import stale_legal
     from bot.engine.content import load_content
 
     try:
@@ -28,6 +32,8 @@ def run_check(flows_dir: Path, knowledge_dir: Path, echo: Callable[[str], None])
         f"({', '.join(f'{t} {n}' for t, n in sorted(by_topic.items()))}), "
         f"{len(knowledge.services)} directory entries, {len(knowledge.provinces)} provinces."
     )
+    for warning in stale_legal(knowledge.articles.values(), today or dt.date.today()):
+        echo(f"warning: {warning}")
     echo(f"review: {by_review.get('reviewed', 0)} reviewed, {by_review.get('needed', 0)} need a review:")
     for article in knowledge.review_needed:
         echo(f"  needs review: {article.path}: {article.review_check}")

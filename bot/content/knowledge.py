@@ -6,12 +6,15 @@ mistake names its file and line.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.content.fields import Errors, LocalText, check_keys, get_local, get_str
 from bot.content.flows import TOPICS
+from bot.content.freshness import Replacement, read_replaced, replaced_citations
 from bot.content.yamlfile import LineDict, LineList, display_path, load_yaml
 from bot.errors import ContentError, ContentErrors
 
@@ -41,7 +44,7 @@ PHONE = re.compile(
 URL = re.compile(r"https?://|www\.", re.IGNORECASE)
 ARTICLE_FIELDS = {
     "id", "topic", "title", "short", "answer", "voice", "more", "examples", "related", "menu",
-    "referral", "exposure", "sources", "review",
+    "referral", "exposure", "sources", "review", "checked",
 }  # fmt: skip
 
 
@@ -71,6 +74,7 @@ class Article:
     sources: tuple[str, ...]
     review_status: str
     review_check: str | None
+    checked: dt.date | None = None  # the day its facts were last checked against their sources
     menu: int | None = None
     referral: str | None = None
     exposure: bool = False
@@ -108,6 +112,7 @@ class Knowledge:
     services: list[Service]
     provinces: list[Province]
     review_needed: list[Article] = field(default_factory=list)
+    replaced: list[Replacement] = field(default_factory=list)
 
     def by_topic(self, topic: str) -> list[Article]:
         return [a for a in self.articles.values() if a.topic == topic]
@@ -198,6 +203,7 @@ def _read_article(path: Path, root: Path, errors: Errors) -> Article | None:
             get_str(review, "date", errors)
         else:
             errors.at(review, "status", "`review.status` must be `needed` or `reviewed`")
+    checked = _read_date(data, "checked", errors)
     menu = data.get("menu")
     if menu is not None and (not isinstance(menu, int) or isinstance(menu, bool)):
         errors.at(data, "menu", "`menu` must be a whole number (the order in the topic's menu)")
@@ -224,11 +230,29 @@ def _read_article(path: Path, root: Path, errors: Errors) -> Article | None:
         sources=tuple(sources),
         review_status=status,
         review_check=check,
+        checked=checked,
         menu=menu,
         referral=referral,
         exposure=bool(exposure),
         path=errors.path,
     )
+
+
+def _read_date(data: LineDict, key: str, errors: Errors) -> dt.date | None:
+    """A required ``YYYY-MM-DD`` date (YAML reads it as a date; quoted, it is parsed)."""
+    value = data.get(key)
+    if value is None:
+        errors.add(data.line, f"`{key}` is missing: the day the facts were last checked, as YYYY-MM-DD")
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            value = dt.date.fromisoformat(value.strip())
+    if not isinstance(value, dt.date):
+        errors.at(data, key, f"`{key}` must be a date written YYYY-MM-DD")
+        return None
+    return value
 
 
 def _read_services(path: Path, root: Path, errors: Errors) -> list[Service]:
@@ -327,6 +351,9 @@ def load_knowledge(knowledge_dir: Path, *, root: Path | None = None) -> Knowledg
     services = (read(directory, _read_services) or []) if directory.exists() else []
     provinces_path = knowledge_dir / "provinces.yaml"
     provinces = (read(provinces_path, _read_provinces) or []) if provinces_path.exists() else []
+    replaced_path = knowledge_dir / "replaced.yaml"
+    replaced = (read(replaced_path, read_replaced) or []) if replaced_path.exists() else []
+    found.extend(replaced_citations(articles.values(), replaced, root))
 
     known = {phone_key(s.phone) for s in services if s.phone}
     for article in articles.values():
@@ -351,7 +378,13 @@ def load_knowledge(knowledge_dir: Path, *, root: Path | None = None) -> Knowledg
     if found:
         raise ContentErrors(found)
     review_needed = sorted((a for a in articles.values() if a.review_status == "needed"), key=lambda a: a.id)
-    return Knowledge(articles=articles, services=services, provinces=provinces, review_needed=review_needed)
+    return Knowledge(
+        articles=articles,
+        services=services,
+        provinces=provinces,
+        review_needed=review_needed,
+        replaced=replaced,
+    )
 
 
 def _line_of_text(path: Path, needle: str) -> int | None:
