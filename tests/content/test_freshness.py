@@ -104,6 +104,7 @@ def test_a_legal_article_checked_over_a_year_ago_is_named_but_does_not_fail(cont
 def test_a_checked_date_still_to_come_is_named(content: Path) -> None:
     edit(content / SELLING, "checked: 2026-12-06", "checked: 2999-01-01")
     code, output = check(content)
+    assert code == 0, output
     assert (
         "warning: knowledge/articles/selling-sex-law.yaml: `checked` is 2999-01-01, a day still to come"
         in output
