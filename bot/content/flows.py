@@ -180,7 +180,7 @@ def _read_node(node_id: str, data: Any, flow: str, parent: LineDict, errors: Err
         node.text = get_local(data, "text", errors)
     node.voice = get_local(data, "voice", errors, required=False, max_len=MAX_VOICE)
     if node.voice is not None:
-        for locale in LOCALES:  # spoken on the phone line: "một một lăm", never "115"
+        for locale in LOCALES:  # spoken on the phone line: "một một năm", never "115"
             if re.search(r"\d", node.voice.get(locale)):
                 errors.at(data["voice"], locale, f"`voice.{locale}` has digits: write numbers in words")
     node.choices = _read_choices(data.get("choices"), data, flow, errors, ref)

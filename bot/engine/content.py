@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def load_content(flows_dir: Path, knowledge_dir: Path) -> Content:
     errors.extend(_unknown_outcomes(flows, root))
     if knowledge is not None:
         errors.extend(_unknown_numbers(flows, knowledge, root, flows_dir / "strings.yaml"))
+        errors.extend(_misspoken_numbers(flows, knowledge, root, flows_dir / "strings.yaml"))
     if errors or knowledge is None:
         raise ContentErrors(errors)
     return Content(flows=flows, knowledge=knowledge)
@@ -105,6 +107,38 @@ def _unknown_numbers(flows: Flows, knowledge: Knowledge, root: Path, strings: Pa
                             "(knowledge/directory.yaml): add it there, with its source, or remove it",
                         )
                     )
+    return found
+
+
+def _misspoken_numbers(flows: Flows, knowledge: Knowledge, root: Path, strings: Path) -> list[ContentError]:
+    """A number is spoken the way the directory speaks it (``voice_phone``), everywhere.
+
+    A caller who hears "một một năm" in one place and "một một năm" in another may doubt both; digits
+    read one by one say "năm" (five), while "lăm" belongs inside numbers ("mười lăm").
+    """
+    wrong: dict[str, str] = {}
+    for service in knowledge.services:
+        spoken = service.voice_phone or ""
+        if re.search(r"\bnăm\b", spoken):
+            wrong[re.sub(r"\bnăm\b", "lăm", spoken)] = spoken
+    strings_path = display_path(strings, root)
+    texts = [(node.path, node.line, f"`{node.ref}`", node.voice) for node in flows.nodes.values()]
+    texts += [(node.path, node.line, f"`{node.ref}`", node.text) for node in flows.nodes.values()]
+    texts += [(strings_path, 1, f"string `{key}`", text) for key, text in flows.strings.items()]
+    texts += [(a.path, 1, f"article `{a.id}`", a.voice) for a in knowledge.articles.values()]
+    found = []
+    for path, line, where, text in texts:
+        said = text.vi if text is not None else ""
+        for bad, right in wrong.items():
+            if bad in said:
+                found.append(
+                    ContentError(
+                        path,
+                        _line_of(root / path, bad, line),
+                        f"{where} says {bad!r}; the directory speaks this number as {right!r}: say it the "
+                        "same way everywhere",
+                    )
+                )
     return found
 
 
