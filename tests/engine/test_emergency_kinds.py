@@ -269,7 +269,7 @@ def test_a_number_in_the_engine_strings_is_checked_too(copy: Path) -> None:
 
 def test_digits_in_a_voice_text_are_a_mistake(copy: Path) -> None:
     path = copy / "flows" / "emergency.yaml"
-    line = edit(path, "Hãy gọi ngay một một lăm cho bạn ấy.", "Hãy gọi ngay 115 cho bạn ấy.") - 1  # `vi: >-`
+    line = edit(path, "Hãy gọi ngay một một năm cho bạn ấy.", "Hãy gọi ngay 115 cho bạn ấy.") - 1  # `vi: >-`
     code, output = check(copy)
     assert code == 1
     assert f"flows/emergency.yaml:{line}: `voice.vi` has digits" in output
