@@ -113,7 +113,7 @@ def _unknown_numbers(flows: Flows, knowledge: Knowledge, root: Path, strings: Pa
 def _misspoken_numbers(flows: Flows, knowledge: Knowledge, root: Path, strings: Path) -> list[ContentError]:
     """A number is spoken the way the directory speaks it (``voice_phone``), everywhere.
 
-    A caller who hears "một một năm" in one place and "một một năm" in another may doubt both; digits
+    A caller who hears "một một lăm" in one place and "một một năm" in another may doubt both; digits
     read one by one say "năm" (five), while "lăm" belongs inside numbers ("mười lăm").
     """
     wrong: dict[str, str] = {}

@@ -109,3 +109,17 @@ def test_a_checked_date_still_to_come_is_named(content: Path) -> None:
         "warning: knowledge/articles/selling-sex-law.yaml: `checked` is 2999-01-01, a day still to come"
         in output
     )
+
+
+def test_a_number_spoken_otherwise_than_the_directory_says_fails(content: Path) -> None:
+    path = content / "knowledge/articles/overdose.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "một một năm" in text
+    path.write_text(text.replace("một một năm", "một một lăm", 1), encoding="utf-8")
+    code, output = check(content)
+    assert code == 1
+    line = line_of(path, "một một lăm")
+    assert (
+        f"knowledge/articles/overdose.yaml:{line}: article `overdose` says 'một một lăm'; the directory speaks "
+        "this number as 'một một năm'"
+    ) in output
