@@ -26,13 +26,19 @@ class Settings:
     match_threshold: float = DEFAULT_THRESHOLD
 
 
-def emergency_negatives(data: TrainingData) -> list[str]:
+def emergency_negatives(data: TrainingData, lexicon: Lexicon | None = None) -> list[str]:
     """Messages the emergency classifier learns as "not an emergency".
 
     The hard negatives, the curated ``topics.yaml`` examples, and the articles' examples except those of
-    violence articles (questions like "what do I do, I was just raped" belong to the emergency flow).
+    violence articles (questions like "what do I do, I was just raped" belong to the emergency flow) and
+    those in which the lexicon finds a danger no calm frame explains ("I am abroad and in trouble, who
+    can help me" is an example of an article, but taught as calm it would lower the score of real cries
+    for help). Hard negatives are written to be calm on purpose; articles' examples are written to find
+    the article, so only the plainly calm ones are taught as calm.
     """
     from_articles = [text for a in data.articles if a.topic != "violence" for text in a.examples]
+    if lexicon is not None:
+        from_articles = [text for text in from_articles if not lexicon.scan(normalize(text)).danger]
     return [*data.emergency.not_emergency, *(text for _, text in data.extra_topic_examples), *from_articles]
 
 
@@ -44,7 +50,7 @@ class BuiltinNLU:
         settings = settings or Settings()
         topic_texts = [normalize(text) for _, text in data.topic_examples]
         emergencies = [(kind, normalize(text)) for kind, text in data.emergency.emergency]
-        negatives = [normalize(text) for text in emergency_negatives(data)]
+        negatives = [normalize(text) for text in emergency_negatives(data, lexicon)]
         titles = [normalize(title) for article in data.articles for title in article.titles]
         self.features = Features([*topic_texts, *(text for _, text in emergencies), *negatives, *titles])
         self.topics = TopicClassifier(
