@@ -17,6 +17,11 @@ __all__ = ["fold", "has_words", "normalize", "tokens"]
 
 _REPEATED_LETTER = re.compile(r"([^\W\d_])\1{2,}")
 _NOT_WORD = re.compile(r"[\W_]+")
+# Everyday words that fold into a danger word, told apart while their diacritics are still there: "từ từ"
+# (slowly, "từ từ rồi tính") folds to "tu tu", like "tự tử" (suicide). Typed with its accents it is never
+# the danger word, so it becomes a synonym that folds to nothing dangerous. Without accents the two stay
+# the same words, and the lexicon and the classifier decide from the rest of the message.
+_EVERYDAY_ALIKE = ((re.compile(r"(?<!\w)từ từ(?!\w)"), "thong thả"),)
 # "bị hỏng" (broken) is folded to "bi hong", which is also chat for "không": keep it after these words.
 _HONG_KEPT_AFTER = frozenset({"bi", "da", "lam", "hu", "roi"})
 
@@ -59,6 +64,8 @@ def _squeeze(token: str) -> str:
 def tokens(text: str) -> list[str]:
     """The normalised words of ``text`` (see :func:`normalize`)."""
     text = unicodedata.normalize("NFC", text).casefold()
+    for pattern, everyday in _EVERYDAY_ALIKE:
+        text = pattern.sub(everyday, text)
     text = _map_emoji(text)
     out: list[str] = []
     for raw in _NOT_WORD.sub(" ", text).split():

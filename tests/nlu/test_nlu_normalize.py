@@ -72,3 +72,11 @@ def test_nfc_and_nfd_read_the_same() -> None:
 
     text = "chồng đang đánh em"
     assert normalize(unicodedata.normalize("NFD", text)) == normalize(text)
+
+
+def test_everyday_tu_tu_typed_with_accents_is_not_the_danger_word() -> None:
+    """'từ từ' (slowly) folds like 'tự tử' (suicide): with its accents it is told apart; without, not."""
+    assert normalize("từ từ rồi tính") == "thong tha roi tinh"
+    assert normalize("Em TỪ TỪ nghĩ đã") == "em thong tha nghi da"
+    assert normalize("em muốn tự tử") == "em muon tu tu"
+    assert normalize("e muon tu tu") == "em muon tu tu"
