@@ -87,11 +87,12 @@ def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool)
     """Serve the web chat, the webhooks and the console."""
     import uvicorn
 
-    from bot.store.migrate import upgrade
     from bot.web.app import create_app
 
     settings = _settings(ctx)
-    if migrate:
+    if migrate:  # imported only then: alembic (and mako, pygments) take most of a second to import
+        from bot.store.migrate import upgrade
+
         upgrade(settings.database_url)
     try:
         app = create_app(settings, run_dispatcher=settings.dispatcher_enabled)
