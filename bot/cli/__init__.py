@@ -95,7 +95,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool)
 
         upgrade(settings.database_url)
     try:
-        app = create_app(settings, run_dispatcher=settings.dispatcher_enabled)
+        # Telegram (aiogram: seconds to import) is built once the server listens; until then its webhook
+        # waits for it and its deliveries are re-timed (bot/channels/pending.py).
+        app = create_app(settings, run_dispatcher=settings.dispatcher_enabled, background=True)
     except ContentErrors as exc:
         raise click.ClickException(f"the content has mistakes; run `hotline check`:\n{exc}") from exc
     host = host or settings.host
