@@ -20,12 +20,12 @@ from bot.engine.deps import EngineDeps
 from bot.engine.engine import Engine
 from bot.engine.messages import Reply
 from bot.engine.safety import NluSafetyCheck
+from bot.errors import ConfigError
 from bot.escalation.desk import Desk
 from bot.escalation.paging import Pager, Paging
 from bot.nlu import NLU, build_nlu
 from bot.nlu.bystander import Bystander
 from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
-from bot.errors import ConfigError
 from bot.outbox.instance import default_instance_id
 from bot.settings import Settings
 from bot.store.conversations import purge
@@ -99,7 +99,7 @@ class Services:
                 pending.fail(exc)
                 continue
             pending.resolve(built)
-            log.info("%s ready, %.1f s after the server started", pending.name, time.monotonic() - started)
+            log.info("%s ready (built in %.1f s)", pending.name, time.monotonic() - started)
         self.later.clear()
         self.dispatcher.wake()  # what waited for them is due now
 

@@ -65,11 +65,11 @@ class Pending:
         self.error = error
         self._ready.set()
 
-    async def wait(self, timeout: float) -> bool:
-        """Wait up to ``timeout`` seconds for the build; whether it is built (not failed, not late)."""
+    async def wait(self, within: float) -> bool:
+        """Wait up to ``within`` seconds for the build; whether it is built (not failed, not late)."""
         if not self.ready:
             try:
-                async with asyncio.timeout(timeout):
+                async with asyncio.timeout(within):
                     await self._ready.wait()
             except TimeoutError:
                 return False

@@ -62,7 +62,7 @@ def create_app(
         failed = services.failed()
         if failed:
             return JSONResponse({"status": "failed", "failed": failed}, status_code=503)
-        starting = [name for name, _ in services.later]
+        starting = sorted({pending.name for pending, _ in services.later})
         if starting:
             return JSONResponse({"status": "starting", "starting": starting})
         return JSONResponse({"status": "ok"})
