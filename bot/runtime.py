@@ -221,6 +221,10 @@ def build_services(
         pager = make_pager(services)  # type: ignore[operator]
         if pager is not None:
             services.pagers[pager.route] = pager
+    # The quick ones first (pagers of their own), then channels, then pagers built from a channel.
+    services.later.sort(
+        key=lambda item: 1 if isinstance(item[0], PendingChannel) else 2 if item[1].after else 0
+    )
     dispatcher.register("deliver", services.deliver)
     Paging(
         sessionmaker, crypto, clock, settings, content.flows, deps.push_channels, services.pagers

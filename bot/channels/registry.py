@@ -33,6 +33,7 @@ class Lazy:
     background: bool = False  # may be built after the server listens
     push: bool = False  # a background channel's Channel.push, known before it is built
     prefix: str | None = None  # a background channel's paths, held until it is built
+    after: str | None = None  # a background pager built from this channel, once the channel is built
 
     def __call__(self, services: Services) -> Any:
         if not self.wanted(services):
@@ -45,9 +46,18 @@ class Lazy:
         return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
 
 
-def _twilio(services: Services) -> bool:
-    settings = services.settings
-    return bool(settings.twilio_account_sid and settings.twilio_auth_token)
+def _twilio(route: str) -> Callable[[Services], bool]:
+    """Whether pages go by this phone route (a background entry's ``wanted`` must be exact: the stand-in
+    is a route paging counts on before the pager is built)."""
+
+    def wanted(services: Services) -> bool:
+        settings = services.settings
+        configured = bool(
+            settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_caller_id
+        )
+        return configured and settings.page_phone_route in (route, "both")
+
+    return wanted
 
 
 CHANNEL_FACTORIES: list[Callable[[Services], Any]] = [
@@ -71,7 +81,9 @@ PAGER_FACTORIES: list[object] = [
         "bot.channels.telegram.staff:build_pager",
         lambda s: "telegram" in s.channels,
         background=True,
+        after="telegram",
     ),
-    Lazy("sms", "bot.escalation.twilio_pager:build_sms", _twilio),
-    Lazy("voice", "bot.escalation.twilio_pager:build_voice", _twilio),
+    # twilio's REST client (and aiohttp under it) takes a good part of a second to import
+    Lazy("sms", "bot.escalation.twilio_pager:build_sms", _twilio("sms"), background=True),
+    Lazy("voice", "bot.escalation.twilio_pager:build_voice", _twilio("voice"), background=True),
 ]

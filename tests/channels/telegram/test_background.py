@@ -63,12 +63,12 @@ def settings(settings: Settings) -> Settings:
 
 async def start(settings: Settings, clock: FrozenClock, nlu: NLU, content: Content, **held: Any) -> Starting:
     services = build_services(settings, clock=clock, nlu=nlu, content=content, background=True)
-    pending, lazy = services.later[0]
+    [(pending, lazy)] = [item for item in services.later if isinstance(item[0], PendingChannel)]
     assert isinstance(pending, PendingChannel) and pending.name == "telegram"
     entry = HeldLazy(
         lazy.name, lazy.target, lazy.wanted, background=True, push=True, prefix=lazy.prefix, **held
     )
-    services.later[0] = (pending, entry)
+    services.later[services.later.index((pending, lazy))] = (pending, entry)
     app = create_app(services=services, run_dispatcher=False)
     await services.start(dispatcher=False)
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
