@@ -39,9 +39,9 @@ log = logging.getLogger(__name__)
 WAIT_SECONDS = 20.0
 """How long a request to a channel still being built waits for it (Telegram sends an update again if
 it is not answered 2xx, for hours; the wait only spares it a round)."""
-RETRY_SECONDS = 1.0
-"""When an outbox event for a channel still being built is tried again (it is woken at once when the
-channel is ready, for anything already due)."""
+RETRY_SECONDS = 0.25
+"""When an outbox event for a channel still being built is tried again: soon, since a page waiting for
+Telegram after a restart should go the moment it is there (a re-timing is one small UPDATE)."""
 
 
 class Pending:
