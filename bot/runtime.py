@@ -5,18 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.channels.pending import Pending, PendingChannel, PendingPager
+from bot.channels.registry import Lazy
 from bot.clock import Clock, SystemClock
 from bot.engine.content import Content, load_content
 from bot.engine.deps import EngineDeps
 from bot.engine.engine import Engine
 from bot.engine.messages import Reply
 from bot.engine.safety import NluSafetyCheck
+from bot.errors import ConfigError
 from bot.escalation.desk import Desk
 from bot.escalation.paging import Pager, Paging
 from bot.nlu import NLU, build_nlu
@@ -50,6 +54,8 @@ class Services:
     desk: Desk
     channels: dict[str, Channel] = field(default_factory=dict)
     pagers: dict[str, Pager] = field(default_factory=dict)
+    # Channels and pagers to build after the server listens (stand-ins answer for them until then).
+    later: list[tuple[Pending, Lazy]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def deliver(self, event: Event) -> None:
@@ -63,6 +69,8 @@ class Services:
     async def start(self, *, dispatcher: bool = True) -> None:
         for channel in self.channels.values():
             await channel.start()
+        if self.later:
+            self._tasks.append(asyncio.create_task(self.build_later(), name="build-later"))
         if dispatcher:
             self._tasks.append(
                 asyncio.create_task(
@@ -70,6 +78,34 @@ class Services:
                 )
             )
             self._tasks.append(asyncio.create_task(self._purge_forever(), name="purge"))
+
+    async def build_later(self) -> None:
+        """Build the channels and pagers left for later (:mod:`bot.channels.pending`), one by one: each
+        module is imported in a thread, so the event loop keeps answering meanwhile."""
+        for pending, lazy in self.later:
+            started = time.monotonic()
+            try:
+                factory = await asyncio.to_thread(lazy.load)
+                built = factory(self)
+                if built is None:
+                    raise ConfigError(f"{lazy.name}: its settings were found incomplete when it was built")
+                if isinstance(pending, PendingChannel):
+                    await built.start()
+                    self.channels[pending.name] = built
+                else:
+                    self.pagers[pending.name] = built
+            except Exception as exc:
+                log.critical("%s could not be built, and waits for a restart: %s", pending.name, exc)
+                pending.fail(exc)
+                continue
+            pending.resolve(built)
+            log.info("%s ready (built in %.1f s)", pending.name, time.monotonic() - started)
+        self.later.clear()
+        self.dispatcher.wake()  # what waited for them is due now
+
+    def failed(self) -> list[str]:
+        """The channels and pagers that could not be built in the background."""
+        return [name for name, p in (*self.channels.items(), *self.pagers.items()) if _failed(p)]
 
     async def purge(self) -> dict[str, int]:
         """Delete what is past the retention period (transcripts, idle conversations)."""
@@ -102,6 +138,10 @@ class Services:
         await self.db.dispose()
 
 
+def _failed(thing: object) -> bool:
+    return isinstance(thing, Pending) and thing.error is not None
+
+
 def build_services(
     settings: Settings,
     *,
@@ -109,8 +149,13 @@ def build_services(
     nlu: NLU | None = None,
     content: Content | None = None,
     channel_factories: Sequence[object] | None = None,
+    background: bool = False,
 ) -> Services:
-    """Build the services from settings (content is checked: a content error stops the start)."""
+    """Build the services from settings (content is checked: a content error stops the start).
+
+    ``background``: the registry's heavy channels and pagers are built by :meth:`Services.start`, after
+    this returns, with stand-ins until then (``hotline serve``: the web chat answers seconds earlier).
+    """
     from bot.channels.registry import CHANNEL_FACTORIES, PAGER_FACTORIES
 
     clock = clock or SystemClock()
@@ -155,15 +200,31 @@ def build_services(
         desk=Desk(sessionmaker, crypto, clock, content.flows, frozenset()),
     )
     for factory in channel_factories if channel_factories is not None else CHANNEL_FACTORIES:
+        if background and isinstance(factory, Lazy) and factory.background:
+            if factory.wanted(services):
+                pending = PendingChannel(factory.name, push=factory.push, prefix=factory.prefix)
+                services.channels[factory.name] = pending
+                services.later.append((pending, factory))
+            continue
         channel = factory(services)  # type: ignore[operator]
         if channel is not None:
             services.channels[channel.name] = channel
     deps.push_channels = frozenset(name for name, ch in services.channels.items() if ch.push)
     services.desk.push_channels = deps.push_channels
     for make_pager in PAGER_FACTORIES:
+        if background and isinstance(make_pager, Lazy) and make_pager.background:
+            if make_pager.wanted(services):
+                stand_in = PendingPager(make_pager.name)
+                services.pagers[make_pager.name] = stand_in
+                services.later.append((stand_in, make_pager))
+            continue
         pager = make_pager(services)  # type: ignore[operator]
         if pager is not None:
             services.pagers[pager.route] = pager
+    # The quick ones first (pagers of their own), then channels, then pagers built from a channel.
+    services.later.sort(
+        key=lambda item: 1 if isinstance(item[0], PendingChannel) else 2 if item[1].after else 0
+    )
     dispatcher.register("deliver", services.deliver)
     Paging(
         sessionmaker, crypto, clock, settings, content.flows, deps.push_channels, services.pagers

@@ -118,9 +118,11 @@ class Settings(BaseSettings):
     # escalation
     page_ack_seconds: int = 120
     # Above this many pages in a minute to one counsellor or route, further pages are combined into one
-    # "N new emergencies, open the console" message, at most one every page_combine_seconds.
+    # "N new emergencies, open the console" message, at most one every page_combine_seconds and at most
+    # page_combined_per_minute a minute (bot/escalation/digest.py): at most 5 + 10 messages a minute.
     page_combine_above: int = 5
-    page_combine_seconds: int = 5
+    page_combine_seconds: float = Field(default=1.5, ge=0)
+    page_combined_per_minute: int = Field(default=10, ge=0)
     page_phone_route: Literal["sms", "voice", "both"] = "sms"
     staff_locale: Literal["vi", "en"] = "vi"
 

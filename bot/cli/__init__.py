@@ -87,14 +87,17 @@ def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool)
     """Serve the web chat, the webhooks and the console."""
     import uvicorn
 
-    from bot.store.migrate import upgrade
     from bot.web.app import create_app
 
     settings = _settings(ctx)
-    if migrate:
+    if migrate:  # imported only then: alembic (and mako, pygments) take most of a second to import
+        from bot.store.migrate import upgrade
+
         upgrade(settings.database_url)
     try:
-        app = create_app(settings, run_dispatcher=settings.dispatcher_enabled)
+        # Telegram (aiogram: seconds to import) is built once the server listens; until then its webhook
+        # waits for it and its deliveries are re-timed (bot/channels/pending.py).
+        app = create_app(settings, run_dispatcher=settings.dispatcher_enabled, background=True)
     except ContentErrors as exc:
         raise click.ClickException(f"the content has mistakes; run `hotline check`:\n{exc}") from exc
     host = host or settings.host

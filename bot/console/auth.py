@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import time
@@ -17,8 +18,13 @@ from bot.store.models import StaffAccount
 COOKIE = "hotline_console"
 LIFETIME_SECONDS = 12 * 3600
 _hasher = PasswordHasher()
-# A hash to verify against when the user name is unknown, so both cases take the same time.
-_DUMMY = _hasher.hash("not a real password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user name is unknown, so both cases take the same time. Made
+    on first use, not at import: argon2 is slow on purpose, and every start-up would pay for it."""
+    return _hasher.hash("not a real password")
 
 
 def hash_password(password: str) -> str:
@@ -85,7 +91,7 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> S
         )
     ).scalar_one_or_none()
     if account is None:
-        verify_password(_DUMMY, password)
+        verify_password(_dummy_hash(), password)
         return None
     if not verify_password(account.password_hash, password):
         return None

@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.content.knowledge import SERVICE_KINDS
 from bot.engine.answers import show_more, show_services
-from bot.engine.floods import admit_alert
+from bot.engine.floods import Admission, admit_alert
 from bot.engine.places import find_province
 from bot.engine.spoken import number_words
 from bot.engine.timeparse import hours_since
@@ -73,8 +73,12 @@ async def delete_data(turn: Turn, params: dict[str, Any], text: str | None) -> s
 async def _escalate(turn: Turn, kind: str, risk: str | None) -> str:
     had_one = await current_escalation(turn.session, turn.conversation)
     page = had_one is None or had_one.status == "open"  # a held one pages nobody
+    combine = False
     if page:
-        page = await _under_alert_cap(turn)
+        admission = await _under_alert_cap(turn)
+        page = admission.admitted
+        # This client paged staff already within the hour: a combined page, not one of the single ones.
+        combine = admission.earlier >= 1
     escalation, new = await open_escalation(
         turn.session,
         turn.deps.crypto,
@@ -84,6 +88,7 @@ async def _escalate(turn: Turn, kind: str, risk: str | None) -> str:
         risk=risk,
         now=turn.now,
         page=page,
+        combine=combine,
     )
     if had_one is not None and escalation.status == "taken":
         return "taken"
@@ -94,7 +99,7 @@ async def _escalate(turn: Turn, kind: str, risk: str | None) -> str:
     return "paged" if new else "already_open"
 
 
-async def _under_alert_cap(turn: Turn) -> bool:
+async def _under_alert_cap(turn: Turn) -> Admission:
     """Whether this client may still page staff (see :mod:`bot.engine.floods`); counts the alert if so."""
     return await admit_alert(
         turn.session,

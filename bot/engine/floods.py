@@ -10,6 +10,8 @@ Two caps (``HOTLINE_FLOOD_*``; 0 turns one off):
   escalation's page, or the re-alert of an open one). The client is the web chat address, or the chat on
   a messenger (the pseudonymous key). Beyond the cap the person still gets the whole safety reply and the
   escalation is still written and shown in the console queue, marked ``flooded``; nobody is paged for it.
+  Under the cap, a client's second alert and later ones in the hour are paged, but only in a combined
+  page (:mod:`bot.escalation.digest`): they never use up the single pages real people need.
 
 Counts live in the database (``flood_counts``), not in memory: behind a load balancer several processes
 serve one client, and in-memory counts would each allow the full cap (and forget it at every restart).
@@ -48,6 +50,15 @@ ALERT = "alert"
 
 
 @dataclass(frozen=True)
+class Admission:
+    """Whether a client was let through, and how many it had before in the window (the previous
+    window's count weighed in as for the cap; the largest over the windows)."""
+
+    admitted: bool
+    earlier: float = 0.0
+
+
+@dataclass(frozen=True)
 class Window:
     """At most ``limit`` in any ``seconds``."""
 
@@ -82,22 +93,23 @@ async def admit_new_session(
     session: AsyncSession, crypto: Crypto, settings: Settings, *, channel: str, client: str, now: datetime
 ) -> bool:
     """Count a new session of ``client`` if it is under every session cap; nothing is written if not."""
-    admitted = await _admit(
+    admission = await _admit(
         session, crypto, session_windows(settings), what=NEW_SESSION, client=client, now=now
     )
-    if not admitted:
+    if not admission.admitted:
         _capped(channel, NEW_SESSION)
-    return admitted
+    return admission.admitted
 
 
 async def admit_alert(
     session: AsyncSession, crypto: Crypto, settings: Settings, *, channel: str, client: str, now: datetime
-) -> bool:
-    """Count an alert (a page to staff) of ``client`` if it is under the alert cap."""
-    admitted = await _admit(session, crypto, alert_windows(settings), what=ALERT, client=client, now=now)
-    if not admitted:
+) -> Admission:
+    """Count an alert (a page to staff) of ``client`` if it is under the alert cap; ``earlier`` says
+    how many alerts it had in the hour before this one (0 with the cap off: nothing is counted then)."""
+    admission = await _admit(session, crypto, alert_windows(settings), what=ALERT, client=client, now=now)
+    if not admission.admitted:
         _capped(channel, ALERT)
-    return admitted
+    return admission
 
 
 async def purge_expired(session: AsyncSession, *, now: datetime) -> int:
@@ -113,9 +125,10 @@ async def _admit(
     what: str,
     client: str,
     now: datetime,
-) -> bool:
+) -> Admission:
     if not windows:
-        return True
+        return Admission(True)
+    earlier = 0.0
     # A savepoint: when a later window refuses, the counts already taken in earlier ones are undone.
     async with session.begin_nested() as savepoint:
         for window in windows:
@@ -126,6 +139,7 @@ async def _admit(
             overlap = 1.0 - (now - start).total_seconds() / window.seconds
             # admitted while count_now + previous * overlap < limit (count_now an integer):
             allowed = math.ceil(window.limit - counted[previous] * overlap)
+            earlier = max(earlier, counted[start] + counted[previous] * overlap)
             taken = await floodcounts.take(
                 session,
                 key_hash=key_hash,
@@ -135,8 +149,8 @@ async def _admit(
             )
             if not taken:
                 await savepoint.rollback()
-                return False
-    return True
+                return Admission(False, earlier)
+    return Admission(True, earlier)
 
 
 def _window_start(now: datetime, seconds: int) -> datetime:

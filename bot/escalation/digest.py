@@ -1,10 +1,17 @@
 """Combining pages in a flood, so that counsellors' phones are not flooded (and then muted).
 
-Up to ``HOTLINE_PAGE_COMBINE_ABOVE`` pages a minute go to one recipient (a counsellor's route, or the
-staff group) one by one, each with its own "take" button. Beyond that, further escalations for that
-recipient are gathered into one ``page_digest`` event ("N new emergencies, open the console"), sent at
-most once every ``HOTLINE_PAGE_COMBINE_SECONDS``. Every escalation is still its own row in the console
-queue (emergencies first): only the phone's notifications are combined.
+Up to ``HOTLINE_PAGE_COMBINE_ABOVE`` (K) pages a minute go to one recipient (a counsellor's route, or
+the staff group) one by one, each with its own "take" button. Beyond that, further escalations for that
+recipient are gathered into one ``page_digest`` event ("N new emergencies, open the console"): the first
+goes at once, the next at least ``HOTLINE_PAGE_COMBINE_SECONDS`` after the one before, and at most
+``HOTLINE_PAGE_COMBINED_PER_MINUTE`` of them in any minute. So a recipient gets at most K + that many
+messages a minute, however many emergencies arrive; a short burst of real ones is told within seconds.
+
+An escalation from a client that already paged staff within the hour (a second emergency from one web
+chat address or one chat: most often a flood, see :mod:`bot.engine.floods`) never takes one of the K
+single pages: it goes into the combined page, so that one client cannot use up the single pages that
+the next real people need. Every escalation is still its own row in the console queue (emergencies
+first): only the phone's notifications are combined.
 
 A recipient is a keyed hash of the route and the address, so the outbox can count pages per person
 without holding a chat id or a phone number in clear.
@@ -31,15 +38,18 @@ def recipient_key(crypto: Crypto, route: str, address: str) -> str:
     return crypto.user_key(f"page:{route}", address)[:32]
 
 
-async def pages_in_last_minute(session: AsyncSession, recipient: str, now: datetime) -> int:
-    """How many single pages were queued for ``recipient`` in the last minute (sent or not).
-
-    On PostgreSQL this first takes a transaction-level advisory lock on the recipient, so that two
-    escalations paged at the same moment (by two workers or two processes) count one after the other
-    and never both slip under the limit. (SQLite's write transactions are serial already.)
+async def lock_recipient(session: AsyncSession, recipient: str) -> None:
+    """Take, on PostgreSQL, a transaction-level advisory lock on the recipient, so that two escalations
+    paged at the same moment (by two workers or two processes) count one after the other and never both
+    slip under the limit, or both start a combined page. (SQLite's write transactions are serial already.)
     """
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(select(func.pg_advisory_xact_lock(int(recipient[:15], 16))))
+
+
+async def pages_in_last_minute(session: AsyncSession, recipient: str, now: datetime) -> int:
+    """How many single pages were queued for ``recipient`` in the last minute (sent or not); call
+    :func:`lock_recipient` first."""
     return int(
         await session.scalar(
             select(func.count())
@@ -63,12 +73,14 @@ async def add_to_digest(
     escalation_id: int,
     now: datetime,
     every: timedelta,
-) -> None:
-    """Add an escalation to the recipient's waiting digest, or queue a new one.
+    per_minute: int,
+) -> datetime | None:
+    """Add an escalation to the recipient's waiting digest, or queue a new one; when a new one is due.
 
     A digest not yet claimed by a dispatcher is extended (its row locked, so a dispatcher claiming it at
-    the same moment either sees the new id or leaves the row to us). A new digest goes at once, or
-    ``every`` after the recipient's last one.
+    the same moment either sees the new id or leaves the row to us), and None is returned. A new digest
+    goes at once, or ``every`` after the recipient's last one, and never as the ``per_minute + 1``-th in
+    a minute (``per_minute`` 0: no such limit).
     """
     waiting = (
         await session.execute(
@@ -91,13 +103,8 @@ async def add_to_digest(
         if escalation_id not in content["escalation_ids"]:
             content["escalation_ids"].append(escalation_id)
             waiting.payload_enc = crypto.encrypt_json(content)
-        return
-    last = await session.scalar(
-        select(func.max(OutboxEvent.created_at)).where(
-            OutboxEvent.kind == DIGEST_KIND, OutboxEvent.recipient == recipient
-        )
-    )
-    not_before = now if last is None else max(now, _aware(last, now) + every)
+        return None
+    not_before = await _next_digest_slot(session, recipient, now=now, every=every, per_minute=per_minute)
     await enqueue(
         session,
         crypto,
@@ -108,6 +115,32 @@ async def add_to_digest(
         lane=LANE_URGENT,
         recipient=recipient,
     )
+    return not_before
+
+
+async def _next_digest_slot(
+    session: AsyncSession, recipient: str, *, now: datetime, every: timedelta, per_minute: int
+) -> datetime:
+    """The earliest time a new digest may go: ``every`` after the last one (by when it was due, not when
+    it was written: a digest written early and sent late must not let the next one follow at once), and
+    a minute after the ``per_minute``-th last one."""
+    due = [
+        _aware(d, now)
+        for d in (
+            await session.scalars(
+                select(OutboxEvent.not_before)
+                .where(OutboxEvent.kind == DIGEST_KIND, OutboxEvent.recipient == recipient)
+                .order_by(OutboxEvent.not_before.desc())
+                .limit(max(per_minute, 1))
+            )
+        )
+    ]
+    slot = now
+    if due:
+        slot = max(slot, due[0] + every)
+    if per_minute > 0 and len(due) >= per_minute:
+        slot = max(slot, due[per_minute - 1] + WINDOW)
+    return slot
 
 
 def _aware(value: datetime, like: datetime) -> datetime:

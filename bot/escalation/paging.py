@@ -26,7 +26,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock
 from bot.content.flows import Flows
 from bot.engine.messages import Reply
-from bot.escalation.digest import DIGEST_KIND, add_to_digest, pages_in_last_minute, recipient_key
+from bot.escalation.digest import (
+    DIGEST_KIND,
+    add_to_digest,
+    lock_recipient,
+    pages_in_last_minute,
+    recipient_key,
+)
 from bot.escalation.notify import send_to_person
 from bot.escalation.requests import linked, lock_escalation, staff_reachable
 from bot.escalation.rota import chain_at, everyone, target
@@ -99,8 +105,10 @@ class Paging:
         self.flows = flows
         self.push_channels = push_channels
         self.pagers = pagers
+        self.dispatcher: Dispatcher | None = None
 
     def register(self, dispatcher: Dispatcher) -> None:
+        self.dispatcher = dispatcher
         dispatcher.register("page", self.on_page)
         dispatcher.register("repage", self.on_page)
         dispatcher.register("page_send", self.on_page_send)
@@ -171,6 +179,7 @@ class Paging:
             if staff_group and (level == 0 or level == len(chain)):
                 sends.append((STAFF_GROUP, str(self.settings.telegram_staff_chat_id), 0))
             lane = LANE_URGENT if level == 0 and escalation.kind == "emergency" else LANE_OTHER
+            combine = level == 0 and bool(event.payload.get("combine"))
             for route, address, counsellor_id in sends:
                 await self._queue_send(
                     session,
@@ -178,6 +187,7 @@ class Paging:
                     {"route": route, "address": address, "counsellor_id": counsellor_id, "level": level},
                     lane=lane,
                     now=now,
+                    combine=combine,
                 )
             escalation.page_level = level
             if escalation.paged_at is None:
@@ -201,13 +211,23 @@ class Paging:
             )
 
     async def _queue_send(
-        self, session: AsyncSession, escalation: Escalation, send: dict[str, Any], *, lane: int, now: datetime
+        self,
+        session: AsyncSession,
+        escalation: Escalation,
+        send: dict[str, Any],
+        *,
+        lane: int,
+        now: datetime,
+        combine: bool = False,
     ) -> None:
-        """One page to one recipient, or, above the per-minute limit, a place in their combined page."""
+        """One page to one recipient, or, above the per-minute limit (or for a client that paged already
+        within the hour: ``combine``), a place in their combined page."""
         recipient = recipient_key(self.crypto, str(send["route"]), str(send["address"]))
         limit = self.settings.page_combine_above
-        if limit > 0 and await pages_in_last_minute(session, recipient, now) >= limit:
-            await add_to_digest(
+        if limit > 0:
+            await lock_recipient(session, recipient)
+        if limit > 0 and (combine or await pages_in_last_minute(session, recipient, now) >= limit):
+            due = await add_to_digest(
                 session,
                 self.crypto,
                 recipient=recipient,
@@ -215,7 +235,12 @@ class Paging:
                 escalation_id=escalation.id,
                 now=now,
                 every=timedelta(seconds=self.settings.page_combine_seconds),
+                per_minute=self.settings.page_combined_per_minute,
             )
+            if due is not None and due > now and self.dispatcher is not None:
+                # Nobody commits anything at that moment to wake the dispatcher: it would find the
+                # digest only at its next look (up to a second late).
+                self.dispatcher.wake_after((due - now).total_seconds())
             return
         await enqueue(
             session,

@@ -52,13 +52,15 @@ async def open_escalation(
     risk: str | None,
     now: datetime,
     page: bool = True,
+    combine: bool = False,
 ) -> tuple[Escalation, bool]:
     """Open an escalation and queue its page; reuse the open one (re-alerting staff) if there is one.
 
     ``page=False`` (a client over its flood cap, :mod:`bot.engine.floods`): the escalation is written as
     always, but no ``page`` or ``page_update`` event is queued, and a new one is marked ``flooded`` (the
     console lists it below the others; paging never pages it on its own). Returns the escalation and
-    whether it is new.
+    whether it is new. ``combine``: a new escalation's first page goes only in a combined page
+    (:mod:`bot.escalation.digest`), e.g. the client's second emergency within the hour.
     """
     existing = await current_escalation(session, conversation)
     if existing is not None:
@@ -97,17 +99,23 @@ async def open_escalation(
     else:
         contact.counsellor_requested = True
     if page:
-        await queue_page(session, crypto, escalation, now=now)
+        await queue_page(session, crypto, escalation, now=now, combine=combine)
     return escalation, True
 
 
-async def queue_page(session: AsyncSession, crypto: Crypto, escalation: Escalation, *, now: datetime) -> None:
-    """The first page of a new escalation, in the caller's transaction (the dispatcher sends it)."""
+async def queue_page(
+    session: AsyncSession, crypto: Crypto, escalation: Escalation, *, now: datetime, combine: bool = False
+) -> None:
+    """The first page of a new escalation, in the caller's transaction (the dispatcher sends it);
+    ``combine``: only in a combined page, never as a single one."""
+    payload: dict[str, object] = {"escalation_id": escalation.id, "level": 0}
+    if combine:
+        payload["combine"] = True
     await enqueue(
         session,
         crypto,
         kind="page",
-        payload={"escalation_id": escalation.id, "level": 0},
+        payload=payload,
         now=now,
         escalation_id=escalation.id,
         ordering_key=f"esc:{escalation.id}",

@@ -169,6 +169,11 @@ class Dispatcher:
         """Look for due events now (new events were just committed, or a worker is free)."""
         self._wake.set()
 
+    def wake_after(self, seconds: float) -> None:
+        """Look for due events in ``seconds`` (an event written now to be sent then)."""
+        with contextlib.suppress(RuntimeError):  # no running loop: nobody to wake
+            asyncio.get_running_loop().call_later(max(seconds, 0.0) + 0.01, self.wake)
+
     # -- leases ----------------------------------------------------------------------------------------
 
     async def recover(self) -> int:

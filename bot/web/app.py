@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from bot.channels.pending import PendingChannel
 from bot.console import routes as console
 from bot.runtime import Services, build_services
 from bot.settings import Settings
@@ -26,10 +27,12 @@ def create_app(
     *,
     services: Services | None = None,
     run_dispatcher: bool = True,
+    background: bool = False,
 ) -> FastAPI:
-    """Build the app. Pass ``services`` to share them with a test; otherwise they are built from settings."""
+    """Build the app. Pass ``services`` to share them with a test; otherwise they are built from settings
+    (``background``: the heavy channels after the server listens, :mod:`bot.channels.pending`)."""
     settings = settings or (services.settings if services else Settings())
-    services = services or build_services(settings)
+    services = services or build_services(settings, background=background)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,6 +45,11 @@ def create_app(
     app = FastAPI(title="Hotline", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.services = services
     for channel in services.channels.values():
+        if isinstance(channel, PendingChannel):
+            gate = channel.gate()  # its requests wait for it to be built
+            if gate is not None:
+                app.router.routes.append(gate)
+            continue
         router = channel.router()
         if router is not None:
             app.include_router(router)
@@ -49,8 +57,15 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    async def healthz() -> JSONResponse:
+        """200 ``ok`` (or ``starting`` while channels are still being built); 503 if one never will be."""
+        failed = services.failed()
+        if failed:
+            return JSONResponse({"status": "failed", "failed": failed}, status_code=503)
+        starting = sorted({pending.name for pending, _ in services.later})
+        if starting:
+            return JSONResponse({"status": "starting", "starting": starting})
+        return JSONResponse({"status": "ok"})
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:

@@ -9,10 +9,15 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
+from pydantic import SecretStr
 
-from bot.settings import ROOT
+from bot.channels.registry import PAGER_FACTORIES, Lazy
+from bot.runtime import Services
+from bot.settings import ROOT, Settings
 from tests.conftest import SECRET
 from tests.nlu.test_cache import small_knowledge
 
@@ -54,3 +59,55 @@ def test_a_service_with_no_channel_configured_imports_no_channel_library(tmp_pat
     channels, imported = done.stdout.splitlines()
     assert channels == "['webchat']"
     assert imported == "", f"imported without being configured: {imported}"
+
+
+@pytest.mark.slow
+def test_serve_builds_telegram_and_twilio_pagers_after_the_start_without_importing_them_first(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOTLINE_ENV": "test",
+        "HOTLINE_SECRET_KEY": SECRET,
+        "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}",
+        "HOTLINE_TELEGRAM_TOKEN": "424242:AAtest-fake-token_0123456789",
+        "HOTLINE_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "HOTLINE_TWILIO_AUTH_TOKEN": "x" * 32,
+        "HOTLINE_TWILIO_CALLER_ID": "+15550000000",
+    }
+    knowledge = small_knowledge(tmp_path / "knowledge")
+    probe = PROBE.replace("nlu=nlu))", "nlu=nlu, background=True))").replace(
+        "print(sorted(app.state.services.channels))",
+        "print(sorted(app.state.services.channels), sorted(app.state.services.pagers))",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(knowledge)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    names, imported = done.stdout.splitlines()
+    assert names == "['phone', 'telegram', 'webchat'] ['sms', 'telegram']", "stand-ins until they are built"
+    assert imported == "", f"imported before the server listens: {imported}"
+
+
+@pytest.mark.parametrize("route", ["sms", "voice", "both"])
+def test_a_background_pagers_stand_in_is_there_exactly_when_the_pager_will_be(
+    settings: Settings, route: str
+) -> None:
+    settings = settings.model_copy(
+        update={
+            "twilio_account_sid": "AC" + "0" * 32,
+            "twilio_auth_token": SecretStr("x" * 32),
+            "twilio_caller_id": "+15550000000",
+            "page_phone_route": route,
+        }
+    )
+    services = cast(Services, SimpleNamespace(settings=settings))
+    for entry in PAGER_FACTORIES:
+        if isinstance(entry, Lazy) and entry.name in ("sms", "voice"):
+            assert entry.wanted(services) == (entry(services) is not None), entry.name

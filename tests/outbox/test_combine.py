@@ -4,14 +4,17 @@ every emergency on its own, emergencies first."""
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
+from bot.engine.messages import InboundMessage
 from bot.runtime import Services
 from bot.store.models import OutboxEvent
 from tests.channels.telegram.helpers import VirtualTime
 from tests.fakes.telegram_api import FakeTelegram
-from tests.outbox.conftest import LAN, STAFF_GROUP, emergency
+from tests.outbox.conftest import EMERGENCY, LAN, STAFF_GROUP, emergency
 from tests.support.db import drain
 
 
@@ -88,3 +91,65 @@ async def test_an_emergency_taken_before_its_combined_page_goes_is_left_out(
     assert len(lan) == 2 and all(call.buttons for call in lan), "one single page, then the one left untaken"
     assert f"take:{for_lan[1]}" in take_buttons(telegram, LAN)
     assert f"take:{for_lan[0]}" not in take_buttons(telegram, LAN), "taken: nobody is disturbed for it"
+
+
+async def flooder_emergency(services: Services, client: str) -> None:
+    """An emergency from a new web chat session of one client (one address, as a script would send)."""
+    outcome = await services.engine.handle(
+        InboundMessage(
+            "webchat",
+            secrets.token_hex(16),
+            text=EMERGENCY,
+            transport_id=secrets.token_hex(8),
+            client_key=client,
+        )
+    )
+    assert outcome.emergency
+
+
+async def test_a_clients_second_emergency_in_the_hour_is_combined_and_leaves_the_single_pages_to_others(
+    services: Services, rota: dict[str, int], pace: VirtualTime, telegram: FakeTelegram, clock: FrozenClock
+) -> None:
+    services.settings.page_combine_above = 3
+    services.settings.page_combine_seconds = 30
+    flooder = secrets.token_hex(8)
+    for _ in range(4):  # under the alert cap (5 an hour): all paged, but only the first on its own
+        await flooder_emergency(services, flooder)
+    await drain(services)
+    await settle(services, clock, pace, 3)
+    lan = telegram.sent(LAN)
+    assert len(lan) == 2 and len(take_buttons(telegram, LAN)) == 1, "one single page, one combined"
+    assert any("3 ca mới" in call.params["text"] for call in lan), "the client's three later emergencies"
+
+    # Two real people next: the flooder used one single page of three, so both get theirs at once.
+    await emergency(services)
+    await emergency(services)
+    await drain(services)
+    await settle(services, clock, pace, 3)
+    assert len(take_buttons(telegram, LAN)) == 3 and len(take_buttons(telegram, STAFF_GROUP)) == 3
+    queue = await services.desk.queue()
+    assert len(queue) == 6, "every emergency is in the console queue, the flooder's too"
+
+
+async def test_combined_pages_follow_a_burst_within_seconds_but_at_most_so_many_a_minute(
+    services: Services, rota: dict[str, int], pace: VirtualTime, telegram: FakeTelegram, clock: FrozenClock
+) -> None:
+    services.settings.page_combine_above = 1
+    services.settings.page_combine_seconds = 2
+    services.settings.page_combined_per_minute = 3
+    await emergency(services)  # the single page
+    await drain(services)
+    for _ in range(6):  # one more emergency every 2 s: each told by a combined page at once, three of them
+        await emergency(services)
+        await drain(services)
+        await settle(services, clock, pace, 2)
+    lan = telegram.sent(LAN)
+    assert len(lan) == 4, "one single page and three combined ones in the minute, no more"
+    # (a combined page holding one emergency is sent as that emergency's own page, with its button)
+    assert take_buttons(telegram, LAN) == ["take:1", "take:2", "take:3", "take:4"]
+    # The other three wait for the minute after the first combined page; then they go together.
+    await settle(services, clock, pace, 60 - 12 + 1)
+    await settle(services, clock, pace, 3)
+    lan = telegram.sent(LAN)
+    assert len(lan) == 5 and "3 ca mới" in lan[-1].params["text"]
+    assert len(await services.desk.queue()) == 7
