@@ -178,6 +178,7 @@ class Engine:
                 return
             if (
                 verdict.danger_level == POSSIBLE
+                and not self._typed_a_choice(turn, understanding.normalized)
                 and turn.conversation.held_by is None
                 and await current_escalation(turn.session, turn.conversation) is None
             ):
@@ -216,6 +217,17 @@ class Engine:
             escalation_id=escalation.id if escalation else None,
             ordering_key=f"staff:{turn.conversation.id}",
         )
+
+    def _typed_a_choice(self, turn: Turn, norm: str) -> bool:
+        """Whether the text is one of the choices on screen, typed ("Read more", "3"): a button's label is
+        our own words, never a sign of harm, even when the classifier finds one in it ("read more")."""
+        node = self.deps.flows.nodes.get(turn.conversation.node or "")
+        if node is None or not norm:
+            return False
+        choices = node_choices(turn, node)
+        if norm.isdigit():
+            return 1 <= int(norm) <= len(choices)
+        return any(normalize(c.label) == norm for c in choices)
 
     async def _choose(self, turn: Turn, choice_id: str) -> None:
         if choice_id.startswith("a:"):

@@ -56,3 +56,15 @@ def test_english_is_recognised_and_vietnamese_without_marks_is_not_mistaken_for_
     for text in ("em o my tho", "toi can giup do", "the nao", "em on roi", "an com chua", "he dang danh em"):
         assert guess_locale(text) is None, text
     assert guess_locale("chồng em đánh em") == "vi"
+
+
+async def test_a_typed_button_label_is_the_choice_even_if_the_classifier_sees_harm(
+    services: Services,
+) -> None:
+    """'Read more' typed after an answer scored as a possible danger and asked "are you in danger?"."""
+    user = secrets.token_hex(8)
+    await services.engine.handle(InboundMessage("test", user, text="what is PrEP", locale="en"))
+    outcome = await services.engine.handle(InboundMessage("test", user, text="Read more", locale="en"))
+    said = "\n".join(reply.text for reply in outcome.replies)
+    assert "Are you in danger right now?" not in said
+    assert services.content.knowledge.articles["prep"].more.en.strip()[:60] in said

@@ -26,6 +26,7 @@ class Fact:
     question: str
     says: tuple[str, ...]  # every one of these is in the replies
     never: tuple[str, ...] = ()  # none of these is
+    more: bool = False  # the fact is in the longer part: the person presses "Read more"
 
     @property
     def id(self) -> str:
@@ -98,6 +99,36 @@ FACTS = [
     Fact(
         "detention", "en", "how long can the police hold me for an administrative offence", ("12 hours", "24")
     ),
+    Fact(
+        "legal-aid-trafficking",
+        "vi",
+        "nạn nhân bị buôn bán người có được trợ giúp pháp lý miễn phí không",
+        ("không cần",),
+    ),
+    Fact(
+        "legal-aid-trafficking",
+        "en",
+        "do trafficking victims get free legal aid",
+        ("without the financial-difficulty condition",),
+    ),
+    Fact(
+        "methadone-scale",
+        "vi",
+        "việt nam có nhiều cơ sở điều trị methadone không",
+        ("330", "63"),
+        ("170",),
+        more=True,
+    ),
+    Fact(
+        "methadone-scale",
+        "en",
+        "are there many methadone clinics in vietnam",
+        ("330", "63"),
+        ("170",),
+        more=True,
+    ),
+    Fact("groping-fine", "vi", "bị sàm sỡ thì người đó bị phạt bao nhiêu", ("6 đến 8 triệu",)),
+    Fact("groping-fine", "en", "what is the fine for groping someone", ("6 to 8 million",)),
     Fact("harbouring", "vi", "chứa mại dâm bị đi tù mấy năm", ("Điều 327", "1 đến 7 năm")),
     Fact(
         "harbouring",
@@ -110,6 +141,7 @@ FACTS = [
 
 DANGER_ASKED = {"Bạn có đang gặp nguy hiểm ngay lúc này không?", "Are you in danger right now?"}
 NO = {"vi": "không", "en": "no"}
+MORE = {"vi": "Đọc thêm", "en": "Read more"}
 
 
 @pytest.mark.parametrize("fact", FACTS, ids=lambda f: f.id)
@@ -126,6 +158,11 @@ async def test_the_current_fact_is_answered(services: Services, fact: Fact) -> N
             InboundMessage("test", person, text=NO[fact.locale], locale=fact.locale)
         )
         said = "\n".join(reply.text for reply in outcome.replies)
+    if fact.more:
+        outcome = await services.engine.handle(
+            InboundMessage("test", person, text=MORE[fact.locale], locale=fact.locale)
+        )
+        said += "\n" + "\n".join(reply.text for reply in outcome.replies)
     missing = [text for text in fact.says if text not in said]
     assert not missing, f"{fact.question!r}: {missing} not in the reply:\n{said}"
     wrong = [text for text in fact.never if text in said]
