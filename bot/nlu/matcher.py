@@ -104,9 +104,21 @@ class ArticleMatcher:
         return len(ranked) == 1 or ranked[0][1] - ranked[1][1] >= self.margin
 
     def match(
-        self, normalized: str, topic: str | None = None, *, limit: int = 3
+        self, normalized: str, topic: str | None = None, *, limit: int = 3, parts: Sequence[str] = ()
     ) -> tuple[tuple[tuple[str, float], ...], bool]:
-        """The best articles (at most ``limit``, above the threshold) and whether the first is confident."""
+        """The best articles (at most ``limit``, above the threshold) and whether the first is confident.
+
+        ``parts`` are the message's sentences (normalised), when it has several: a question told after a
+        story ("my husband drinks and hits me, for years now... is there a line open at night?") scores
+        low as a whole, since the story's words belong to no article; each article keeps its best score
+        over the whole message and each sentence.
+        """
         ranked = self.scores(normalized, topic)
+        if parts:
+            by_article = dict(ranked)
+            for part in parts:
+                for article_id, score in self.scores(part, topic):
+                    by_article[article_id] = max(score, by_article.get(article_id, score))
+            ranked = sorted(by_article.items(), key=lambda item: -item[1])
         best = tuple(item for item in ranked[:limit] if item[1] >= self.threshold)
         return best, self.confident(ranked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from bot.nlu.contract import Understanding
@@ -40,6 +41,17 @@ def emergency_negatives(data: TrainingData, lexicon: Lexicon | None = None) -> l
     if lexicon is not None:
         from_articles = [text for text in from_articles if not lexicon.scan(normalize(text)).danger]
     return [*data.emergency.not_emergency, *(text for _, text in data.extra_topic_examples), *from_articles]
+
+
+SENTENCE = re.compile(r"[.?!;\n]+")
+MIN_PART_WORDS = 3
+
+
+def sentences(text: str) -> list[str]:
+    """The normalised sentences of a message that has more than one (each of at least three words)."""
+    parts = [normalize(part) for part in SENTENCE.split(text)]
+    parts = [part for part in parts if len(part.split()) >= MIN_PART_WORDS]
+    return parts if len(parts) >= 2 else []
 
 
 class BuiltinNLU:
@@ -88,7 +100,10 @@ class BuiltinNLU:
         """Understand one message (synchronously; well under a millisecond)."""
         normalized = normalize(text)
         topic, topic_score, verdict = self.classify(normalized)
-        articles, confident = self.matcher.match(normalized, topic) if normalized else ((), False)
+        parts = sentences(text) if normalized else []
+        articles, confident = (
+            self.matcher.match(normalized, topic, parts=parts) if normalized else ((), False)
+        )
         if topic == "other" and topic_score >= OTHER_IS_SURE:
             articles, confident = (), False  # a greeting, thanks, or something else entirely
         return Understanding(

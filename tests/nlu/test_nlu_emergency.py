@@ -124,3 +124,41 @@ def test_a_concept_entry_that_folds_like_an_everyday_word_is_refused() -> None:
 )
 def test_everyday_words_that_fold_like_danger_are_not_danger(model: BuiltinNLU, text: str) -> None:
     assert model.emergency(normalize(text)).level == "none"
+
+
+@pytest.mark.parametrize(
+    ("message", "article"),
+    [
+        (
+            "Hôm qua em đi khách về muộn, mệt quá nên ngủ luôn. Sáng nay em mới thấy bao bị rách. "
+            "Giờ em phải làm gì để khỏi bị HIV?",
+            "condom-broke",
+        ),
+        (
+            "My cousin and I came to Saigon last year for work. We share a small room near the market. "
+            "Where can I get a free HIV test?",
+            "hiv-testing",
+        ),
+    ],
+)
+def test_a_question_told_after_a_story_finds_its_article(
+    model: BuiltinNLU, message: str, article: str
+) -> None:
+    """As a whole, the story's words drown the question (no article, or an unsure one); sentence by
+    sentence, the question finds its answer."""
+
+    whole, sure = model.matcher.match(normalize(message))
+    assert not (whole and whole[0][0] == article and sure)
+    understood = model.understand_sync(message)
+    assert understood.articles[0][0] == article and understood.confident
+
+
+def test_a_one_sentence_message_is_matched_whole() -> None:
+    from bot.nlu.model import sentences
+
+    assert sentences("xet nghiem hiv o dau") == []
+    assert sentences("chào em. xét nghiệm HIV ở đâu vậy?") == []  # "chào em" is under three words
+    assert sentences("em ở quận 7 nha. xét nghiệm HIV ở đâu vậy?") == [
+        "em o quan 7 nha",
+        "xet nghiem hiv o dau vay",
+    ]
