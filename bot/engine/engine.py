@@ -18,7 +18,7 @@ from bot.engine.clean import cleaned
 from bot.engine.danger import ASK, keep_pending
 from bot.engine.deps import EngineDeps
 from bot.engine.language import guess_locale
-from bot.engine.messages import InboundMessage, Outcome, Reply
+from bot.engine.messages import Choice, InboundMessage, Outcome, Reply
 from bot.engine.places import locate_province
 from bot.engine.safety import POSSIBLE
 from bot.engine.steps import MAIN_MENU, answer_article, node_choices, run_from
@@ -178,7 +178,9 @@ class Engine:
                 return
             if (
                 verdict.danger_level == POSSIBLE
-                and not self._typed_a_choice(turn, understanding.normalized)
+                # a button's label is our own words, never a sign of harm, even when the classifier
+                # finds one in it ("read more" scored as a possible suicide)
+                and self._typed_choice(turn, understanding.normalized) is None
                 and turn.conversation.held_by is None
                 and await current_escalation(turn.session, turn.conversation) is None
             ):
@@ -218,16 +220,15 @@ class Engine:
             ordering_key=f"staff:{turn.conversation.id}",
         )
 
-    def _typed_a_choice(self, turn: Turn, norm: str) -> bool:
-        """Whether the text is one of the choices on screen, typed ("Read more", "3"): a button's label is
-        our own words, never a sign of harm, even when the classifier finds one in it ("read more")."""
+    def _typed_choice(self, turn: Turn, norm: str) -> Choice | None:
+        """The choice on screen the text names, typed ("Read more", "3"), if any."""
         node = self.deps.flows.nodes.get(turn.conversation.node or "")
         if node is None or not norm:
-            return False
+            return None
         choices = node_choices(turn, node)
         if norm.isdigit():
-            return 1 <= int(norm) <= len(choices)
-        return any(normalize(c.label) == norm for c in choices)
+            return choices[int(norm) - 1] if 1 <= int(norm) <= len(choices) else None
+        return next((c for c in choices if normalize(c.label) == norm), None)
 
     async def _choose(self, turn: Turn, choice_id: str) -> None:
         if choice_id.startswith("a:"):
@@ -248,17 +249,12 @@ class Engine:
         if command is not None:
             await run_from(turn, command)
             return
+        picked = self._typed_choice(turn, norm)
+        if picked is not None:
+            await self._choose(turn, picked.id)
+            return
         node = self.deps.flows.nodes.get(turn.conversation.node or "")
         if node is not None:
-            choices = node_choices(turn, node)
-            picked = None
-            if norm.isdigit() and 1 <= int(norm) <= len(choices):
-                picked = choices[int(norm) - 1]
-            else:
-                picked = next((c for c in choices if normalize(c.label) == norm), None)
-            if picked is not None:
-                await self._choose(turn, picked.id)
-                return
             if node.type == "ask" and node.action:
                 said = len(turn.replies)
                 outcome = await ACTIONS[node.action].run(turn, node.params, turn.message.text)
