@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.content.fields import LOCALES
+from bot.content.fields import LOCALES, LocalText
 from bot.content.flows import Flows, load_flows
 from bot.content.knowledge import SERVICE_KINDS, Knowledge, load_knowledge, phone_key, phone_numbers_in
 from bot.content.yamlfile import display_path
@@ -85,14 +85,24 @@ def _unknown_outcomes(flows: Flows, root: Path) -> list[ContentError]:
     return found
 
 
+def _flow_texts(
+    flows: Flows, strings_path: str, *, voice: bool = False
+) -> list[tuple[str, int, str, LocalText | None]]:
+    """What the flows say, as (file, line, where, text): nodes' voice texts if asked, texts, then strings."""
+    texts: list[tuple[str, int, str, LocalText | None]] = []
+    if voice:
+        texts += [(node.path, node.line, f"`{node.ref}`", node.voice) for node in flows.nodes.values()]
+    texts += [(node.path, node.line, f"`{node.ref}`", node.text) for node in flows.nodes.values()]
+    texts += [(strings_path, 1, f"string `{key}`", text) for key, text in flows.strings.items()]
+    return texts
+
+
 def _unknown_numbers(flows: Flows, knowledge: Knowledge, root: Path, strings: Path) -> list[ContentError]:
     """Every phone number the bot writes must be in the directory, as for articles.
 
     A wrong number in an emergency is worse than none.
     """
-    strings_path = display_path(strings, root)
-    texts = [(node.path, node.line, f"`{node.ref}`", node.text) for node in flows.nodes.values()]
-    texts += [(strings_path, 1, f"string `{key}`", text) for key, text in flows.strings.items()]
+    texts = _flow_texts(flows, display_path(strings, root))
     known = knowledge.known_phones()
     found = []
     for path, line, where, text in texts:
@@ -121,10 +131,7 @@ def _misspoken_numbers(flows: Flows, knowledge: Knowledge, root: Path, strings: 
         spoken = service.voice_phone or ""
         if re.search(r"\bnăm\b", spoken):
             wrong[re.sub(r"\bnăm\b", "lăm", spoken)] = spoken
-    strings_path = display_path(strings, root)
-    texts = [(node.path, node.line, f"`{node.ref}`", node.voice) for node in flows.nodes.values()]
-    texts += [(node.path, node.line, f"`{node.ref}`", node.text) for node in flows.nodes.values()]
-    texts += [(strings_path, 1, f"string `{key}`", text) for key, text in flows.strings.items()]
+    texts = _flow_texts(flows, display_path(strings, root), voice=True)
     texts += [(a.path, 1, f"article `{a.id}`", a.voice) for a in knowledge.articles.values()]
     found = []
     for path, line, where, text in texts:
