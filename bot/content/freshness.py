@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.content.fields import Errors, LocalText, get_local, get_str
-from bot.content.yamlfile import LineDict, LineList, load_yaml
+from bot.content.yamlfile import LineDict, LineList, file_lines, line_with, load_yaml
 from bot.errors import ContentError
 
 if TYPE_CHECKING:
@@ -141,13 +141,7 @@ def stale_legal(
 
 def _line_with(path: Path, needle: str, text: str) -> int | None:
     """The file line where ``needle`` appears in ``text`` (folded YAML spreads a text over several lines)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return None
-    first_words = text.strip().split("\n")[0][:30].casefold()
-    start = next((n for n, line in enumerate(lines) if first_words and first_words in line.casefold()), 0)
-    for number in range(start, len(lines)):
-        if needle.casefold() in lines[number].casefold():
-            return number + 1
-    return next((n + 1 for n, line in enumerate(lines) if needle.casefold() in line.casefold()), None)
+    lines = file_lines(path)
+    first_words = text.strip().split("\n")[0][:30]
+    start = (line_with(lines, first_words, any_case=True) or 1) if first_words else 1
+    return line_with(lines, needle, start, any_case=True) or line_with(lines, needle, any_case=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from bot.content.fields import Errors, LocalText, check_keys, get_local, get_str
 from bot.content.flows import TOPICS
 from bot.content.freshness import Replacement, read_replaced, replaced_citations
-from bot.content.yamlfile import LineDict, LineList, display_path, load_yaml
+from bot.content.yamlfile import LineDict, LineList, display_path, file_lines, line_with, load_yaml
 from bot.errors import ContentError, ContentErrors
 
 ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -370,7 +370,7 @@ def load_knowledge(knowledge_dir: Path, *, root: Path | None = None) -> Knowledg
                         found.append(
                             ContentError(
                                 article.path,
-                                _line_of_text(root / article.path, number),
+                                line_with(file_lines(root / article.path), number),
                                 f"phone number {number!r} in `{part}.{locale}` is not in the directory "
                                 "(knowledge/directory.yaml): add it there, with its source, or remove it",
                             )
@@ -385,13 +385,3 @@ def load_knowledge(knowledge_dir: Path, *, root: Path | None = None) -> Knowledg
         review_needed=review_needed,
         replaced=replaced,
     )
-
-
-def _line_of_text(path: Path, needle: str) -> int | None:
-    try:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if needle in line:
-                return number
-    except OSError:
-        return None
-    return None

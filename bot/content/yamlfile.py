@@ -104,3 +104,22 @@ def line_of(container: Any, key: str | int) -> int | None:
     if isinstance(container, LineList) and isinstance(key, int):
         return container.line_of(key)
     return getattr(container, "line", None)
+
+
+def file_lines(path: Path) -> list[str]:
+    """A content file's lines (none when it cannot be read), for finding where a text sits in it."""
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+
+
+def line_with(lines: list[str], needle: str, after: int = 1, *, any_case: bool = False) -> int | None:
+    """The number of the first line at or after line ``after`` that holds ``needle``."""
+    if any_case:
+        needle = needle.casefold()
+    for number in range(max(after, 1), len(lines) + 1):
+        line = lines[number - 1].casefold() if any_case else lines[number - 1]
+        if needle in line:
+            return number
+    return None

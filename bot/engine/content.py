@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.content.fields import LOCALES, LocalText
 from bot.content.flows import Flows, load_flows
 from bot.content.knowledge import SERVICE_KINDS, Knowledge, load_knowledge, phone_key, phone_numbers_in
-from bot.content.yamlfile import display_path
+from bot.content.yamlfile import display_path, file_lines, line_with
 from bot.engine import danger  # noqa: F401 (registers the actions of "are you in danger right now?")
 from bot.engine.actions import ACTIONS
 from bot.errors import ContentError, ContentErrors
@@ -151,11 +151,4 @@ def _misspoken_numbers(flows: Flows, knowledge: Knowledge, root: Path, strings: 
 
 def _line_of(path: Path, needle: str, after: int) -> int:
     """The line of ``needle`` in the file at or after line ``after`` (or ``after`` itself)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return after
-    for number in range(after, len(lines) + 1):
-        if needle in lines[number - 1]:
-            return number
-    return after
+    return line_with(file_lines(path), needle, after) or after
