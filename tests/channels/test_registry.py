@@ -37,17 +37,19 @@ print(",".join(name for name in {HEAVY!r} if name in sys.modules))
 """
 
 
-@pytest.mark.slow
-def test_a_service_with_no_channel_configured_imports_no_channel_library(tmp_path: Path) -> None:
+def probe(tmp_path: Path, script: str, settings: dict[str, str] | None = None) -> tuple[str, str]:
+    """Run ``script`` (PROBE or a variant) in a fresh interpreter with only ``settings`` given; return
+    its two lines: what was built, and which heavy libraries it had imported."""
     env = {
         "PATH": "/usr/bin:/bin",
         "HOTLINE_ENV": "test",
         "HOTLINE_SECRET_KEY": SECRET,
         "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}",
+        **(settings or {}),
     }
     knowledge = small_knowledge(tmp_path / "knowledge")
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, str(knowledge)],
+        [sys.executable, "-c", script, str(knowledge)],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -56,7 +58,13 @@ def test_a_service_with_no_channel_configured_imports_no_channel_library(tmp_pat
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    channels, imported = done.stdout.splitlines()
+    built, imported = done.stdout.splitlines()
+    return built, imported
+
+
+@pytest.mark.slow
+def test_a_service_with_no_channel_configured_imports_no_channel_library(tmp_path: Path) -> None:
+    channels, imported = probe(tmp_path, PROBE)
     assert channels == "['webchat']"
     assert imported == "", f"imported without being configured: {imported}"
 
@@ -65,32 +73,20 @@ def test_a_service_with_no_channel_configured_imports_no_channel_library(tmp_pat
 def test_serve_builds_telegram_and_twilio_pagers_after_the_start_without_importing_them_first(
     tmp_path: Path,
 ) -> None:
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "HOTLINE_ENV": "test",
-        "HOTLINE_SECRET_KEY": SECRET,
-        "HOTLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}",
-        "HOTLINE_TELEGRAM_TOKEN": "424242:AAtest-fake-token_0123456789",
-        "HOTLINE_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        "HOTLINE_TWILIO_AUTH_TOKEN": "x" * 32,
-        "HOTLINE_TWILIO_CALLER_ID": "+15550000000",
-    }
-    knowledge = small_knowledge(tmp_path / "knowledge")
-    probe = PROBE.replace("nlu=nlu))", "nlu=nlu, background=True))").replace(
+    script = PROBE.replace("nlu=nlu))", "nlu=nlu, background=True))").replace(
         "print(sorted(app.state.services.channels))",
         "print(sorted(app.state.services.channels), sorted(app.state.services.pagers))",
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe, str(knowledge)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    names, imported = probe(
+        tmp_path,
+        script,
+        {
+            "HOTLINE_TELEGRAM_TOKEN": "424242:AAtest-fake-token_0123456789",
+            "HOTLINE_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "HOTLINE_TWILIO_AUTH_TOKEN": "x" * 32,
+            "HOTLINE_TWILIO_CALLER_ID": "+15550000000",
+        },
     )
-    assert done.returncode == 0, done.stderr
-    names, imported = done.stdout.splitlines()
     assert names == "['phone', 'telegram', 'webchat'] ['sms', 'telegram']", "stand-ins until they are built"
     assert imported == "", f"imported before the server listens: {imported}"
 
