@@ -54,8 +54,9 @@ async def test_page_repage_take_relay_close(
     await say(client, person, EMERGENCY)
     await drain(services)
     addresses = [address for address, _ in telegram_pager.pages]
-    assert addresses == ["1001", "-100555"], "Lan (first in the chain) and the staff group"
-    page = telegram_pager.pages[0][1]
+    # Pages to different recipients go out at once, so their order is not fixed.
+    assert sorted(addresses) == ["-100555", "1001"], "Lan (first in the chain) and the staff group"
+    page = next(page for address, page in telegram_pager.pages if address == "1001")
     assert "KHẨN CẤP" in page.text and page.take_data.startswith("take:")
 
     clock.advance(seconds=60)
@@ -115,7 +116,7 @@ async def test_nobody_answers_then_everyone_then_the_person_is_told(
         await drain(services)
     # Lan, then Minh, then everyone with a Telegram route (Lan, Minh) and the group again.
     addresses = [a for a, _ in telegram_pager.pages]
-    assert addresses[:3] == ["1001", "-100555", "1002"]
+    assert sorted(addresses[:2]) == ["-100555", "1001"] and addresses[2] == "1002"
     assert sorted(addresses[3:]) == ["-100555", "1001", "1002"]
     assert not await inbox(client, person)
     clock.advance(seconds=121)
