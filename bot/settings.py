@@ -49,6 +49,16 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     # open web chat event streams per process (beyond it, pages keep polling every 5 s)
     webchat_max_streams: int = 500
+    # Other sites' pages allowed to call the web chat API from their visitors' browsers (CORS), as origins;
+    # comma-separated: HOTLINE_WEBCHAT_ORIGINS=https://partner.example.org. The service's own is always in.
+    webchat_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    # the HTTP server (`hotline serve`, bot/web/server.py): a request's headers and body must arrive within
+    # request_timeout_seconds of its first byte (or of the connection); at most max_connections open at
+    # once (then the oldest connection still sending its headers is closed; also uvicorn's 503 limit)
+    request_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_connections: int = Field(default=4000, ge=16)
+    keep_alive_seconds: int = Field(default=5, ge=1)
 
     # floods: caps per client (web chat: a keyed hash of the network address; messengers: the chat),
     # counted in the database so that every process shares them. 0 turns a cap off.
@@ -129,11 +139,22 @@ class Settings(BaseSettings):
     # statistics
     stats_min_cell: int = 5
 
-    @field_validator("oncall_numbers", "trusted_proxies", mode="before")
+    @field_validator("oncall_numbers", "trusted_proxies", "webchat_origins", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webchat_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            scheme, _, rest = entry.partition("://")
+            if scheme not in ("http", "https") or not rest or "/" in rest:
+                raise ValueError(
+                    f"HOTLINE_WEBCHAT_ORIGINS: {entry!r} is not an origin (e.g. https://partner.example.org)"
+                )
         return value
 
     @field_validator("trusted_proxies")

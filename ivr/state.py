@@ -18,8 +18,10 @@ from typing import Self
 
 from bot.errors import BadInput
 
-CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
-DIALABLE = re.compile(r"^\+?[0-9]{6,15}$")
+# Matched whole (fullmatch): "$" would also match before a final newline.
+CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
+DIALABLE = re.compile(r"\+?[0-9]{6,15}")
+STATE_NUMBER = re.compile(r"[0-9]{1,11}")  # ASCII digits: str.isdigit() also takes "²", which int() refuses
 # How Twilio writes a withheld caller id ("ANONYMOUS", "UNKNOWN", ... on a phone keypad).
 WITHHELD = frozenset({"+266696687", "+8656696", "+86282452253", "+7378742833", "+2562533"})
 KINDS = ("", "emergency", "counsellor", "after_hours", "possible")
@@ -33,7 +35,7 @@ def _number_of(raw: str | None) -> str | None:
     value = raw.strip()
     if value.lower().startswith("sip:"):  # calls over a SIP trunk: sip:+8490...@carrier
         value = value[4:].split("@", 1)[0].split(";", 1)[0]
-    if value in WITHHELD or not DIALABLE.match(value):
+    if value in WITHHELD or not DIALABLE.fullmatch(value):
         return None
     return value
 
@@ -49,7 +51,7 @@ class Caller:
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> Caller:
         call_sid = form.get("CallSid", "")
-        if not CALL_SID.match(call_sid):
+        if not CALL_SID.fullmatch(call_sid):
             raise BadInput("CallSid is missing or malformed")
         hotline = _number_of(form.get("To")) or _number_of(form.get("Called"))
         return cls(call_sid, _number_of(form.get("From")), hotline)
@@ -106,7 +108,7 @@ class CallState:
                     raise BadInput("unknown kind in the callback URL")
                 values[f.name] = raw
                 continue
-            if not raw.isdigit() or int(raw) > MAX_STATE_NUMBER:
+            if not STATE_NUMBER.fullmatch(raw) or int(raw) > MAX_STATE_NUMBER:
                 raise BadInput(f"`{f.name}` in the callback URL must be a small number")
             values[f.name] = int(raw)
         return cls(**values)  # type: ignore[arg-type]

@@ -12,7 +12,6 @@ once when its event stream rings (``POST /api/webchat/stream``, then ``GET /api/
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -30,27 +29,31 @@ from bot.errors import BadInput
 from bot.store import conversations
 from bot.store.models import OutboxEvent
 from bot.web.clients import client_address
-from bot.web.limits import read_body
+from bot.web.cross_site import allowed_origins, refuse_cross_site
+from bot.web.jsonbody import BadJson, read_json
 
 if TYPE_CHECKING:
     from bot.runtime import Services
 
 NAME = "webchat"
-SESSION = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
-MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+# Matched whole (fullmatch): with match() and "$", "<id>\n" passed, as "$" also matches before a final newline.
+SESSION = re.compile(r"[A-Za-z0-9_-]{16,128}")
+MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 STATIC = Path(__file__).resolve().parent.parent / "web" / "static"
 MAX_BODY = 64_000
 
 
-async def _session_of(request: Request) -> str | JSONResponse:
-    """The session id of a small ``{"session": ...}`` body, or the refusal to send back (400 or 422)."""
-    body = await read_body(request, 4_000)
+async def _session_of(request: Request, origins: frozenset[str]) -> str | JSONResponse:
+    """The session id of a small ``{"session": ...}`` body, or the refusal to send back (400 to 422)."""
+    refused = refuse_cross_site(request, origins)
+    if refused is not None:
+        return refused
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return _error(400, "the body must be JSON")
+        _, data = await read_json(request, 4_000)
+    except BadJson as exc:
+        return _error(400, str(exc))
     session_id = data.get("session") if isinstance(data, dict) else None
-    if not isinstance(session_id, str) or not SESSION.match(session_id):
+    if not isinstance(session_id, str) or not SESSION.fullmatch(session_id):
         return _error(422, "`session` must be an opaque id of 16-128 letters, digits, - or _")
     return session_id
 
@@ -93,13 +96,15 @@ class WebChat:
         if not isinstance(data, dict):
             raise BadInput("the body must be a JSON object")
         session = data.get("session")
-        if not isinstance(session, str) or not SESSION.match(session):
+        if not isinstance(session, str) or not SESSION.fullmatch(session):
             raise BadInput("`session` must be an opaque id of 16-128 letters, digits, - or _")
         given = [key for key in ("text", "choice", "event") if data.get(key) is not None]
         if len(given) != 1:
             raise BadInput("send exactly one of `text`, `choice` or `event`")
         message_id = data.get("id")
-        if message_id is not None and (not isinstance(message_id, str) or not MESSAGE_ID.match(message_id)):
+        if message_id is not None and (
+            not isinstance(message_id, str) or not MESSAGE_ID.fullmatch(message_id)
+        ):
             raise BadInput("`id` must be a short text of letters, digits and - _ . :")
         transport_id = f"{session}:{message_id}" if message_id else None
         key = given[0]
@@ -146,6 +151,7 @@ class WebChat:
         router = APIRouter()
         settings = self.services.settings
         max_body = min(MAX_BODY, settings.max_body_bytes)
+        origins = allowed_origins(settings.public_url, settings.webchat_origins)
 
         @router.get("/", include_in_schema=False)
         async def page() -> FileResponse:
@@ -153,11 +159,13 @@ class WebChat:
 
         @router.post("/api/webchat")
         async def webchat(request: Request) -> JSONResponse:
-            body = await read_body(request, max_body)
+            refused = refuse_cross_site(request, origins)
+            if refused is not None:
+                return refused
             try:
-                data = json.loads(body)
-            except (ValueError, UnicodeDecodeError):
-                return _error(400, "the body must be JSON")
+                _, data = await read_json(request, max_body)
+            except BadJson as exc:
+                return _error(400, str(exc))
             try:
                 message = self.parse(data)
                 if message.text is not None and len(message.text) > settings.max_text_chars:
@@ -180,21 +188,21 @@ class WebChat:
 
         @router.post("/api/webchat/poll")
         async def poll(request: Request) -> JSONResponse:
-            session_id = await _session_of(request)
+            session_id = await _session_of(request, origins)
             if isinstance(session_id, JSONResponse):
                 return session_id
             replies = await self.inbox(session_id)
             return JSONResponse({"replies": [r.to_json() for r in replies]})
 
-        self._push_routes(router)
+        self._push_routes(router, origins)
         return router
 
-    def _push_routes(self, router: APIRouter) -> None:
+    def _push_routes(self, router: APIRouter, origins: frozenset[str]) -> None:
         """``POST /api/webchat/stream`` gives the page its stream's URL; ``GET /api/webchat/events`` is it."""
 
         @router.post("/api/webchat/stream")
         async def stream_url(request: Request) -> JSONResponse:
-            session_id = await _session_of(request)
+            session_id = await _session_of(request, origins)
             if isinstance(session_id, JSONResponse):
                 return session_id
             key = self.bell.key_for(self.services.crypto.user_key(NAME, session_id))

@@ -88,6 +88,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool)
     import uvicorn
 
     from bot.web.app import create_app
+    from bot.web.server import server_options
 
     settings = _settings(ctx)
     if migrate:  # imported only then: alembic (and mako, pygments) take most of a second to import
@@ -104,9 +105,16 @@ def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool)
     port = port or settings.port
     channels = app.state.services.channels
     click.echo(f"Serving on http://{host}:{port}  (channels: {', '.join(channels)})")
+    # Limits against slow and greedy clients (bot/web/server.py): a request timeout, a header size limit,
+    # connections kept under the open-file limit.
+    limits = server_options(
+        request_timeout=settings.request_timeout_seconds,
+        max_connections=settings.max_connections,
+        keep_alive=settings.keep_alive_seconds,
+    )
     config = uvicorn.Config(
         app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **limits,
     )  # fmt: skip
     _run_server(config, channels.values())
 

@@ -27,6 +27,7 @@ from bot.escalation.desk import OUTCOMES, DeskError
 from bot.escalation.rota import RotaError, chain_at, import_rota, parse_rota
 from bot.escalation.watch import possible_risks
 from bot.store.models import AuditEntry, Counsellor, Escalation, Message
+from bot.web.ids import FormRowId, RowId
 
 if TYPE_CHECKING:
     from bot.runtime import Services
@@ -136,7 +137,7 @@ def build_router(services: "Services") -> APIRouter:
 
     @router.post("/escalations/{escalation_id}/take")
     async def take(
-        request: Request, escalation_id: int, token: Annotated[str | None, Form()] = None
+        request: Request, escalation_id: RowId, token: Annotated[str | None, Form()] = None
     ) -> Response:
         try:
             staff = await current(request)
@@ -159,7 +160,7 @@ def build_router(services: "Services") -> APIRouter:
         return RedirectResponse(f"/console/escalations/{escalation_id}", status_code=303)
 
     @router.get("/escalations/{escalation_id}")
-    async def conversation_page(request: Request, escalation_id: int) -> Response:
+    async def conversation_page(request: Request, escalation_id: RowId) -> Response:
         try:
             staff = await current(request)
         except NeedLogin:
@@ -190,7 +191,7 @@ def build_router(services: "Services") -> APIRouter:
 
     @router.get("/api/escalations/{escalation_id}/messages")
     async def messages_json(
-        escalation_id: int, staff: Annotated[Staff, Depends(current_api)]
+        escalation_id: RowId, staff: Annotated[Staff, Depends(current_api)]
     ) -> JSONResponse:
         async with services.sessionmaker() as session:
             escalation = await session.get(Escalation, escalation_id)
@@ -214,7 +215,7 @@ def build_router(services: "Services") -> APIRouter:
 
     @router.post("/escalations/{escalation_id}/reply")
     async def reply(
-        request: Request, escalation_id: int, text: Annotated[str, Form()],
+        request: Request, escalation_id: RowId, text: Annotated[str, Form()],
         token: Annotated[str | None, Form()] = None,
     ) -> Response:  # fmt: skip
         staff = await current_api(request)
@@ -230,7 +231,7 @@ def build_router(services: "Services") -> APIRouter:
 
     @router.post("/escalations/{escalation_id}/close")
     async def close(
-        request: Request, escalation_id: int, outcome: Annotated[str, Form()],
+        request: Request, escalation_id: RowId, outcome: Annotated[str, Form()],
         token: Annotated[str | None, Form()] = None,
     ) -> Response:  # fmt: skip
         staff = await current_api(request)
@@ -250,7 +251,7 @@ def build_router(services: "Services") -> APIRouter:
 
     @router.post("/escalations/{escalation_id}/handover")
     async def hand_over(
-        request: Request, escalation_id: int, to: Annotated[int, Form()],
+        request: Request, escalation_id: RowId, to: FormRowId,
         token: Annotated[str | None, Form()] = None,
     ) -> Response:  # fmt: skip
         staff = await current_api(request)

@@ -19,6 +19,7 @@ from bot.errors import HotlineError
 from bot.escalation.notify import send_to_person
 from bot.escalation.requests import linked, lock_escalation
 from bot.store.crypto import Crypto
+from bot.store.ids import is_row_id
 from bot.store.models import AuditEntry, Conversation, Counsellor, Escalation
 
 OUTCOMES = ("safe", "police", "health", "shelter", "no_contact", "other")
@@ -70,7 +71,8 @@ class Desk:
         self.push_channels = push_channels
 
     async def _lock(self, session: AsyncSession, escalation_id: int) -> Escalation:
-        escalation = await lock_escalation(session, escalation_id)
+        # An id no row can have would make the database driver raise (a 500), whoever sent it.
+        escalation = await lock_escalation(session, escalation_id) if is_row_id(escalation_id) else None
         if escalation is None:
             raise DeskError(f"there is no escalation #{escalation_id}")
         return escalation
@@ -169,7 +171,7 @@ class Desk:
         now = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
             escalation = await self._held(session, escalation_id, counsellor_id)
-            other = await session.get(Counsellor, to_counsellor_id)
+            other = await session.get(Counsellor, to_counsellor_id) if is_row_id(to_counsellor_id) else None
             if other is None or not other.active or other.id == counsellor_id:
                 raise DeskError("hand over to another active counsellor")
             escalation.taken_by = other.id

@@ -16,6 +16,7 @@ from bot.channels.pending import PendingChannel
 from bot.console import routes as console
 from bot.runtime import Services, build_services
 from bot.settings import Settings
+from bot.web.cross_site import WebChatCors
 from bot.web.limits import BodyLimit
 
 log = logging.getLogger(__name__)
@@ -77,4 +78,6 @@ def create_app(
         return JSONResponse({"error": "the request is not valid", "fields": fields}, status_code=422)
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    if settings.webchat_origins:
+        app.add_middleware(WebChatCors, origins=settings.webchat_origins)
     return app

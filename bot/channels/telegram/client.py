@@ -43,7 +43,7 @@ REQUEST_TIMEOUT = 20.0  # seconds for one API call (long polling adds its own wa
 # Inside an outbox event, a wait up to this long for a chat's own pace is slept (a person's answer in
 # several messages keeps flowing, holding one worker for that one chat); a longer one re-times the event.
 MAX_PACING_SLEEP = 1.0
-SECRET_FORMAT = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")  # fullmatch: "$" takes a final newline
 _LONG_NUMBER = re.compile(r"\d{5,}")
 
 
@@ -79,7 +79,7 @@ def webhook_secret(settings: Settings) -> str | None:
     if settings.telegram_webhook_secret is None:
         return None
     value = settings.telegram_webhook_secret.get_secret_value()
-    if not SECRET_FORMAT.match(value):
+    if not SECRET_FORMAT.fullmatch(value):
         raise ConfigError(
             "HOTLINE_TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z, a-z, 0-9, _ and - "
             "(Telegram's rule). Generate one with "

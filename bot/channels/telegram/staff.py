@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-TAKE = re.compile(r"^take:(\d{1,12})$")
+TAKE = re.compile(r"^take:(\d{1,12})\Z")  # \Z: "$" would also take "take:1\n"
 TAGGED = re.compile(r"#(\d{1,12})\b")
 # Outcome words a counsellor may type after /dong, with or without diacritics.
 OUTCOME_WORDS = {

@@ -4,7 +4,8 @@ What it answers, and why (Telegram sends an update again until it gets a 2xx):
 
 * no or a wrong ``X-Telegram-Bot-Api-Secret-Token``: **401** before the body is read; nothing is parsed
   and nothing reaches the engine. (With no secret configured the webhook refuses everything.)
-* a body over 256 kB: **413**; not JSON, or JSON without an ``update_id``: **400**. Telegram never
+* a body over 256 kB: **413**; not JSON, JSON nested over 32 levels (:mod:`bot.web.jsonbody`), or JSON
+  without an ``update_id``: **400**. Telegram never
   sends these, so the refusal is for whoever did, and says what is wrong.
 * an update aiogram cannot read, or of a type this version does not know, an edited message, a group
   message: **200**, and nothing happens. Sending it again would not change that, so it is dropped.
@@ -15,7 +16,6 @@ What it answers, and why (Telegram sends an update again until it gets a 2xx):
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from bot.web.limits import read_body
+from bot.web.jsonbody import BadJson, read_json
 
 if TYPE_CHECKING:
     from bot.channels.telegram.channel import TelegramChannel
@@ -49,11 +49,10 @@ def webhook_router(channel: TelegramChannel) -> APIRouter:
     async def telegram_webhook(request: Request) -> Response:
         if not channel.secret_matches(request.headers.get(SECRET_HEADER)):
             return _refuse(401, f"missing or wrong {SECRET_HEADER}")
-        body = await read_body(request, max_bytes)
         try:
-            data = json.loads(body)
-        except ValueError:
-            return _refuse(400, "the body must be JSON")
+            _, data = await read_json(request, max_bytes)
+        except BadJson as exc:
+            return _refuse(400, str(exc))
         if not isinstance(data, dict) or type(data.get("update_id")) is not int:
             return _refuse(400, "not a Telegram update: `update_id` is missing")
         try:

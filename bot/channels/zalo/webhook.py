@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from bot.channels.zalo.errors import ZaloError
-from bot.web.limits import read_body
+from bot.web.jsonbody import BadJson
+from bot.web.jsonbody import read_json as read_json_body
 
 MAX_BODY = 64_000  # Zalo events are small; anything bigger is not from Zalo
 
@@ -36,12 +36,12 @@ def accepted(ignored: str | None = None) -> JSONResponse:
 
 
 async def read_json(request: Request, max_bytes: int) -> tuple[bytes, Any]:
-    """The raw body (for signatures) and its JSON; :class:`Refused` (400/413) when it is not."""
-    body = await read_body(request, min(MAX_BODY, max_bytes))
+    """The raw body (for signatures) and its JSON; :class:`Refused` (400/413) when it is not (or is nested
+    too deeply, :mod:`bot.web.jsonbody`)."""
     try:
-        return body, json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise Refused(400, "the body must be JSON") from None
+        return await read_json_body(request, min(MAX_BODY, max_bytes))
+    except BadJson as exc:
+        raise Refused(400, str(exc)) from None
 
 
 def as_id(value: object) -> str | None:
@@ -49,7 +49,7 @@ def as_id(value: object) -> str | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return str(value)
+        return str(value) if -(10**128) < value < 10**128 else None
     if isinstance(value, str) and value.strip() and len(value) <= 128:
         return value.strip()
     return None
