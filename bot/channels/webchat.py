@@ -8,6 +8,8 @@ later wait in the outbox (kind ``inbox``) until the page asks for them: ``POST /
 once when its event stream rings (``POST /api/webchat/stream``, then ``GET /api/webchat/events``;
 :mod:`bot.channels.webchat_push`), every 5 s otherwise. A new session from an address over its cap
 (``HOTLINE_FLOOD_SESSIONS_*``) gets 429, with the emergency numbers as replies, and nothing is written.
+The POSTs take only ``application/json`` from the service's own origin or a listed one (415, 403:
+:mod:`bot.web.cross_site`), and JSON read by :mod:`bot.web.jsonbody` (400 when bad or too deep).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ async def serving(max_connections: int = 100) -> AsyncIterator[int]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn tells it by a flag only)
         await asyncio.sleep(0.01)
     try:
         yield port
@@ -99,7 +99,11 @@ async def test_a_long_answer_is_not_cut_by_the_request_timeout() -> None:
     """The timeout covers receiving the request only: an event stream runs as long as it needs."""
     async with serving() as port:
         answer = await get(port, "/slow")
-    assert answer.startswith(b"HTTP/1.1 200") and answer.count(b"part") == 3 and answer.endswith(b"ok\r\n0\r\n\r\n")
+    assert (
+        answer.startswith(b"HTTP/1.1 200")
+        and answer.count(b"part") == 3
+        and answer.endswith(b"ok\r\n0\r\n\r\n")
+    )
 
 
 async def test_keep_alive_then_a_slow_second_request_is_closed() -> None:
