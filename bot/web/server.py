@@ -125,6 +125,11 @@ def protocol_class(*, request_timeout: float, max_connections: int) -> type[asyn
             self._disarm()
             super().on_message_complete()
 
+        def _unsupported_upgrade_warning(self) -> None:
+            # Nothing here speaks WebSocket (ws="none"): such a request is served as plain HTTP. uvicorn
+            # would log two warnings for each (one telling to install a WebSocket library): a log flood.
+            log.debug("a request asked to upgrade the connection; served as plain HTTP")
+
         def send_400_response(self, msg: str) -> None:
             if not self._oversized:
                 super().send_400_response(msg)

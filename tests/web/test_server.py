@@ -7,10 +7,12 @@ would hang until their own timeout against it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
@@ -147,3 +149,15 @@ async def test_when_full_the_oldest_waiting_connection_makes_room_and_requests_a
 def test_the_connection_limit_fits_under_the_open_files_limit() -> None:
     assert connection_limit(4000, 65536) == 4000
     assert connection_limit(4000, 1024) == 1024 - 128
+
+
+async def test_an_upgrade_request_is_served_as_plain_http_without_warnings(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async with serving() as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+        answer = await asyncio.wait_for(reader.readuntil(b"ok\r\n0\r\n\r\n"), PATIENCE)
+        writer.close()
+    assert answer.startswith(b"HTTP/1.1 200")
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
