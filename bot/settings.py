@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_url: str | None = None
     telegram_staff_chat_id: int | None = None
+    # Send the last transcript lines into a counsellor's Telegram chat when they take a case there. Off:
+    # Telegram's cloud keeps them outside our retention and deletion; they get a console link instead.
+    telegram_staff_transcript_copy: bool = False
 
     # Zalo Bot Platform
     zalo_bot_token: SecretStr | None = None

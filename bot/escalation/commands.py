@@ -11,7 +11,15 @@ import click
 from sqlalchemy import select
 
 from bot.console.auth import hash_password
-from bot.escalation.rota import RotaError, chain_at, import_rota, parse_rota, telegram_user_hash
+from bot.escalation.rota import (
+    RotaError,
+    RotaNeedsConfirmation,
+    RotaResult,
+    chain_at,
+    import_rota,
+    parse_rota,
+    telegram_user_hash,
+)
 from bot.settings import Settings
 from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker
@@ -107,26 +115,49 @@ def rota() -> None:
 @rota.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--weeks", default=8, show_default=True, help="How many weeks of weekly patterns to lay out.")
-def rota_import(path: Path, weeks: int) -> None:
-    """Replace the future rota with the one in PATH (format: `bot/escalation/rota.py`)."""
+@click.option(
+    "--rebind", is_flag=True, help="Confirm changing or removing counsellors' Telegram ids or phones."
+)
+@click.option("--reactivate", is_flag=True, help="Confirm reactivating deactivated counsellors.")
+def rota_import(path: Path, weeks: int, rebind: bool, reactivate: bool) -> None:
+    """Replace the future rota with the one in PATH (format: `bot/escalation/rota.py`).
+
+    It refuses, changing nothing, to rebind an existing counsellor's Telegram id or phone or to
+    reactivate a deactivated one unless --rebind / --reactivate confirm it; every change is audited.
+    """
     settings = _settings()
     try:
         plan = parse_rota(path.read_text(encoding="utf-8"), today=date.today(), weeks=weeks)
     except RotaError as exc:
         raise click.ClickException(f"{path}: {exc}") from exc
 
-    async def run() -> tuple[int, int]:
+    async def run() -> RotaResult:
         from bot.clock import SystemClock
 
         engine = make_engine(settings.database_url)
         try:
             async with make_sessionmaker(engine)() as session, session.begin():
-                return await import_rota(session, Crypto(settings.secret), plan, now=SystemClock().now())
+                return await import_rota(
+                    session, Crypto(settings.secret), plan, now=SystemClock().now(), rebind=rebind,
+                    reactivate=reactivate, via="cli",
+                )  # fmt: skip
         finally:
             await engine.dispose()
 
-    counsellors, shifts = asyncio.run(run())
-    click.echo(f"rota imported: {counsellors} counsellors, {shifts} shifts")
+    try:
+        result = asyncio.run(run())
+    except RotaNeedsConfirmation as exc:
+        flags = " and ".join(f"--{flag}" for flag in sorted({c.confirm for c in exc.changes}))
+        listed = "\n".join(f"  {change.describe()}" for change in exc.changes)
+        raise click.ClickException(
+            f"{path}: nothing was imported; this rota would change existing counsellors:\n{listed}\n"
+            f"If that is intended, run it again with {flags}."
+        ) from exc
+    except RotaError as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
+    for change in result.changes:
+        click.echo(change.describe())
+    click.echo(f"rota imported: {result.counsellors} counsellors, {result.shifts} shifts")
 
 
 @rota.command("show")

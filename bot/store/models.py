@@ -266,7 +266,7 @@ class FloodCount(Base):
 
 
 class AuditEntry(Base):
-    """Who opened or did what in the console, and when."""
+    """Who opened or did what (console, Telegram, command line), and when; for what reason, and what changed."""
 
     __tablename__ = "audit_log"
 
@@ -277,6 +277,10 @@ class AuditEntry(Base):
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id", ondelete="SET NULL"))
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(index=True)
+    # why a transcript was read by someone who does not hold the case (``desk.READ_REASONS``)
+    reason: Mapped[str | None] = mapped_column(String(32))
+    # what changed or how it was done, as JSON without personal data (no Telegram ids, no phone numbers)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class StoredSecret(Base):

@@ -80,7 +80,8 @@ weekly:
     now = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # 10:00 in Ho Chi Minh City
     async with services.sessionmaker() as session, session.begin():
         # 14 days x (2 day shifts + 1 night), less the three that ended before now
-        assert await import_rota(session, services.crypto, plan, now=now) == (3, 39)
+        result = await import_rota(session, services.crypto, plan, now=now)
+        assert (result.counsellors, result.shifts) == (3, 39)
     async with services.sessionmaker() as session:
         assert [c.display_name for c in await chain_at(session, now)] == ["Lan", "Minh"]
         night = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)  # 22:00 local
