@@ -156,7 +156,7 @@ def rota_import(path: Path, weeks: int, rebind: bool, reactivate: bool) -> None:
     except RotaError as exc:
         raise click.ClickException(f"{path}: {exc}") from exc
     for change in result.changes:
-        click.echo(change.describe())
+        click.echo(change.describe(done=True))
     click.echo(f"rota imported: {result.counsellors} counsellors, {result.shifts} shifts")
 
 

@@ -246,12 +246,14 @@ class RotaChange:
     change: str
     confirm: str = ""
 
-    def describe(self) -> str:
+    def describe(self, *, done: bool = False) -> str:
+        """In words, for the supervisor: what would change (``done``: what changed)."""
+        other = "id" if self.field == "telegram" else "number"
         what = {
             "added": f"{self.field} added",
-            "changed": f"{self.field} would point to another {'id' if self.field == 'telegram' else 'number'}",
-            "removed": f"{self.field} removed",
-            "reactivated": "deactivated, would be reactivated",
+            "changed": f"{self.field} {'now points' if done else 'would point'} to another {other}",
+            "removed": f"{self.field} {'removed' if done else 'would be removed'}",
+            "reactivated": "reactivated" if done else "deactivated, would be reactivated",
             "created": "new counsellor",
         }[self.change]
         return f"{self.counsellor}: {what}"
