@@ -82,6 +82,8 @@ def staff_add(
                 if counsellor is None and (role == "counsellor" or telegram or phone):
                     counsellor = Counsellor(display_name=name, active=True, created_at=now)
                     session.add(counsellor)
+                if counsellor is not None and counsellor.id is not None:
+                    _refuse_rebind(crypto, counsellor, telegram=telegram, phone=phone)
                 if counsellor is not None:
                     if telegram:
                         counsellor.telegram_chat_enc = crypto.encrypt(telegram)
@@ -105,6 +107,23 @@ def staff_add(
 
     asyncio.run(run())
     click.echo(f"account {username!r} ({role}) created")
+
+
+def _refuse_rebind(
+    crypto: Crypto, counsellor: Counsellor, *, telegram: str | None, phone: str | None
+) -> None:
+    """A new account for an existing counsellor may add a route they lack, never replace one they have
+    (that would hand their pages and takeovers to someone else): the rota does that, with --rebind."""
+    bound_elsewhere = (
+        telegram
+        and counsellor.telegram_user_hash
+        and counsellor.telegram_user_hash != telegram_user_hash(crypto, telegram)
+    ) or (phone and counsellor.phone_enc and crypto.decrypt(counsellor.phone_enc) != phone)
+    if bound_elsewhere:
+        raise click.ClickException(
+            f"the counsellor {counsellor.display_name!r} already has another Telegram id or phone; "
+            "change it in the rota (`hotline rota import --rebind`), where the change is audited"
+        )
 
 
 @click.group()

@@ -74,7 +74,8 @@ async def add_message(
 async def transcript(
     session: AsyncSession, crypto: Crypto, conversation_id: int
 ) -> list[tuple[str, str, datetime]]:
-    """The decrypted transcript: (direction, text, time), oldest first."""
+    """The decrypted transcript: (direction, text, time), oldest first. Not audited: staff read it through
+    ``Desk.transcript``, which is."""
     rows = await session.execute(
         select(Message)
         .where(Message.conversation_id == conversation_id)

@@ -119,3 +119,21 @@ async def test_a_supervisor_needs_a_reason_for_an_open_case_someone_else_holds(
     )
     assert response.status_code == 200 and response.json()["status"] == "taken"
     assert await reads(services) == [(escalation_id, "supervision", "api")]
+
+
+def test_only_the_desk_reads_transcripts_from_the_store() -> None:
+    """A route that read the store directly would skip the audit (the JSON API once did)."""
+    import ast
+
+    from bot.settings import ROOT
+
+    readers = []
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module == "bot.store.conversations"
+                and any(alias.name == "transcript" for alias in node.names)
+            ):
+                readers.append(path.relative_to(ROOT).as_posix())
+    assert readers == ["bot/escalation/desk.py"]

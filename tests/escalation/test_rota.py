@@ -253,3 +253,20 @@ def test_rota_import_command_asks_for_rebind_and_audits_what_changed(tmp_path: P
     assert "7999" not in refused.output
     done = runner.invoke(main, ["rota", "import", str(second), "--rebind"], env=env)
     assert done.exit_code == 0 and "Minh: telegram now points to another id" in done.output
+
+
+def test_staff_add_does_not_rebind_an_existing_counsellor(tmp_path: Path) -> None:
+    from bot.cli import main
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+    env = {"HOTLINE_DATABASE_URL": url, "HOTLINE_SECRET_KEY": SECRET, "HOTLINE_ENV": "test"}
+    rota = tmp_path / "rota.yaml"
+    rota.write_text(TWO)
+    runner = CliRunner()
+    assert runner.invoke(main, ["rota", "import", str(rota)], env=env).exit_code == 0
+    add = ["staff", "add", "minh", "--name", "Minh", "--password-stdin"]
+    refused = runner.invoke(main, [*add, "--telegram", "7999"], input="a long password\n", env=env)
+    assert refused.exit_code != 0 and "--rebind" in refused.output
+    same = runner.invoke(main, [*add, "--telegram", "7002"], input="a long password\n", env=env)
+    assert same.exit_code == 0, same.output
