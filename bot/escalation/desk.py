@@ -291,7 +291,8 @@ class Desk:
                 if not supervisor:
                     raise DeskError(f"take #{escalation_id} before reading it")
                 check_reason(reason, escalation)
-            if not await self._read_recently(session, escalation, counsellor_id, staff_id, reason, now):
+            recorded = None if holds else reason  # the holder needs no reason; one given is not theirs
+            if not await self._read_recently(session, escalation, counsellor_id, staff_id, recorded, now):
                 session.add(
                     AuditEntry(
                         staff_id=staff_id,
@@ -300,7 +301,7 @@ class Desk:
                         escalation_id=escalation.id,
                         conversation_id=escalation.conversation_id,
                         at=now,
-                        reason=None if holds else reason,
+                        reason=recorded,
                         detail={"via": via, "status": escalation.status},
                     )
                 )
