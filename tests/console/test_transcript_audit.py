@@ -45,6 +45,7 @@ async def test_a_read_through_the_json_api_is_audited_once_per_window_for_the_ho
     for _ in range(3):  # the page polls on every new message
         response = await client.get(f"/console/api/escalations/{escalation_id}/messages")
         assert response.status_code == 200 and "dang danh em" in response.text
+    await client.get(f"/console/api/escalations/{escalation_id}/messages", params={"reason": "complaint"})
     assert await reads(services) == [(escalation_id, None, "api")], "one row, not one per poll"
 
     clock.advance(seconds=READ_AUDIT_WINDOW.total_seconds() + 1)
