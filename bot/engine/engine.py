@@ -146,9 +146,12 @@ class Engine:
                         ordering_key=f"{message.channel}:{user_key[:32]}",
                         payload={"address": address, "replies": [r.to_json() for r in replies]},
                         now=now,
+                        erase_when_done=turn.deleted,  # the "deleted" confirmation: gone once sent
                     )
             if processed is not None:
                 processed.replies_enc = crypto.encrypt_json([r.to_json() for r in replies])
+                # cached replies go with the conversation when the person deletes it
+                processed.conversation_id = conversation_id
         if deps.after_commit is not None:
             deps.after_commit()
         return Outcome(replies, conversation_id=conversation_id, emergency=turn.emergency)
