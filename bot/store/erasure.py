@@ -52,16 +52,20 @@ DELETED_OUTCOME = "deleted"  # an escalation closed because the person deleted t
 
 @dataclass(frozen=True)
 class Entry:
-    """What one table holds about a person. ``person``: the columns that can point to one."""
+    """What one table holds about a person. ``person``: the columns that can point to one; ``staff``:
+    keyed hashes and encrypted values that belong to staff or to the service, never to a person."""
 
     rule: Rule
     why: str
     person: tuple[str, ...] = ()
+    staff: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, Entry] = {
     "conversations": Entry(
-        "erase", "the person: user key, encrypted address, state", ("user_key", "address_enc", "context")
+        "erase",
+        "the person: user key, encrypted address, state",
+        ("user_key", "address_enc", "context", "contact_id", "escalation_id"),
     ),
     "messages": Entry("erase", "the transcript", ("conversation_id", "body_enc", "transport_ref_enc")),
     "processed_messages": Entry(
@@ -79,11 +83,14 @@ REGISTRY: dict[str, Entry] = {
     ),
     "contacts": Entry("anonymise", "statistics: stats_key made random", ("stats_key", "call_ref_hash")),
     "flood_counts": Entry("expire", "counts under a keyed hash, gone with their window", ("key_hash",)),
+    # the link to a deleted conversation is emptied by its foreign key (ON DELETE SET NULL)
     "audit_log": Entry("staff", "staff actions on cases", ("conversation_id", "escalation_id")),
-    "counsellors": Entry("staff", "staff contact routes"),
+    "counsellors": Entry(
+        "staff", "staff contact routes", staff=("telegram_chat_enc", "telegram_user_hash", "phone_enc")
+    ),
     "shifts": Entry("staff", "the rota"),
-    "staff_accounts": Entry("staff", "console logins"),
-    "stored_secrets": Entry("staff", "the service's own credentials"),
+    "staff_accounts": Entry("staff", "console logins", staff=("password_hash",)),
+    "stored_secrets": Entry("staff", "the service's own credentials", staff=("value_enc",)),
 }
 
 Step = Callable[[AsyncSession, Crypto, Conversation, datetime], Awaitable[None]]
