@@ -6,6 +6,7 @@
   web chat messages the page never fetched (``inbox``) past ``purge_webchat_unread_hours``; a deleted
   person's confirmation or chat clean-up (``erase_when_done``) past ``purge_erased_hours``;
 * replies cached for retried webhooks past ``purge_dedup_hours``;
+* call-back numbers of escalations past ``retention_days`` (the case itself stays, for statistics);
 * flood counters whose window is over.
 """
 
@@ -14,12 +15,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_
+from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from bot.store.floodcounts import purge_expired
-from bot.store.models import Conversation, Message, OutboxEvent, ProcessedMessage
+from bot.store.models import Conversation, Escalation, Message, OutboxEvent, ProcessedMessage
 
 
 def _older(hours: float, now: datetime) -> datetime:
@@ -64,6 +65,11 @@ async def purge(session: AsyncSession, *, now: datetime, settings: Settings) -> 
             )
         )
     )
+    numbers = await session.execute(
+        update(Escalation)
+        .where(Escalation.created_at < cutoff, Escalation.callback_phone_enc.is_not(None))
+        .values(callback_phone_enc=None)
+    )
     flood_counts = await purge_expired(session, now=now)  # keyed hashes of addresses: hours, not days
     return {
         "flood_counts": flood_counts,
@@ -71,6 +77,7 @@ async def purge(session: AsyncSession, *, now: datetime, settings: Settings) -> 
         "conversations": _count(idle),
         "processed_ids": _count(processed),
         "outbox": _count(outbox),
+        "callback_numbers": _count(numbers),
     }
 
 

@@ -73,7 +73,9 @@ async def say(client: httpx.AsyncClient, session: str, **body: str) -> list[dict
 
 
 async def test_web_chat_deletion_leaves_nothing_of_the_person_in_any_table(
-    client: httpx.AsyncClient, services: Services, rota: dict[str, int]  # noqa: F811
+    client: httpx.AsyncClient,
+    services: Services,
+    rota: dict[str, int],  # noqa: F811
 ) -> None:
     person = secrets.token_urlsafe(24)
     await say(client, person, event="start")
@@ -89,13 +91,13 @@ async def test_web_chat_deletion_leaves_nothing_of_the_person_in_any_table(
         await session.execute(
             update(OutboxEvent).where(OutboxEvent.kind == "relay_to_staff").values(status="dead")
         )
-    await services.desk.close(escalation_id, rota["Lan"], "safe")
     user_key = services.crypto.user_key("webchat", person)
     said = await everything_said(services, "webchat", user_key)
     assert RELAYED in said and any(COUNSELLOR in line for line in said)
     assert await traces(services, said), "the scan finds the words before the deletion"
 
-    await say(client, person, text="/xoa")
+    prompt = await say(client, person, text="xóa")  # while Lan holds the conversation
+    assert "Xóa ngay" in prompt[0]["text"], "not relayed to the counsellor: the bot asks to confirm"
     request_id = secrets.token_hex(6)
     body = {"session": person, "id": request_id, "choice": "privacy.confirm:yes"}
     confirmation = (await client.post("/api/webchat", json=body)).json()["replies"]
@@ -108,7 +110,7 @@ async def test_web_chat_deletion_leaves_nothing_of_the_person_in_any_table(
     async with services.sessionmaker() as session:
         escalation = await session.get(Escalation, escalation_id)
         assert escalation is not None and escalation.conversation_id is None
-        assert escalation.outcome == "safe", "a case closed before keeps its outcome"
+        assert (escalation.status, escalation.outcome) == ("closed", "deleted"), "Lan sees it ended"
     assert await count(services, Contact) >= 1, "the anonymous statistics stay"
     # A retried request (same id) gets the same confirmation, and writes nothing new.
     again = (await client.post("/api/webchat", json=body)).json()["replies"]
