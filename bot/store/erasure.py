@@ -45,9 +45,11 @@ from bot.store.models import (
     OutboxEvent,
     ProcessedMessage,
 )
+from bot.store.outbox import enqueue
 
 Rule = Literal["erase", "anonymise", "expire", "staff"]
 DELETED_OUTCOME = "deleted"  # an escalation closed because the person deleted their data
+CASE_DELETED = "case_deleted"  # the outbox event telling the counsellor who held it (ids only)
 
 
 @dataclass(frozen=True)
@@ -141,9 +143,23 @@ async def _processed(
 async def _escalations(
     session: AsyncSession, crypto: Crypto, conversation: Conversation, now: datetime
 ) -> None:
-    """Close the person's open case (outcome ``deleted``) and unlink every case of theirs."""
+    """Close the person's open case (outcome ``deleted``) and unlink every case of theirs; a counsellor
+    who held it on Telegram is told (:data:`CASE_DELETED`; the console shows the case closed)."""
     rows = await session.execute(select(Escalation).where(Escalation.conversation_id == conversation.id))
     for escalation in rows.scalars():
+        if escalation.status == "taken" and escalation.taken_by is not None:
+            await enqueue(
+                session,
+                crypto,
+                kind=CASE_DELETED,
+                payload={
+                    "escalation_id": escalation.id,
+                    "counsellor_id": escalation.taken_by,
+                    "via": (conversation.context or {}).get("held_via"),
+                },
+                now=now,
+                escalation_id=escalation.id,
+            )
         if escalation.status in ("open", "taken"):
             escalation.status = "closed"
             escalation.closed_at = now

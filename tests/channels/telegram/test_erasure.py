@@ -19,6 +19,7 @@ from tests.fakes.telegram_api import FakeTelegram
 from tests.support.traces import everything_said, keys_of, traces
 
 CHAT = 733_444_555
+LAN = 1001  # the counsellor's Telegram chat in the test rota
 SECRET_TEXT = "toi ten la Nguyen Thi Hoa, nha o ngo 12 Kim Ma"
 EMERGENCY = "cuu em voi, ck dang danh em"
 
@@ -74,6 +75,23 @@ async def test_a_confirmation_that_cannot_be_delivered_is_deleted_too(
     await talk(client, services, telegram.tap(CHAT, "Xóa ngay"))
     assert await _rows(services) == []
     assert await traces(services, keys_of(services, "telegram", str(CHAT))) == []
+
+
+async def test_a_counsellor_holding_the_case_on_telegram_is_told_it_ended(
+    client: httpx.AsyncClient,
+    services: Services,
+    telegram: FakeTelegram,
+    rota: dict[str, int],  # noqa: F811
+) -> None:
+    await talk(client, services, telegram.text_update(CHAT, EMERGENCY))
+    async with services.sessionmaker() as session:
+        escalation_id = (await session.execute(select(Escalation.id))).scalar_one()
+    await services.desk.take(escalation_id, rota["Lan"], via="telegram")
+    await talk(client, services, telegram.text_update(CHAT, "xóa"))  # not relayed: the bot asks
+    await talk(client, services, telegram.tap(CHAT, "Xóa ngay"))
+    told = telegram.sent(LAN)[-1].params["text"]
+    assert f"#{escalation_id}" in told and "đã xóa dữ liệu" in told
+    assert await count(services, OutboxEvent, OutboxEvent.kind == "relay_to_staff") == 0
 
 
 async def _rows(services: Services) -> list[OutboxEvent]:
