@@ -106,12 +106,19 @@ class Message(Base):
 
 
 class ProcessedMessage(Base):
-    """A transport message already handled (keyed hash of its id), with the replies it got."""
+    """A transport message already handled (keyed hash of its id), with the replies it got.
+
+    ``conversation_id`` ties the cached replies to the person, so that deleting their data removes them;
+    it is left empty on the message that asked for the deletion (its replies are only the confirmation).
+    """
 
     __tablename__ = "processed_messages"
 
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     ref_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
     replies_enc: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)
 
@@ -183,6 +190,9 @@ class OutboxEvent(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+    # Written for a person whose data was just deleted (the "deleted" confirmation, the clean-up of their
+    # chat): the row is deleted as soon as it is finished (sent, given up or held), never kept as ``done``.
+    erase_when_done: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Counsellor(Base):

@@ -1,6 +1,6 @@
 """audit detail: the reason for reading a transcript one does not hold, and what a rota import changed
 
-Revision ID: 0005_audit_detail
+Revision ID: 0005
 Revises: 0002
 Create Date: 2026-12-06
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_audit_detail"
+revision: str = "0005"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
