@@ -81,4 +81,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/nlu_bench.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info
