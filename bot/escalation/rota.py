@@ -44,7 +44,7 @@ from bot.store.crypto import Crypto
 from bot.store.models import AuditEntry, Counsellor, Shift
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PHONE = re.compile(r"^\+?[0-9]{6,15}$")
+PHONE = re.compile(r"\+?[0-9]{6,15}")  # fullmatch: "$" takes a final newline
 
 
 class RotaError(HotlineError):
@@ -165,7 +165,7 @@ def parse_rota(text: str, *, today: date, weeks: int = 8) -> RotaPlan:
             raise RotaError(f"{where}: the name {name!r} appears twice")
         names.add(name)
         phone = person.get("phone")
-        if phone is not None and not PHONE.match(re.sub(r"[\s.-]", "", str(phone))):
+        if phone is not None and not PHONE.fullmatch(re.sub(r"[\s.-]", "", str(phone))):
             raise RotaError(f"{where} ({name}): `phone` must be a number like +84901234567")
         telegram = person.get("telegram")
         if telegram is not None and not re.fullmatch(r"-?\d{1,20}", str(telegram)):
