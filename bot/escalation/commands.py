@@ -13,8 +13,8 @@ from sqlalchemy import select
 from bot.console.auth import hash_password
 from bot.escalation.rota import RotaError, chain_at, import_rota, parse_rota, telegram_user_hash
 from bot.settings import Settings
-from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker
+from bot.store.keyring import load_crypto
 from bot.store.models import Counsellor, StaffAccount
 
 
@@ -55,8 +55,8 @@ def staff_add(
 
     async def run() -> None:
         engine = make_engine(settings.database_url)
-        crypto = Crypto(settings.secret)
         try:
+            crypto = await load_crypto(settings.secret, make_sessionmaker(engine))
             async with make_sessionmaker(engine)() as session, session.begin():
                 exists = await session.scalar(
                     select(StaffAccount.id).where(StaffAccount.username == username)
@@ -120,8 +120,9 @@ def rota_import(path: Path, weeks: int) -> None:
 
         engine = make_engine(settings.database_url)
         try:
+            crypto = await load_crypto(settings.secret, make_sessionmaker(engine))
             async with make_sessionmaker(engine)() as session, session.begin():
-                return await import_rota(session, Crypto(settings.secret), plan, now=SystemClock().now())
+                return await import_rota(session, crypto, plan, now=SystemClock().now())
         finally:
             await engine.dispose()
 
