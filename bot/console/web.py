@@ -39,7 +39,8 @@ class ConsoleWeb:
     @property
     def sessions(self) -> Sessions:
         """Sessions under the console key in use: after `hotline rotate-key console` (learnt by every
-        process within HOTLINE_KEY_REFRESH_SECONDS) no earlier session is valid."""
+        process within HOTLINE_KEY_REFRESH_SECONDS) no earlier session is valid. Read it per request, never
+        keep it."""
         key = self.services.crypto.console_key
         if self._sessions_key != key:
             self._sessions, self._sessions_key = Sessions(key), key
