@@ -286,3 +286,22 @@ def test_the_pseudonym_keys_are_not_rotated() -> None:
 
     result = CliRunner().invoke(main, ["rotate-key", "pseudonyms"])
     assert result.exit_code == 1 and "not rotated" in result.output
+
+
+async def test_the_command_rotates_the_encryption_key(services: Services) -> None:
+    from bot.cli import main
+
+    async with services.sessionmaker() as session, session.begin():
+        session.add(StoredSecret(name="a", value_enc=services.crypto.encrypt("oa-token"), updated_at=services.clock.now()))  # fmt: skip
+    env = {"HOTLINE_SECRET_KEY": SECRET, "HOTLINE_ENV": "test", "HOTLINE_KEY_REFRESH_SECONDS": "0.01"}
+    arguments = ["--database-url", services.settings.database_url, "rotate-key", "encryption"]
+    result = await asyncio.to_thread(CliRunner().invoke, main, arguments, env=env)  # a process of its own
+    assert result.exit_code == 0, result.output
+    assert "encryption key version 1 -> 2" in result.output
+    assert "stored_secrets.value_enc: 1 re-encrypted" in result.output
+    async with services.sessionmaker() as session:
+        token = await session.scalar(select(StoredSecret.value_enc))
+    assert (
+        token is not None
+        and Fernet(encryption_key(SECRET.encode(), 2)).decrypt(token.encode()) == b"oa-token"
+    )
