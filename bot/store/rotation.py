@@ -28,6 +28,7 @@ from sqlalchemy import inspect, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.errors import HotlineError
 from bot.store.crypto import CONSOLE, ENCRYPTION, Crypto, DecryptionError
 from bot.store.encrypted import ENCRYPTED_COLUMNS, ENCRYPTED_IN_JSON
 from bot.store.keyring import load_versions
@@ -53,8 +54,8 @@ class Rotated:
     unreadable: int = 0
 
 
-class RotationError(Exception):
-    """The rotation cannot finish (it can be run again)."""
+class RotationError(HotlineError):
+    """The rotation cannot finish now; the message says why. Running the command again resumes it."""
 
 
 async def rotate_console(sessionmaker: async_sessionmaker[AsyncSession], crypto: Crypto, clock: Clock) -> int:

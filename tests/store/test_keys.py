@@ -15,8 +15,12 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, update
 
+from bot.clock import FrozenClock
 from bot.console.auth import Sessions
-from bot.runtime import Services
+from bot.engine.content import Content
+from bot.nlu import NLU
+from bot.runtime import Services, build_services
+from bot.settings import Settings
 from bot.store.crypto import Crypto, DecryptionError, KeyVersions, console_key, encryption_key
 from bot.store.db import make_engine
 from bot.store.encrypted import ENCRYPTED_COLUMNS, ENCRYPTED_IN_JSON, TELEGRAM_SHOWN
@@ -31,7 +35,7 @@ from bot.store.models import (
     ProcessedMessage,
     StoredSecret,
 )
-from bot.store.rotation import rotate_encryption
+from bot.store.rotation import rotate_console, rotate_encryption
 from tests.conftest import SECRET
 
 # Written by the code before key versions existed (main at 72c7dda), with SECRET.
@@ -305,3 +309,22 @@ async def test_the_command_rotates_the_encryption_key(services: Services) -> Non
         token is not None
         and Fernet(encryption_key(SECRET.encode(), 2)).decrypt(token.encode()) == b"oa-token"
     )
+
+
+async def test_a_running_process_learns_a_rotation_by_itself(
+    settings: Settings, clock: FrozenClock, nlu: NLU, content: Content
+) -> None:
+    """No restart: the process rereads the key versions every HOTLINE_KEY_REFRESH_SECONDS."""
+    quick = settings.model_copy(update={"key_refresh_seconds": 0.01})
+    services = build_services(quick, clock=clock, nlu=nlu, content=content, channel_factories=[])
+    await services.start(dispatcher=False)
+    try:
+        assert services.crypto.versions.console == 1
+        await rotate_console(services.sessionmaker, Crypto(SECRET.encode()), clock)  # another process
+        for _ in range(500):  # up to 5 s; a refresh comes every 0.01 s
+            if services.crypto.versions.console == 2:
+                break
+            await asyncio.sleep(0.01)
+        assert services.crypto.versions.console == 2
+    finally:
+        await services.close()
