@@ -181,7 +181,7 @@ async def test_rotation_reencrypts_every_encrypted_place(
 
     cli_process = Crypto(SECRET.encode())  # the command runs in a process of its own
     done = await rotate_encryption(
-        services.sessionmaker, cli_process, services.clock, settle_seconds=0, batch_size=2
+        services.sessionmaker, cli_process, services.clock, settle_seconds=0, pause_seconds=0, batch_size=2
     )
     assert done.version == 2 and not done.resumed and done.unreadable == 0
     assert done.reencrypted == sum(len(tokens) for tokens in before.values())
@@ -222,8 +222,8 @@ async def test_an_interrupted_rotation_resumes(services: Services, client: httpx
 
     with pytest.raises(KeyboardInterrupt):
         await rotate_encryption(
-            services.sessionmaker, Crypto(SECRET.encode()), services.clock, settle_seconds=0, batch_size=1,
-            on_batch=crash_after_three,
+            services.sessionmaker, Crypto(SECRET.encode()), services.clock,
+            settle_seconds=0, pause_seconds=0, batch_size=1, on_batch=crash_after_three,
         )  # fmt: skip
     async with services.sessionmaker() as session:
         ring = await session.get(KeyVersion, "encryption")
@@ -235,7 +235,12 @@ async def test_an_interrupted_rotation_resumes(services: Services, client: httpx
         services.crypto.decrypt(token)  # everything reads meanwhile
 
     done = await rotate_encryption(
-        services.sessionmaker, Crypto(SECRET.encode()), services.clock, settle_seconds=0, batch_size=1
+        services.sessionmaker,
+        Crypto(SECRET.encode()),
+        services.clock,
+        settle_seconds=0,
+        pause_seconds=0,
+        batch_size=1,
     )
     assert done.resumed and done.version == 2, "the same rotation goes on; no third key"
     assert 0 < done.reencrypted < total
