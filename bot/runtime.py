@@ -28,10 +28,10 @@ from bot.nlu.bystander import Bystander
 from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
 from bot.outbox.instance import default_instance_id
 from bot.settings import Settings
-from bot.store.conversations import purge
 from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker
 from bot.store.keyring import load_versions
+from bot.store.retention import purge
 
 if TYPE_CHECKING:
     from bot.channels.base import Channel
@@ -113,7 +113,7 @@ class Services:
     async def purge(self) -> dict[str, int]:
         """Delete what is past the retention period (transcripts, idle conversations)."""
         async with self.sessionmaker() as session, session.begin():
-            return await purge(session, now=self.clock.now(), retention_days=self.settings.retention_days)
+            return await purge(session, now=self.clock.now(), settings=self.settings)
 
     async def refresh_keys(self) -> None:
         """Read the key versions in use (a rotation by ``hotline rotate-key`` reaches us this way)."""

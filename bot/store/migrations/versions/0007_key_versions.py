@@ -1,7 +1,7 @@
 """key versions: which version of each rotatable key (encryption, console) is in use
 
-Revision ID: 0005
-Revises: 0002
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0002"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
