@@ -30,6 +30,7 @@ from bot.outbox.instance import default_instance_id
 from bot.settings import Settings
 from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker
+from bot.store.keyring import load_versions
 from bot.store.retention import purge
 
 if TYPE_CHECKING:
@@ -67,6 +68,8 @@ class Services:
         await channel.send(event.payload["address"], replies)
 
     async def start(self, *, dispatcher: bool = True) -> None:
+        await self.refresh_keys()
+        self._tasks.append(asyncio.create_task(self._refresh_keys_forever(), name="keys"))
         for channel in self.channels.values():
             await channel.start()
         if self.later:
@@ -111,6 +114,22 @@ class Services:
         """Delete what is past the retention period (transcripts, idle conversations)."""
         async with self.sessionmaker() as session, session.begin():
             return await purge(session, now=self.clock.now(), settings=self.settings)
+
+    async def refresh_keys(self) -> None:
+        """Read the key versions in use (a rotation by ``hotline rotate-key`` reaches us this way)."""
+        async with self.sessionmaker() as session:
+            versions = await load_versions(session)
+        if versions != self.crypto.versions:
+            log.info("key versions in use: %s", versions)
+            self.crypto.use(versions)
+
+    async def _refresh_keys_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.key_refresh_seconds)
+            try:
+                await self.refresh_keys()
+            except Exception:
+                log.exception("could not read the key versions; trying again later")
 
     async def _purge_forever(self) -> None:
         while True:

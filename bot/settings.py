@@ -17,6 +17,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.files import create_private, private_dir
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ class Settings(BaseSettings):
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    # How often each process reads the key versions in use (bot/store/keyring.py): a key rotation reaches
+    # every process within this time, without a restart. One value for every process.
+    key_refresh_seconds: float = Field(default=10.0, gt=0)
 
     flows_dir: Path = ROOT / "flows"
     knowledge_dir: Path = ROOT / "knowledge"
@@ -180,28 +184,39 @@ class Settings(BaseSettings):
 
     @cached_property
     def secret(self) -> bytes:
-        """The secret key as bytes; generated into ``secret_key_file`` in development."""
+        """The root secret as bytes: ``HOTLINE_SECRET_KEY``, else ``secret_key_file``.
+
+        In development a missing file is generated (private from its first byte). In production the secret
+        must be given, and not from the repository's ``var/`` (which backups, copies and a careless
+        ``chmod`` reach): set ``HOTLINE_SECRET_KEY`` or ``HOTLINE_SECRET_KEY_FILE`` (e.g. a systemd
+        credential, see deploy/README.md).
+        """
         if self.secret_key is not None:
-            value = self.secret_key.get_secret_value()
-            if len(value) < 32:
-                raise ConfigError("HOTLINE_SECRET_KEY must be at least 32 characters long.")
-            return value.encode()
-        if self.env == "production":
-            raise ConfigError(
-                "HOTLINE_SECRET_KEY is required in production. Generate one with "
-                "`python -c 'import secrets; print(secrets.token_urlsafe(48))'` and keep it safe: "
-                "losing it makes every stored transcript unreadable."
-            )
+            return _checked(self.secret_key.get_secret_value(), "HOTLINE_SECRET_KEY")
         path = self.secret_key_file
+        if self.env == "production":
+            if path.resolve().is_relative_to((ROOT / "var").resolve()):
+                raise ConfigError(
+                    "HOTLINE_SECRET_KEY is required in production (or HOTLINE_SECRET_KEY_FILE, a file outside "
+                    f"{ROOT / 'var'}). Generate one with `python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(48))'` and keep it safe: losing it makes every stored "
+                    "transcript unreadable."
+                )
+            if not path.is_file():
+                raise ConfigError(
+                    f"HOTLINE_SECRET_KEY_FILE: {path} does not exist (it is never generated in production)."
+                )
+            if path.stat().st_mode & 0o007:
+                raise ConfigError(f"HOTLINE_SECRET_KEY_FILE: {path} can be read by anyone: `chmod 600` it.")
+            return _checked(path.read_text().strip(), "HOTLINE_SECRET_KEY_FILE")
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
-            log.warning(
-                "HOTLINE_SECRET_KEY is not set: generated a development key in %s. "
-                "Set HOTLINE_SECRET_KEY in production.",
-                path,
-            )
+            private_dir(path.parent)
+            if create_private(path, secrets.token_urlsafe(48)):
+                log.warning(
+                    "HOTLINE_SECRET_KEY is not set: generated a development key in %s. "
+                    "Set HOTLINE_SECRET_KEY in production.",
+                    path,
+                )
         return path.read_text().strip().encode()
 
     @property
@@ -212,3 +227,9 @@ class Settings(BaseSettings):
 def get_settings(**overrides: object) -> Settings:
     """Build settings from the environment, with explicit overrides (used by tests and the CLI)."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _checked(value: str, name: str) -> bytes:
+    if len(value) < 32:
+        raise ConfigError(f"{name} must be at least 32 characters long.")
+    return value.encode()

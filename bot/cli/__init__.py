@@ -41,6 +41,7 @@ LAZY_COMMANDS = {
     "staff": "bot.escalation.commands:staff",
     "rota": "bot.escalation.commands:rota",
     "stats": "bot.stats.commands:stats_command",
+    "rotate-key": "bot.cli.keys:rotate_key",
 }
 
 

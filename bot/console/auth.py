@@ -53,10 +53,11 @@ class Staff:
 
 
 class Sessions:
-    """Signs and checks the session cookie and the form token, with a key derived from the secret."""
+    """Signs and checks the session cookie and the form token with the console key
+    (:func:`bot.store.crypto.console_key`: a new one ends every session)."""
 
-    def __init__(self, secret: bytes) -> None:
-        self._key = hashlib.sha256(b"console-session:" + secret).digest()
+    def __init__(self, key: bytes) -> None:
+        self._key = key
 
     def _sign(self, value: str) -> str:
         return hmac.new(self._key, value.encode(), hashlib.sha256).hexdigest()

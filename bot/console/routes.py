@@ -47,7 +47,6 @@ def build_router(services: "Services") -> APIRouter:
     """The console's routes, bound to the running services."""
     router = APIRouter(prefix="/console", include_in_schema=False)
     web = ConsoleWeb(services)
-    sessions = web.sessions
     failures: dict[str, list[float]] = defaultdict(list)
     secure = web.secure
     locale_of, current, current_api = web.locale_of, web.current, web.current_api
@@ -77,7 +76,7 @@ def build_router(services: "Services") -> APIRouter:
         failures.pop(username, None)
         response = RedirectResponse("/console", status_code=303)
         response.set_cookie(
-            COOKIE, sessions.issue(staff.id), max_age=LIFETIME_SECONDS, httponly=True, samesite="strict",
+            COOKIE, web.sessions.issue(staff.id), max_age=LIFETIME_SECONDS, httponly=True, samesite="strict",
             secure=secure, path="/console",
         )  # fmt: skip
         return response

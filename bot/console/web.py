@@ -1,7 +1,7 @@
 """What every console page needs: who is logged in, the page template, the form token.
 
-Shared by the console's routers (``routes.py``, ``stats.py``). The session cookie is signed with a key
-derived from the secret, so every router that builds a :class:`ConsoleWeb` reads the same cookies.
+Shared by the console's routers (``routes.py``, ``stats.py``). The session cookie is signed with the console
+key (bot/store/crypto.py), so every router that builds a :class:`ConsoleWeb` reads the same cookies.
 """
 
 # No `from __future__ import annotations` here: FastAPI resolves the signatures of these methods
@@ -32,8 +32,19 @@ class ConsoleWeb:
 
     def __init__(self, services: "Services") -> None:
         self.services = services
-        self.sessions = Sessions(services.settings.secret)
+        self._sessions_key = services.crypto.console_key
+        self._sessions = Sessions(self._sessions_key)
         self.secure = services.settings.public_url.startswith("https://")
+
+    @property
+    def sessions(self) -> Sessions:
+        """Sessions under the console key in use: after `hotline rotate-key console` (learnt by every
+        process within HOTLINE_KEY_REFRESH_SECONDS) no earlier session is valid. Read it per request, never
+        keep it."""
+        key = self.services.crypto.console_key
+        if self._sessions_key != key:
+            self._sessions, self._sessions_key = Sessions(key), key
+        return self._sessions
 
     def locale_of(self, request: Request) -> str:
         return "en" if request.cookies.get("console_lang") == "en" else "vi"

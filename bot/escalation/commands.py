@@ -23,6 +23,7 @@ from bot.escalation.rota import (
 from bot.settings import Settings
 from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker
+from bot.store.keyring import load_crypto
 from bot.store.models import Counsellor, StaffAccount
 
 
@@ -63,8 +64,8 @@ def staff_add(
 
     async def run() -> None:
         engine = make_engine(settings.database_url)
-        crypto = Crypto(settings.secret)
         try:
+            crypto = await load_crypto(settings.secret, make_sessionmaker(engine))
             async with make_sessionmaker(engine)() as session, session.begin():
                 exists = await session.scalar(
                     select(StaffAccount.id).where(StaffAccount.username == username)
@@ -155,9 +156,10 @@ def rota_import(path: Path, weeks: int, rebind: bool, reactivate: bool) -> None:
 
         engine = make_engine(settings.database_url)
         try:
+            crypto = await load_crypto(settings.secret, make_sessionmaker(engine))
             async with make_sessionmaker(engine)() as session, session.begin():
                 return await import_rota(
-                    session, Crypto(settings.secret), plan, now=SystemClock().now(), rebind=rebind,
+                    session, crypto, plan, now=SystemClock().now(), rebind=rebind,
                     reactivate=reactivate, via="cli",
                 )  # fmt: skip
         finally:

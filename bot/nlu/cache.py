@@ -33,6 +33,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
+from bot.files import private_dir
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -168,7 +170,7 @@ def _write(path: Path, key: str, model: object) -> None:
         log.warning("cannot save the model (%s); it will be trained at every start", exc)
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # the model is the service's alone (mkstemp makes the file 0600)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
     except OSError as exc:
         log.warning("cannot write the model to %s (%s); it will be trained at every start", path, exc)

@@ -29,6 +29,8 @@ import uuid
 from pathlib import Path
 from typing import IO
 
+from bot.files import private_dir
+
 log = logging.getLogger(__name__)
 
 MAX_SLOTS = 64
@@ -67,7 +69,7 @@ class InstanceSlot:
             self.trusted = True  # the caller vouches that no other live process uses this id
             return self.instance_id
         try:
-            self.lock_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(self.lock_dir)
             for slot in range(MAX_SLOTS):
                 handle = (self.lock_dir / f"dispatcher-{self.instance_id}-{slot}.lock").open("ab")
                 try:

@@ -93,6 +93,7 @@ REGISTRY: dict[str, Entry] = {
     "shifts": Entry("staff", "the rota"),
     "staff_accounts": Entry("staff", "console logins", staff=("password_hash",)),
     "stored_secrets": Entry("staff", "the service's own credentials", staff=("value_enc",)),
+    "key_versions": Entry("staff", "which key versions are in use: numbers, no key"),
 }
 
 Step = Callable[[AsyncSession, Crypto, Conversation, datetime], Awaitable[None]]

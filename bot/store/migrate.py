@@ -70,11 +70,8 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database to ``revision`` (creating the SQLite file's folder if needed)."""
-    if database_url.startswith("sqlite") and ":///" in database_url:
-        path = database_url.split(":///", 1)[1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+    """Bring the database to ``revision`` (an SQLite file and its folder are created private, see
+    :func:`bot.store.db.make_engine`)."""
     if revision == "head" and is_current(database_url):
         return
     from alembic import command

@@ -301,3 +301,19 @@ class StoredSecret(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value_enc: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class KeyVersion(Base):
+    """The version in use of one rotatable key (bot/store/crypto.py); no row means version 1.
+
+    Only version numbers: every key is derived from the root secret, which never enters the database.
+    ``previous`` is the encryption version still read while ``hotline rotate-key encryption`` re-encrypts
+    the stored data; ``changed_at`` tells the command when every process has learnt the new version.
+    """
+
+    __tablename__ = "key_versions"
+
+    purpose: Mapped[str] = mapped_column(String(32), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    previous: Mapped[int | None] = mapped_column(Integer)
+    changed_at: Mapped[datetime]

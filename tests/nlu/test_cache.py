@@ -6,7 +6,9 @@ lexicon) into a temporary folder, and keeps its models in another: nothing is wr
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -133,3 +135,14 @@ def test_hotline_train_builds_once_then_reports_up_to_date(knowledge: Path, mode
     assert second.returncode == 0, second.stderr
     assert "up to date" in second.stdout
     assert model_path(models, knowledge).exists()
+
+
+def test_the_model_is_the_services_alone(knowledge: Path, models: Path) -> None:
+    """A pickle: whoever can write it runs code in the service, whoever can read it learns the content."""
+    old = os.umask(0o022)
+    try:
+        train(knowledge, models)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(models.stat().st_mode) == 0o700
+    assert stat.S_IMODE(model_path(models, knowledge).stat().st_mode) == 0o600

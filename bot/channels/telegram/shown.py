@@ -27,13 +27,14 @@ from bot.channels.telegram.inbound import NAME
 from bot.clock import Clock
 from bot.outbox.dispatcher import Event
 from bot.store.crypto import Crypto
+from bot.store.encrypted import TELEGRAM_SHOWN
 from bot.store.locking import for_update
 from bot.store.models import Conversation
 from bot.store.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
-CONTEXT_KEY = "telegram_shown"
+CONTEXT_KEY = TELEGRAM_SHOWN  # re-encrypted by a key rotation (bot/store/encrypted.py)
 CLEANUP_KIND = "telegram_cleanup"
 DELETABLE_FOR = timedelta(hours=48)  # Telegram refuses to delete older messages
 MAX_REMEMBERED = 500

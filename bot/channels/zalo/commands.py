@@ -79,15 +79,17 @@ def me(ctx: click.Context) -> None:
 
 async def _with_tokens(settings: Settings, action: Callable[[OaTokens], Awaitable[None]]) -> None:
     """Run ``action`` with the OA's token store on the configured database."""
-    from bot.store.crypto import Crypto
     from bot.store.db import make_engine, make_sessionmaker
+    from bot.store.keyring import load_crypto
 
     engine = make_engine(settings.database_url)
     try:
+        sessionmaker = make_sessionmaker(engine)
+        crypto = await load_crypto(settings.secret, sessionmaker)
         async with httpx.AsyncClient() as http:
             tokens = OaTokens(
-                sessionmaker=make_sessionmaker(engine),
-                crypto=Crypto(settings.secret),
+                sessionmaker=sessionmaker,
+                crypto=crypto,
                 clock=SystemClock(),
                 settings=settings,
                 api=OaApi(settings.zalo_oa_api_url, settings.zalo_oa_oauth_url, http),
