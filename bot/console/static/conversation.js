@@ -29,7 +29,12 @@
     var url = "/console/api/escalations/" + id + "/messages";
     if (reason) { url += "?reason=" + encodeURIComponent(reason); }
     fetch(url, { credentials: "same-origin", cache: "no-store" })
-      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
+      .then(function (r) {
+        // The case ended under the holder (closed elsewhere, or the person deleted their data): back to the queue.
+        if (holds && (r.status === 403 || r.status === 404)) { window.location.href = "/console"; }
+        if (!r.ok) { throw new Error(r.status); }
+        return r.json();
+      })
       .then(render).catch(function () {});
   }
 
