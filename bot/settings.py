@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # open web chat event streams per process (beyond it, pages keep polling every 5 s)
     webchat_max_streams: int = 500
 
+    # console sessions (bot/console/sessions.py): ended after this long without a request, and this long
+    # after the login whatever happens
+    console_idle_minutes: int = Field(default=30, ge=1)
+    console_session_hours: int = Field(default=12, ge=1)
+
     # floods: caps per client (web chat: a keyed hash of the network address; messengers: the chat),
     # counted in the database so that every process shares them. 0 turns a cap off.
     # Comma-separated in the environment: HOTLINE_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8

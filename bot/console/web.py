@@ -1,11 +1,13 @@
 """What every console page needs: who is logged in, the page template, the form token.
 
-Shared by the console's routers (``routes.py``, ``stats.py``). The session cookie is signed with a key
-derived from the secret, so every router that builds a :class:`ConsoleWeb` reads the same cookies.
+Shared by the console's routers (``routes.py``, ``stats.py``). The session cookie holds a random token
+whose keyed hash finds the session in the database (:mod:`bot.console.sessions`); the key is derived from
+the secret, so every router that builds a :class:`ConsoleWeb` reads the same cookies.
 """
 
 # No `from __future__ import annotations` here: FastAPI resolves the signatures of these methods
 # (``Depends(web.current_api)``) at run time.
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,14 +15,17 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from bot.console.auth import COOKIE, Sessions, Staff, load_staff
+from bot.console import sessions as console_sessions
+from bot.console.auth import COOKIE, Hashing, Sessions, Staff, load_staff
 from bot.console.i18n import words
+from bot.console.sessions import Lifetimes
 
 if TYPE_CHECKING:
     from bot.runtime import Services
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
-PAGE_HEADERS = {"Cache-Control": "no-store", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+# The security headers every response gets are added by bot/web/headers.py.
+PAGE_HEADERS = {"Cache-Control": "no-store"}
 
 
 class NeedLogin(Exception):
@@ -32,19 +37,28 @@ class ConsoleWeb:
 
     def __init__(self, services: "Services") -> None:
         self.services = services
-        self.sessions = Sessions(services.settings.secret)
-        self.secure = services.settings.public_url.startswith("https://")
+        settings = services.settings
+        self.sessions = Sessions(settings.secret)
+        self.hashing = Hashing()
+        self.lifetimes = Lifetimes(
+            idle=timedelta(minutes=settings.console_idle_minutes),
+            absolute=timedelta(hours=settings.console_session_hours),
+        )
+        self.secure = settings.public_url.startswith("https://")
 
     def locale_of(self, request: Request) -> str:
         return "en" if request.cookies.get("console_lang") == "en" else "vi"
 
     async def current(self, request: Request) -> Staff:
         """The logged-in member of staff; raises :class:`NeedLogin` when there is none."""
-        staff_id = self.sessions.read(request.cookies.get(COOKIE))
-        if staff_id is None:
+        token = request.cookies.get(COOKIE)
+        if not token:
             raise NeedLogin
-        async with self.services.sessionmaker() as session:
-            staff = await load_staff(session, staff_id)
+        async with self.services.sessionmaker() as session, session.begin():
+            staff_id = await console_sessions.find(
+                session, self.sessions, token, now=self.services.clock.now(), lifetimes=self.lifetimes
+            )
+            staff = None if staff_id is None else await load_staff(session, staff_id)
         if staff is None:
             raise NeedLogin
         return staff

@@ -16,6 +16,7 @@ from bot.channels.pending import PendingChannel
 from bot.console import routes as console
 from bot.runtime import Services, build_services
 from bot.settings import Settings
+from bot.web.headers import SecurityHeaders
 from bot.web.limits import BodyLimit
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,10 @@ def create_app(
         finally:
             await services.close()
 
-    app = FastAPI(title="Hotline", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # No API documentation in production: the routes are for the web chat, the webhooks and the console,
+    # and a public schema only helps an attacker map them.
+    openapi = None if settings.env == "production" else "/openapi.json"
+    app = FastAPI(title="Hotline", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=openapi)
     app.state.services = services
     for channel in services.channels.values():
         if isinstance(channel, PendingChannel):
@@ -77,4 +81,5 @@ def create_app(
         return JSONResponse({"error": "the request is not valid", "fields": fields}, status_code=422)
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders, https=settings.public_url.startswith("https://"))
     return app
