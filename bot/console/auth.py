@@ -11,6 +11,7 @@ import asyncio
 import functools
 import hashlib
 import hmac
+import os
 import secrets
 from dataclasses import dataclass
 
@@ -28,7 +29,8 @@ DEVICE_DAYS = 180
 DEVICE_ENTRIES = 5
 # Password checks at a time per process: Argon2 takes tens of milliseconds of CPU and memory each, and a
 # burst of logins must not take every worker thread (nor every core) from the rest of the service.
-HASHING_SLOTS = 2
+# Half the cores (one on a 2-core server); known browsers have one more slot of their own (:class:`Hashing`).
+HASHING_SLOTS = max(1, (os.cpu_count() or 2) // 2)
 _hasher = PasswordHasher()
 
 
@@ -52,13 +54,18 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 class Hashing:
     """Argon2 off the event loop: in worker threads, at most ``slots`` at a time (the others wait their
-    turn), so that ``/healthz``, the web chat and the console keep answering during a burst of logins."""
+    turn), so that ``/healthz``, the web chat and the console keep answering during a burst of logins.
 
-    def __init__(self, slots: int = HASHING_SLOTS) -> None:
+    Browsers that have logged in as the user before (a valid device cookie) check on a slot of their own:
+    a flood of attempts from unknown browsers, each from a new address (a botnet the throttle cannot
+    hold), makes strangers wait in line, never a counsellor at her own computer."""
+
+    def __init__(self, slots: int = HASHING_SLOTS, known: int = 1) -> None:
         self._slots = asyncio.Semaphore(slots)
+        self._known = asyncio.Semaphore(known)
 
-    async def verify(self, password_hash: str, password: str) -> bool:
-        async with self._slots:
+    async def verify(self, password_hash: str, password: str, *, known: bool = False) -> bool:
+        async with self._known if known else self._slots:
             return await asyncio.to_thread(verify_password, password_hash, password)
 
     async def hash(self, password: str) -> str:
@@ -126,10 +133,12 @@ class Sessions:
 
 
 async def authenticate(
-    sessionmaker: async_sessionmaker[AsyncSession], hashing: Hashing, username: str, password: str
-) -> tuple[Staff | None, int | None]:
+    sessionmaker: async_sessionmaker[AsyncSession], hashing: Hashing, username: str, password: str,
+    *, known: bool = False,
+) -> tuple[Staff | None, int | None]:  # fmt: skip
     """The member of staff if the password is right; and the id of the account the name belongs to (for
-    the audit of a refusal), if any. The password is checked with no database connection held."""
+    the audit of a refusal), if any. The password is checked with no database connection held; ``known``:
+    from a browser known to have logged in as ``username`` (:class:`Hashing`)."""
     async with sessionmaker() as session:
         account = (
             await session.execute(select(StaffAccount).where(StaffAccount.username == username))
@@ -137,7 +146,7 @@ async def authenticate(
     if account is None or not account.active:
         await hashing.verify(_dummy_hash(), password)
         return None, account.id if account is not None else None
-    if not await hashing.verify(account.password_hash, password):
+    if not await hashing.verify(account.password_hash, password, known=known):
         return None, account.id
     return Staff(account.id, account.username, account.role, account.counsellor_id), account.id
 

@@ -68,11 +68,12 @@ def build_router(services: "Services") -> APIRouter:
         t = words(locale_of(request))
         now = services.clock.now()
         device_cookie = request.cookies.get(DEVICE_COOKIE)
+        device = sessions.known_device(device_cookie, username)
         who = throttle.client(
             services.crypto,
             username=username,
             address=client_address(request, services.settings.trusted_proxies),
-            device=sessions.known_device(device_cookie, username),
+            device=device,
         )
         async with services.sessionmaker() as session:
             wait = await throttle.wait_for(session, who, now=now)
@@ -81,7 +82,9 @@ def build_router(services: "Services") -> APIRouter:
             refused.status_code = 429
             refused.headers["Retry-After"] = str(wait)
             return refused
-        staff, account_id = await authenticate(services.sessionmaker, web.hashing, username, password)
+        staff, account_id = await authenticate(
+            services.sessionmaker, web.hashing, username, password, known=device is not None
+        )
         async with services.sessionmaker() as session, session.begin():
             if staff is None:
                 # Audited without the name tried or the address: only the account, when the name is one.

@@ -320,6 +320,24 @@ async def test_parallel_logins_take_a_bounded_number_of_threads(monkeypatch: pyt
     assert peak[0] <= auth.HASHING_SLOTS
 
 
+async def test_a_known_browser_never_waits_behind_strangers_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+
+    def verify(password_hash: str, password: str) -> bool:
+        if password == "stranger":
+            release.wait(5)
+        return password == "right"
+
+    monkeypatch.setattr(auth, "verify_password", verify)
+    hashing = auth.Hashing()
+    strangers = [asyncio.create_task(hashing.verify("h", "stranger")) for _ in range(8)]
+    await asyncio.sleep(0)
+    assert await asyncio.wait_for(hashing.verify("h", "right", known=True), 2), "not queued behind them"
+    assert not any(task.done() for task in strangers)
+    release.set()
+    assert not any(await asyncio.gather(*strangers))
+
+
 # --- headers, redirects, documentation --------------------------------------------------------------------
 
 
