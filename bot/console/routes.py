@@ -8,6 +8,7 @@ the cookie is ``SameSite=Strict``. Opening a conversation is written to the audi
 # No `from __future__ import annotations` here: FastAPI must resolve the dependencies of the routes
 # defined inside build_router (closures) at run time.
 import asyncio
+import itertools
 import json
 from collections.abc import AsyncIterator
 from datetime import date
@@ -27,11 +28,19 @@ from bot.console.web import ConsoleWeb, NeedLogin
 from bot.escalation.desk import OUTCOMES, DeskError
 from bot.escalation.rota import RotaError, chain_at, import_rota, parse_rota
 from bot.escalation.watch import possible_risks
+from bot.metrics import Counter
 from bot.store.models import AuditEntry, Counsellor, Escalation, Message
 from bot.web.clients import client_address
 
 if TYPE_CHECKING:
     from bot.runtime import Services
+# An open event stream checks every this many beats (of 1.5 s) that its session has not ended.
+SESSION_CHECK_BEATS = 20
+REFUSED = Counter(
+    "hotline_console_login_refused",
+    "Console logins refused: a wrong name or password, or a client made to wait (429).",
+    ["reason"],
+)
 
 
 def back_to(request: Request, public_url: str) -> str:
@@ -78,6 +87,7 @@ def build_router(services: "Services") -> APIRouter:
         async with services.sessionmaker() as session:
             wait = await throttle.wait_for(session, who, now=now)
         if wait:
+            REFUSED.labels(reason="throttled").inc()
             refused = page(request, "login.html", None, error=t["login_locked"].format(seconds=wait))
             refused.status_code = 429
             refused.headers["Retry-After"] = str(wait)
@@ -87,9 +97,12 @@ def build_router(services: "Services") -> APIRouter:
         )
         async with services.sessionmaker() as session, session.begin():
             if staff is None:
-                # Audited without the name tried or the address: only the account, when the name is one.
+                # Audited without the name tried or the address: only the account, when the name is one
+                # (names that are no account are only counted: a spray must not fill the audit log).
+                REFUSED.labels(reason="wrong").inc()
                 locked = await throttle.failed(session, who, now=now)
-                session.add(AuditEntry(staff_id=account_id, action="login_failed", at=now))
+                if account_id is not None:
+                    session.add(AuditEntry(staff_id=account_id, action="login_failed", at=now))
                 if locked:
                     session.add(AuditEntry(staff_id=account_id, action="login_locked", at=now))
             else:
@@ -321,7 +334,11 @@ def build_router(services: "Services") -> APIRouter:
         async def stream() -> AsyncIterator[bytes]:
             last = ""
             yield b"retry: 3000\n\n"
-            while not await request.is_disconnected():
+            for beat in itertools.count(1):
+                if await request.is_disconnected():
+                    break
+                if beat % SESSION_CHECK_BEATS == 0 and not await web.still_logged_in(request):
+                    break  # logged out or revoked: the page's next request is sent to the login
                 fingerprint = await _fingerprint()
                 if fingerprint != last:
                     last = fingerprint

@@ -44,15 +44,17 @@ async def open_session(
 
 
 async def find(
-    session: AsyncSession, keys: Sessions, token: str | None, *, now: datetime, lifetimes: Lifetimes
-) -> int | None:
-    """The staff id of a live session, marking it used; None if there is none (ended, idle, too old)."""
+    session: AsyncSession, keys: Sessions, token: str | None, *, now: datetime, lifetimes: Lifetimes,
+    touch: bool = True,
+) -> int | None:  # fmt: skip
+    """The staff id of a live session, marking it used (unless not ``touch``); None if there is none
+    (ended, idle, too old)."""
     if not token or len(token) > 128:
         return None
     row = await session.get(ConsoleSession, keys.token_hash(token))
     if row is None or row.expires_at <= now or row.last_seen_at + lifetimes.idle <= now:
         return None
-    if now - row.last_seen_at >= TOUCH_EVERY:
+    if touch and now - row.last_seen_at >= TOUCH_EVERY:
         await session.execute(
             update(ConsoleSession)
             .where(ConsoleSession.token_hash == row.token_hash)

@@ -63,6 +63,18 @@ class ConsoleWeb:
             raise NeedLogin
         return staff
 
+    async def still_logged_in(self, request: Request) -> bool:
+        """Whether the request's session is still live, without counting this as a use (an open event
+        stream must not keep a session from going idle)."""
+        async with self.services.sessionmaker() as session:
+            return (
+                await console_sessions.find(
+                    session, self.sessions, request.cookies.get(COOKIE), now=self.services.clock.now(),
+                    lifetimes=self.lifetimes, touch=False,
+                )
+                is not None
+            )  # fmt: skip
+
     async def current_api(self, request: Request) -> Staff:
         """Like :meth:`current`, for JSON and form endpoints: 401 instead of a redirect."""
         try:

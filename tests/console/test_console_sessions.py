@@ -49,6 +49,12 @@ def quick_checks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(auth, "verify_password", functools.cache(auth.verify_password))
 
 
+def refused_total(reason: str) -> float:
+    from bot.console.routes import REFUSED
+
+    return REFUSED.labels(reason=reason).value
+
+
 def at(address: str) -> dict[str, str]:
     """Headers of a request from ``address`` behind the trusted proxy (loopback)."""
     return {"X-Forwarded-For": address}
@@ -142,6 +148,21 @@ async def test_deactivating_an_account_ends_its_sessions(
     assert (await log_in(client, "lan")).status_code == 401
 
 
+async def test_an_open_event_stream_ends_with_its_session(
+    client: httpx.AsyncClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.console import routes
+
+    monkeypatch.setattr(routes, "SESSION_CHECK_BEATS", 1)
+    await add_staff(services, "lan")
+    await log_in(client, "lan")
+    stream = asyncio.create_task(client.get("/console/events"))  # the test transport returns at its end
+    await asyncio.sleep(0.1)
+    await client.post("/console/logout")
+    response = await asyncio.wait_for(stream, 10)
+    assert response.status_code == 200 and "retry: 3000" in response.text
+
+
 async def test_a_session_ends_after_30_idle_minutes(
     client: httpx.AsyncClient, services: Services, clock: FrozenClock
 ) -> None:
@@ -220,6 +241,7 @@ async def test_one_name_from_one_address_waits_longer_after_each_failure(
     async with services.sessionmaker() as session:
         actions = (await session.execute(select(AuditEntry.action).order_by(AuditEntry.id))).scalars().all()
     assert actions.count("login_failed") == 8 and actions.count("login_locked") == 2
+    assert refused_total("throttled") >= 2 and refused_total("wrong") >= 8
 
 
 async def test_many_names_from_one_address_make_that_address_wait(
@@ -231,6 +253,9 @@ async def test_many_names_from_one_address_make_that_address_wait(
     refused = await log_in(client, "lan", PASSWORD, address="203.0.113.9")
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) == 15
     assert (await log_in(client, "lan", PASSWORD, address="198.51.100.1")).status_code == 303
+    async with services.sessionmaker() as session:
+        actions = (await session.execute(select(AuditEntry.action))).scalars().all()
+    assert actions == ["login_locked"], "names that are no account are counted, not written to the audit"
 
 
 async def test_an_attack_on_a_name_never_refuses_its_known_browser(
