@@ -111,7 +111,7 @@ class Sessions:
         return self._sign("form:" + cookie)[:32]
 
     def check_form_token(self, cookie: str, token: str | None) -> bool:
-        return bool(cookie) and bool(token) and hmac.compare_digest(self.form_token(cookie), token or "")
+        return bool(cookie) and bool(token) and _same(self.form_token(cookie), token or "")
 
     def _device_signature(self, username: str, nonce: str) -> str:
         return self._sign(f"device:{username.casefold()}:{nonce}")[:32]
@@ -120,7 +120,7 @@ class Sessions:
         """The id of this browser if its device cookie says ``username`` logged in from it, else None."""
         for entry in (cookie or "").split("~")[:DEVICE_ENTRIES]:
             nonce, _, signature = entry.partition(".")
-            if nonce and hmac.compare_digest(signature, self._device_signature(username, nonce)):
+            if nonce and _same(signature, self._device_signature(username, nonce)):
                 return nonce
         return None
 
@@ -130,6 +130,11 @@ class Sessions:
         nonce = secrets.token_urlsafe(12)
         entry = f"{nonce}.{self._device_signature(username, nonce)}"
         return "~".join([entry, *kept][:DEVICE_ENTRIES])
+
+
+def _same(expected: str, given: str) -> bool:
+    """A constant-time comparison that takes any text (``hmac.compare_digest`` raises on non-ASCII str)."""
+    return hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace"))
 
 
 async def authenticate(

@@ -298,6 +298,8 @@ async def test_a_device_cookie_is_for_its_own_user_and_key(
     both = keys.add_device(cookie, "minh")
     assert keys.known_device(both, "lan") and keys.known_device(both, "minh")
     assert keys.known_device("forged.0000", "lan") is None
+    assert keys.known_device("nonce.chữ ký", "lan") is None, "any text is refused, not an error"
+    assert not keys.check_form_token("cookie", "mã thông báo")
 
 
 # --- Argon2 off the event loop ----------------------------------------------------------------------------
