@@ -109,6 +109,8 @@ def build_router(services: "Services") -> APIRouter:
                 await throttle.succeeded(session, who)
                 await throttle.purge_expired(session, now=now)
                 await console_sessions.purge_expired(session, now=now, idle=web.lifetimes.idle)
+                # a session this browser still had ends: one browser, one session
+                await console_sessions.end(session, sessions, request.cookies.get(COOKIE))
                 token = await console_sessions.open_session(
                     session, sessions, staff.id, now=now, lifetimes=web.lifetimes
                 )

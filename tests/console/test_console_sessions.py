@@ -107,6 +107,9 @@ async def test_a_cookie_is_dead_after_logout(client: httpx.AsyncClient, services
     assert len(stored) == 1 and stolen not in stored[0], "the database keeps a keyed hash, not the token"
     assert (await client.get("/console/api/queue")).status_code == 200
 
+    assert (await log_in(client, "lan")).status_code == 303, "logging in again ends the browser's session"
+    assert await sessions_of(services, "lan") == 1
+    stolen = client.cookies[COOKIE]
     assert (await client.post("/console/logout")).status_code == 303
     client.cookies.set(COOKIE, stolen, path="/console")  # a copy of the cookie kept from before
     assert (await client.get("/console/api/queue")).status_code == 401
