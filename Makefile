@@ -7,22 +7,48 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test lint check install install-dev browser bench clean
+# Installs are pinned and hashed: requirements/*.lock name every package, the build backend and pip
+# itself, with the hashes of their files; pip refuses anything else. They are made from pyproject.toml by
+# `make lock` (pip-tools): after changing dependencies there, run `make lock` and commit the lock files.
+RUNTIME_LOCK = requirements/runtime.lock
+DEV_LOCK = requirements/dev.lock
+
+.PHONY: run test lint check install install-dev lock browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# The lock first (hash-checked), then the project itself without dependencies and without build
+# isolation: the build uses the locked setuptools already in the venv, so nothing unpinned is fetched.
+# The stamps depend on the lock files, so a changed lock re-installs.
+$(VENV)/.installed: $(RUNTIME_LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(RUNTIME_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: $(DEV_LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# pip-tools lives in a venv of its own (inside .venv), so the project's venv holds exactly the lock.
+# The dev lock is resolved first and constrains the runtime lock: both pin a shared package alike.
+# Existing pins are kept while they fit; `make lock LOCK_FLAGS=--upgrade` moves all to the newest.
+LOCK_TOOLS = $(VENV)/lock-tools
+LOCK_FLAGS ?=
+PIP_COMPILE = $(LOCK_TOOLS)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links $(LOCK_FLAGS)
+
+$(LOCK_TOOLS)/bin/pip-compile:
+	$(PYTHON) -m venv $(LOCK_TOOLS)
+	$(LOCK_TOOLS)/bin/python -m pip install --quiet pip-tools==7.6.2
+
+lock: $(LOCK_TOOLS)/bin/pip-compile
+	$(PIP_COMPILE) --extra dev -o $(DEV_LOCK) pyproject.toml requirements/install.in
+	$(PIP_COMPILE) -c $(DEV_LOCK) -o $(RUNTIME_LOCK) pyproject.toml requirements/install.in
 
 # `hotline train` trains the language model only when the content or the model's code changed.
 run: $(VENV)/.installed
@@ -55,4 +81,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/nlu_bench.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info

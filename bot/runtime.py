@@ -29,9 +29,9 @@ from bot.nlu.bystander import Bystander
 from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
 from bot.outbox.instance import default_instance_id
 from bot.settings import Settings
-from bot.store.conversations import purge
 from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker
+from bot.store.retention import purge
 
 if TYPE_CHECKING:
     from bot.channels.base import Channel
@@ -113,7 +113,7 @@ class Services:
         from bot.console.sessions import purge_logins
 
         async with self.sessionmaker() as session, session.begin():
-            counts = await purge(session, now=self.clock.now(), retention_days=self.settings.retention_days)
+            counts = await purge(session, now=self.clock.now(), settings=self.settings)
             idle = timedelta(minutes=self.settings.console_idle_minutes)
             return counts | await purge_logins(session, now=self.clock.now(), idle=idle)
 

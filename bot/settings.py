@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     session_gap_minutes: int = 30
     retention_days: int = 30
     purge_interval_seconds: int = 3600
+    # what the purge removes besides transcripts (bot/store/retention.py)
+    purge_dead_days: int = Field(default=7, ge=1)  # outbox rows given up on ("dead")
+    purge_undelivered_days: int = Field(default=7, ge=1)  # outbox rows still not sent ("pending")
+    purge_webchat_unread_hours: int = Field(default=48, ge=1)  # web chat messages the page never fetched
+    purge_dedup_hours: int = Field(default=48, ge=1)  # replies kept for retried webhooks
+    purge_erased_hours: int = Field(default=24, ge=1)  # a deleted person's confirmation, if still not sent
     max_text_chars: int = 4000
     max_body_bytes: int = 1_000_000
     # open web chat event streams per process (beyond it, pages keep polling every 5 s)
@@ -88,6 +94,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = None
     telegram_api_url: str | None = None
     telegram_staff_chat_id: int | None = None
+    # Send the last transcript lines into a counsellor's Telegram chat when they take a case there. Off:
+    # Telegram's cloud keeps them outside our retention and deletion; they get a console link instead.
+    telegram_staff_transcript_copy: bool = False
 
     # Zalo Bot Platform
     zalo_bot_token: SecretStr | None = None

@@ -25,8 +25,15 @@ from bot.console import throttle
 from bot.console.auth import COOKIE, DEVICE_COOKIE, DEVICE_DAYS, Staff, authenticate
 from bot.console.i18n import words
 from bot.console.web import ConsoleWeb, NeedLogin
-from bot.escalation.desk import OUTCOMES, DeskError
-from bot.escalation.rota import RotaError, chain_at, import_rota, parse_rota
+from bot.escalation.desk import OUTCOMES, READ_REASONS, DeskError, ReasonNeeded
+from bot.escalation.rota import (
+    RotaChange,
+    RotaError,
+    RotaNeedsConfirmation,
+    chain_at,
+    import_rota,
+    parse_rota,
+)
 from bot.escalation.watch import possible_risks
 from bot.metrics import Counter
 from bot.store.models import AuditEntry, Counsellor, Escalation, Message
@@ -216,15 +223,21 @@ def build_router(services: "Services") -> APIRouter:
         return RedirectResponse(f"/console/escalations/{escalation_id}", status_code=303)
 
     @router.get("/escalations/{escalation_id}")
-    async def conversation_page(request: Request, escalation_id: int) -> Response:
+    async def conversation_page(request: Request, escalation_id: int, reason: str | None = None) -> Response:
         try:
             staff = await current(request)
         except NeedLogin:
             return RedirectResponse("/console/login", status_code=303)
         try:
             lines = await services.desk.transcript(
-                escalation_id, staff.counsellor_id, staff_id=staff.id, supervisor=staff.supervisor
-            )
+                escalation_id, staff.counsellor_id, staff_id=staff.id, supervisor=staff.supervisor,
+                reason=reason, via="console",
+            )  # fmt: skip
+        except ReasonNeeded as exc:
+            asked = page(request, "reason.html", staff, escalation_id=escalation_id, reasons=READ_REASONS,
+                         error=str(exc) if reason else None)  # fmt: skip
+            asked.status_code = 400 if reason else 200
+            return asked
         except DeskError as exc:
             raise HTTPException(403, str(exc)) from exc
         async with services.sessionmaker() as session:
@@ -242,29 +255,38 @@ def build_router(services: "Services") -> APIRouter:
         )
         return page(
             request, "conversation.html", staff, escalation=escalation, lines=lines, outcomes=OUTCOMES,
-            colleagues=colleagues, holds=holds,
+            colleagues=colleagues, holds=holds, reason=None if holds else reason,
         )  # fmt: skip
 
     @router.get("/api/escalations/{escalation_id}/messages")
     async def messages_json(
-        escalation_id: int, staff: Annotated[Staff, Depends(current_api)]
+        escalation_id: int, staff: Annotated[Staff, Depends(current_api)], reason: str | None = None
     ) -> JSONResponse:
+        """The transcript as JSON (the page polls it); audited like the page, with the same reasons."""
+        try:
+            lines = await services.desk.transcript(
+                escalation_id, staff.counsellor_id, staff_id=staff.id, supervisor=staff.supervisor,
+                reason=reason, via="api",
+            )  # fmt: skip
+        except ReasonNeeded as exc:
+            # 403 without a reason (ask for one), 400 with a reason that is not one of the codes
+            status = 400 if reason else 403
+            return JSONResponse(
+                {
+                    "error": "reason_required" if status == 403 else "reason_invalid",
+                    "detail": str(exc),
+                    "message": {"vi": words("vi")["reason_required"], "en": words("en")["reason_required"]},
+                    "reasons": list(READ_REASONS),
+                },
+                status_code=status,
+            )
+        except DeskError as exc:
+            raise HTTPException(403, str(exc)) from exc
         async with services.sessionmaker() as session:
-            escalation = await session.get(Escalation, escalation_id)
-        if escalation is None or (
-            not staff.supervisor
-            and (escalation.taken_by != staff.counsellor_id or escalation.status != "taken")
-        ):
-            raise HTTPException(403, "take it before reading it")
-        from bot.store.conversations import transcript
-
-        if escalation.conversation_id is None:
-            return JSONResponse({"status": escalation.status, "lines": []})
-        async with services.sessionmaker() as session:
-            lines = await transcript(session, services.crypto, escalation.conversation_id)
+            status = await session.scalar(select(Escalation.status).where(Escalation.id == escalation_id))
         return JSONResponse(
             {
-                "status": escalation.status,
+                "status": status,
                 "lines": [{"who": who, "text": text, "at": at.isoformat()} for who, text, at in lines],
             }
         )
@@ -365,26 +387,37 @@ def build_router(services: "Services") -> APIRouter:
 
     @router.post("/rota")
     async def rota_import(
-        request: Request, rota: Annotated[str, Form()], token: Annotated[str | None, Form()] = None
-    ) -> Response:
+        request: Request, rota: Annotated[str, Form()], token: Annotated[str | None, Form()] = None,
+        rebind: Annotated[bool, Form()] = False, reactivate: Annotated[bool, Form()] = False,
+    ) -> Response:  # fmt: skip
         staff = await current_api(request)
         check_form(request, token)
         if not staff.supervisor:
             raise HTTPException(403, "only a supervisor can change the rota")
         t = words(locale_of(request))
         now = services.clock.now()
+        pending: list[RotaChange] = []
+        status = 200
         try:
             plan = parse_rota(rota, today=date.fromtimestamp(now.timestamp()))
-        except RotaError as exc:
-            message = str(exc)
-        else:
             async with services.sessionmaker() as session, session.begin():
-                counsellors, shifts = await import_rota(session, services.crypto, plan, now=now)
-                session.add(AuditEntry(staff_id=staff.id, action="rota_import", at=now))
-            message = t["rota_saved"].format(counsellors=counsellors, shifts=shifts)
+                result = await import_rota(
+                    session, services.crypto, plan, now=now, rebind=rebind, reactivate=reactivate,
+                    staff_id=staff.id, via="console",
+                )  # fmt: skip
+        except RotaNeedsConfirmation as exc:
+            pending, message, status = exc.changes, t["rota_confirm"], 409
+        except RotaError as exc:
+            message, status = str(exc), 400
+        else:
+            message = t["rota_saved"].format(counsellors=result.counsellors, shifts=result.shifts)
         async with services.sessionmaker() as session:
             chain = [c.display_name for c in await chain_at(session, now)]
-        return page(request, "rota.html", staff, chain=chain, message=message)
+        # refused: the pasted rota comes back, so the supervisor can tick the confirmation and resend it
+        shown = page(request, "rota.html", staff, chain=chain, message=message, pending=pending,
+                     rota=rota if status != 200 else "")  # fmt: skip
+        shown.status_code = status
+        return shown
 
     return router
 

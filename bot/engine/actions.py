@@ -19,7 +19,7 @@ from bot.engine.timeparse import hours_since
 from bot.engine.turn import Turn
 from bot.escalation.requests import current_escalation, open_escalation, staff_reachable
 from bot.nlu.data import EMERGENCY_KINDS
-from bot.store.conversations import delete_conversation
+from bot.store.erasure import erase_conversation
 
 PEP_HOURS = 72
 # Estimates of elapsed time are rough ("3 days ago"): around the 72-hour limit the person is sent to a
@@ -58,12 +58,13 @@ async def set_locale(turn: Turn, params: dict[str, Any], text: str | None) -> st
 
 @action("delete_data")
 async def delete_data(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
-    """Delete the conversation and transcript at once; statistics keep no content."""
+    """Delete everything tied to the conversation at once (:mod:`bot.store.erasure`); statistics stay,
+    unlinked. The confirmation still goes out, and its outbox row is deleted once sent."""
     locale = turn.locale
     hook = turn.deps.forget_hooks.get(turn.conversation.channel)
     if hook is not None:
         await hook(turn.session, turn.conversation, turn.now)
-    await delete_conversation(turn.session, turn.conversation)
+    await erase_conversation(turn.session, turn.deps.crypto, turn.conversation, now=turn.now)
     turn.deleted = True
     key = "quick_exit" if params.get("quiet") else "deleted"
     turn.say(turn.deps.flows.strings[key].get(locale).format_map(turn.values()))

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 WELCOME = "welcome.start"
 EMERGENCY = "emergency.start"
 CHOOSE = "choose.pick"
+PRIVACY = "privacy."  # the flow that deletes a person's data
 KINDS = ("text", "choice", "start", "unsupported")
 
 
@@ -146,9 +147,12 @@ class Engine:
                         ordering_key=f"{message.channel}:{user_key[:32]}",
                         payload={"address": address, "replies": [r.to_json() for r in replies]},
                         now=now,
+                        erase_when_done=turn.deleted,  # the "deleted" confirmation: gone once sent
                     )
             if processed is not None:
                 processed.replies_enc = crypto.encrypt_json([r.to_json() for r in replies])
+                # cached replies go with the conversation when the person deletes it
+                processed.conversation_id = conversation_id
         if deps.after_commit is not None:
             deps.after_commit()
         return Outcome(replies, conversation_id=conversation_id, emergency=turn.emergency)
@@ -188,6 +192,12 @@ class Engine:
                 await run_from(turn, ASK)
                 return
         if turn.conversation.held_by is not None and message.kind in ("text", "unsupported"):
+            # "xóa", "thoát nhanh": deleting one's data works while a counsellor holds the conversation too
+            # (the emergency replies promise it); anything else goes to the counsellor.
+            privacy = self._command_words.get(understanding.normalized) if understanding else None
+            if privacy is not None and privacy.startswith(PRIVACY):
+                await run_from(turn, privacy)
+                return
             await self._relay(turn, urgent=False)
             return
         if message.kind == "start":

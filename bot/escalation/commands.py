@@ -11,7 +11,15 @@ import click
 from sqlalchemy import select
 
 from bot.console.auth import hash_password
-from bot.escalation.rota import RotaError, chain_at, import_rota, parse_rota, telegram_user_hash
+from bot.escalation.rota import (
+    RotaError,
+    RotaNeedsConfirmation,
+    RotaResult,
+    chain_at,
+    import_rota,
+    parse_rota,
+    telegram_user_hash,
+)
 from bot.settings import Settings
 from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker
@@ -69,6 +77,8 @@ def staff_add(
                 if counsellor is None and (role == "counsellor" or telegram or phone):
                     counsellor = Counsellor(display_name=name, active=True, created_at=now)
                     session.add(counsellor)
+                if counsellor is not None and counsellor.id is not None:
+                    _refuse_rebind(crypto, counsellor, telegram=telegram, phone=phone)
                 if counsellor is not None:
                     if telegram:
                         counsellor.telegram_chat_enc = crypto.encrypt(telegram)
@@ -92,6 +102,23 @@ def staff_add(
 
     asyncio.run(run())
     click.echo(f"account {username!r} ({role}) created")
+
+
+def _refuse_rebind(
+    crypto: Crypto, counsellor: Counsellor, *, telegram: str | None, phone: str | None
+) -> None:
+    """A new account for an existing counsellor may add a route they lack, never replace one they have
+    (that would hand their pages and takeovers to someone else): the rota does that, with --rebind."""
+    bound_elsewhere = (
+        telegram
+        and counsellor.telegram_user_hash
+        and counsellor.telegram_user_hash != telegram_user_hash(crypto, telegram)
+    ) or (phone and counsellor.phone_enc and crypto.decrypt(counsellor.phone_enc) != phone)
+    if bound_elsewhere:
+        raise click.ClickException(
+            f"the counsellor {counsellor.display_name!r} already has another Telegram id or phone; "
+            "change it in the rota (`hotline rota import --rebind`), where the change is audited"
+        )
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -159,26 +186,49 @@ def rota() -> None:
 @rota.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--weeks", default=8, show_default=True, help="How many weeks of weekly patterns to lay out.")
-def rota_import(path: Path, weeks: int) -> None:
-    """Replace the future rota with the one in PATH (format: `bot/escalation/rota.py`)."""
+@click.option(
+    "--rebind", is_flag=True, help="Confirm changing or removing counsellors' Telegram ids or phones."
+)
+@click.option("--reactivate", is_flag=True, help="Confirm reactivating deactivated counsellors.")
+def rota_import(path: Path, weeks: int, rebind: bool, reactivate: bool) -> None:
+    """Replace the future rota with the one in PATH (format: `bot/escalation/rota.py`).
+
+    It refuses, changing nothing, to rebind an existing counsellor's Telegram id or phone or to
+    reactivate a deactivated one unless --rebind / --reactivate confirm it; every change is audited.
+    """
     settings = _settings()
     try:
         plan = parse_rota(path.read_text(encoding="utf-8"), today=date.today(), weeks=weeks)
     except RotaError as exc:
         raise click.ClickException(f"{path}: {exc}") from exc
 
-    async def run() -> tuple[int, int]:
+    async def run() -> RotaResult:
         from bot.clock import SystemClock
 
         engine = make_engine(settings.database_url)
         try:
             async with make_sessionmaker(engine)() as session, session.begin():
-                return await import_rota(session, Crypto(settings.secret), plan, now=SystemClock().now())
+                return await import_rota(
+                    session, Crypto(settings.secret), plan, now=SystemClock().now(), rebind=rebind,
+                    reactivate=reactivate, via="cli",
+                )  # fmt: skip
         finally:
             await engine.dispose()
 
-    counsellors, shifts = asyncio.run(run())
-    click.echo(f"rota imported: {counsellors} counsellors, {shifts} shifts")
+    try:
+        result = asyncio.run(run())
+    except RotaNeedsConfirmation as exc:
+        flags = " and ".join(f"--{flag}" for flag in sorted({c.confirm for c in exc.changes}))
+        listed = "\n".join(f"  {change.describe()}" for change in exc.changes)
+        raise click.ClickException(
+            f"{path}: nothing was imported; this rota would change existing counsellors:\n{listed}\n"
+            f"If that is intended, run it again with {flags}."
+        ) from exc
+    except RotaError as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
+    for change in result.changes:
+        click.echo(change.describe(done=True))
+    click.echo(f"rota imported: {result.counsellors} counsellors, {result.shifts} shifts")
 
 
 @rota.command("show")

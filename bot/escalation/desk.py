@@ -7,7 +7,7 @@ same moment get one winner and one "already taken by ...". Each step is written 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,10 +23,20 @@ from bot.store.models import AuditEntry, Conversation, Counsellor, Escalation
 
 OUTCOMES = ("safe", "police", "health", "shelter", "no_contact", "other")
 OPEN = ("open", "taken")
+# Why a supervisor reads a case they do not hold. Fixed codes, not free text: free text would invite
+# personal data into the audit log. "supervision" (supporting a counsellor live) is for open cases only.
+READ_REASONS = ("supervision", "quality_review", "complaint", "safeguarding", "legal_request")
+# The holder's console polls the transcript on every new message: one audit row per reader, case and
+# reason in this window says as much as one per poll, without burying the other rows.
+READ_AUDIT_WINDOW = timedelta(minutes=10)
 
 
 class DeskError(HotlineError):
     """A counsellor action that cannot be done (not yours, already closed...); the message says why."""
+
+
+class ReasonNeeded(DeskError):
+    """A supervisor reads a case they do not hold: ask them for one of :data:`READ_REASONS`."""
 
 
 @dataclass(frozen=True)
@@ -250,17 +260,82 @@ class Desk:
             ]
 
     async def transcript(
-        self, escalation_id: int, counsellor_id: int | None, *, staff_id: int | None, supervisor: bool = False
+        self,
+        escalation_id: int,
+        counsellor_id: int | None,
+        *,
+        staff_id: int | None,
+        supervisor: bool = False,
+        reason: str | None = None,
+        via: str = "console",
     ) -> list[tuple[str, str, datetime]]:
-        """The conversation, for the counsellor who holds it (or a supervisor); every opening is audited."""
+        """The conversation, for the counsellor who holds it, or for a supervisor with a reason.
+
+        Every route reads a transcript through here, so every read is audited (``open_transcript``). The
+        holder's page polls on every new message, so their reads of one case are written once per
+        :data:`READ_AUDIT_WINDOW` rather than once per poll; a supervisor's read of a case they do not
+        hold (closed ones included) needs one of :data:`READ_REASONS`, and is written with it, again
+        once per window for the same case and reason.
+        """
         from bot.store.conversations import transcript
 
         now = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
             escalation = await self._lock(session, escalation_id)
-            if not supervisor and (escalation.status != "taken" or escalation.taken_by != counsellor_id):
-                raise DeskError(f"take #{escalation_id} before reading it")
-            self._audit(session, "open_transcript", escalation, counsellor_id, now, staff_id)
+            holds = (
+                counsellor_id is not None
+                and escalation.status == "taken"
+                and escalation.taken_by == counsellor_id
+            )
+            if not holds:
+                if not supervisor:
+                    raise DeskError(f"take #{escalation_id} before reading it")
+                check_reason(reason, escalation)
+            recorded = None if holds else reason  # the holder needs no reason; one given is not theirs
+            if not await self._read_recently(session, escalation, counsellor_id, staff_id, recorded, now):
+                session.add(
+                    AuditEntry(
+                        staff_id=staff_id,
+                        counsellor_id=counsellor_id,
+                        action="open_transcript",
+                        escalation_id=escalation.id,
+                        conversation_id=escalation.conversation_id,
+                        at=now,
+                        reason=recorded,
+                        detail={"via": via, "status": escalation.status},
+                    )
+                )
             if escalation.conversation_id is None:
                 return []
             return await transcript(session, self.crypto, escalation.conversation_id)
+
+    async def _read_recently(
+        self, session: AsyncSession, escalation: Escalation, counsellor_id: int | None, staff_id: int | None,
+        reason: str | None, now: datetime,
+    ) -> bool:  # fmt: skip
+        """Whether the same reader read this case, for the same reason, within the audit window."""
+        query = select(AuditEntry.id).where(
+            AuditEntry.action == "open_transcript",
+            AuditEntry.escalation_id == escalation.id,
+            AuditEntry.at > now - READ_AUDIT_WINDOW,
+            AuditEntry.reason.is_(None) if reason is None else AuditEntry.reason == reason,
+        )
+        if staff_id is not None:
+            query = query.where(AuditEntry.staff_id == staff_id)
+        elif counsellor_id is not None:
+            query = query.where(AuditEntry.staff_id.is_(None), AuditEntry.counsellor_id == counsellor_id)
+        else:
+            return False
+        return (await session.scalar(query.limit(1))) is not None
+
+
+def check_reason(reason: str | None, escalation: Escalation) -> None:
+    """Refuse a read by someone who does not hold the case without one of :data:`READ_REASONS`."""
+    if reason is None or reason == "":
+        raise ReasonNeeded(
+            f"#{escalation.id} is not held by you: give a reason to read it ({', '.join(READ_REASONS)})"
+        )
+    if reason not in READ_REASONS:
+        raise ReasonNeeded(f"the reason must be one of: {', '.join(READ_REASONS)}")
+    if reason == "supervision" and escalation.status not in OPEN:
+        raise ReasonNeeded(f"#{escalation.id} is closed: supervision is for open cases")

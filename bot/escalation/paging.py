@@ -40,6 +40,7 @@ from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
 from bot.settings import Settings
 from bot.store.conversations import add_message
 from bot.store.crypto import Crypto
+from bot.store.erasure import CASE_DELETED
 from bot.store.models import Contact, Conversation, Counsellor, Escalation
 from bot.store.outbox import LANE_OTHER, LANE_URGENT, enqueue
 
@@ -116,6 +117,7 @@ class Paging:
         dispatcher.register("page_update", self.on_page_update)
         dispatcher.register("relay_to_staff", self.on_relay_to_staff)
         dispatcher.register("staff_notice", self.on_staff_notice)
+        dispatcher.register(CASE_DELETED, self.on_case_deleted)
 
     # -- the page text -------------------------------------------------------------------------------
 
@@ -387,3 +389,15 @@ class Paging:
         pager = self.pagers.get("telegram")
         if chat is not None and pager is not None:
             await pager.notify(chat, text)
+
+    async def on_case_deleted(self, event: Event) -> None:
+        """The person deleted their data while a counsellor held the case on Telegram: tell them it ended."""
+        pager = self.pagers.get("telegram")
+        if pager is None or event.payload.get("via") != "telegram":
+            return  # the console shows the case closed
+        async with self.sessionmaker() as session:
+            counsellor = await session.get(Counsellor, int(event.payload["counsellor_id"]))
+        if counsellor is None or not counsellor.telegram_chat_enc:
+            return
+        text = self.flows.string("staff_case_deleted", "vi", id=str(event.payload["escalation_id"]))
+        await pager.notify(self.crypto.decrypt(counsellor.telegram_chat_enc), text)

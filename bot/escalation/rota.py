@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import HotlineError
 from bot.store.crypto import Crypto
-from bot.store.models import Counsellor, Shift
+from bot.store.models import AuditEntry, Counsellor, Shift
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PHONE = re.compile(r"^\+?[0-9]{6,15}$")
@@ -216,15 +216,123 @@ def parse_rota(text: str, *, today: date, weeks: int = 8) -> RotaPlan:
     return RotaPlan(counsellors, shifts)
 
 
+class RotaNeedsConfirmation(RotaError):
+    """The import would rebind a counsellor's contact route or reactivate a deactivated counsellor.
+
+    Nothing was changed; ``changes`` lists what would be, and the message says how to confirm.
+    """
+
+    def __init__(self, changes: list[RotaChange]) -> None:
+        self.changes = changes
+        flags = sorted({change.confirm for change in changes if change.confirm})
+        listed = "; ".join(change.describe() for change in changes if change.confirm)
+        super().__init__(
+            f"this rota would change existing counsellors: {listed}. Nothing was imported. If that is "
+            f"intended, import it again confirming {' and '.join(flags)}"
+        )
+
+
+@dataclass(frozen=True)
+class RotaChange:
+    """A change an import makes to an existing counsellor, described without the id or number itself.
+
+    ``field`` is ``telegram``, ``phone`` or ``active``; ``change`` is ``added`` (a first route),
+    ``changed`` (another id or number), ``removed``, ``reactivated`` or ``created`` (a new counsellor).
+    ``confirm`` names what must be confirmed (``rebind``, ``reactivate``), or is empty.
+    """
+
+    counsellor: str
+    field: str
+    change: str
+    confirm: str = ""
+
+    def describe(self, *, done: bool = False) -> str:
+        """In words, for the supervisor: what would change (``done``: what changed)."""
+        other = "id" if self.field == "telegram" else "number"
+        what = {
+            "added": f"{self.field} added",
+            "changed": f"{self.field} {'now points' if done else 'would point'} to another {other}",
+            "removed": f"{self.field} {'removed' if done else 'would be removed'}",
+            "reactivated": "reactivated" if done else "deactivated, would be reactivated",
+            "created": "new counsellor",
+        }[self.change]
+        return f"{self.counsellor}: {what}"
+
+    def audit(self) -> dict[str, str]:
+        return {"field": self.field, "change": self.change}
+
+
+@dataclass(frozen=True)
+class RotaResult:
+    counsellors: int
+    shifts: int
+    changes: list[RotaChange]
+
+
+def _route_change(old: str | None, new: str | None) -> str | None:
+    if old == new:
+        return None
+    if old is None:
+        return "added"
+    return "removed" if new is None else "changed"
+
+
+def plan_changes(crypto: Crypto, plan: RotaPlan, existing: dict[str, Counsellor]) -> list[RotaChange]:
+    """What importing ``plan`` would change in existing counsellors (and which counsellors it creates).
+
+    A first route for a counsellor who had none is like creating one, so it needs no confirmation; a
+    route that changes or disappears, or a reactivation, does: it could hand someone else a counsellor's
+    pages and takeovers, or stop an emergency call reaching them.
+    """
+    changes: list[RotaChange] = []
+    for person in plan.counsellors:
+        name = person["name"]
+        counsellor = existing.get(name)
+        if counsellor is None:
+            changes.append(RotaChange(name, "counsellor", "created"))
+            continue
+        if not counsellor.active:
+            changes.append(RotaChange(name, "active", "reactivated", "reactivate"))
+        new_telegram = telegram_user_hash(crypto, person["telegram"]) if person["telegram"] else None
+        old_phone = crypto.decrypt(counsellor.phone_enc) if counsellor.phone_enc else None
+        for field, old, new in (
+            ("telegram", counsellor.telegram_user_hash, new_telegram),
+            ("phone", old_phone, person["phone"]),
+        ):
+            change = _route_change(old, new)
+            if change is not None:
+                changes.append(RotaChange(name, field, change, "" if change == "added" else "rebind"))
+    return changes
+
+
 async def import_rota(
-    session: AsyncSession, crypto: Crypto, plan: RotaPlan, *, now: datetime
-) -> tuple[int, int]:
+    session: AsyncSession, crypto: Crypto, plan: RotaPlan, *, now: datetime, rebind: bool = False,
+    reactivate: bool = False, staff_id: int | None = None, via: str = "cli",
+) -> RotaResult:  # fmt: skip
     """Replace the future rota with ``plan``: counsellors are matched by name (new ones added).
 
     Shifts that ended before ``now`` are kept (they are history); every other shift is replaced.
-    Returns (counsellors, shifts) imported.
+    A changed or removed contact route needs ``rebind``, a deactivated counsellor ``reactivate``;
+    without them nothing is changed and :class:`RotaNeedsConfirmation` says what would be. Every
+    change to a counsellor is written to the audit log (field and kind of change, never the id or number).
     """
     existing = {c.display_name: c for c in (await session.execute(select(Counsellor))).scalars()}
+    changes = plan_changes(crypto, plan, existing)
+    refused = [
+        c for c in changes
+        if (c.confirm == "rebind" and not rebind) or (c.confirm == "reactivate" and not reactivate)
+    ]  # fmt: skip
+    if refused:
+        raise RotaNeedsConfirmation(refused)
+    _refuse_taken_telegram_ids(crypto, plan, existing)
+    # Ids that move between counsellors in this import are let go first: the unique index is checked
+    # row by row, so two counsellors swapping ids would otherwise collide half-way.
+    for person in plan.counsellors:
+        counsellor = existing.get(person["name"])
+        wanted = telegram_user_hash(crypto, person["telegram"]) if person["telegram"] else None
+        if counsellor is not None and counsellor.telegram_user_hash != wanted:
+            counsellor.telegram_user_hash = None
+    await session.flush()
     by_name: dict[str, Counsellor] = {}
     for person in plan.counsellors:
         counsellor = existing.get(person["name"])
@@ -232,10 +340,14 @@ async def import_rota(
             counsellor = Counsellor(display_name=person["name"], active=True, created_at=now)
             session.add(counsellor)
         counsellor.active = True
-        counsellor.phone_enc = crypto.encrypt(person["phone"]) if person["phone"] else None
+        old_phone = crypto.decrypt(counsellor.phone_enc) if counsellor.phone_enc else None
+        if person["phone"] != old_phone:  # re-encrypting an unchanged number would be a change in disguise
+            counsellor.phone_enc = crypto.encrypt(person["phone"]) if person["phone"] else None
         if person["telegram"]:
-            counsellor.telegram_chat_enc = crypto.encrypt(person["telegram"])
-            counsellor.telegram_user_hash = telegram_user_hash(crypto, person["telegram"])
+            key = telegram_user_hash(crypto, person["telegram"])
+            if key != counsellor.telegram_user_hash or counsellor.telegram_chat_enc is None:
+                counsellor.telegram_chat_enc = crypto.encrypt(person["telegram"])
+                counsellor.telegram_user_hash = key
         else:
             counsellor.telegram_chat_enc = None
             counsellor.telegram_user_hash = None
@@ -246,5 +358,44 @@ async def import_rota(
         if end <= now:
             continue
         session.add(Shift(counsellor_id=by_name[name].id, starts_at=start, ends_at=end, position=position))
+    shifts = sum(1 for _, _, end, _ in plan.shifts if end > now)
+    for change in changes:
+        session.add(
+            AuditEntry(
+                staff_id=staff_id, counsellor_id=by_name[change.counsellor].id, action="rota_change", at=now,
+                detail={**change.audit(), "via": via},
+            )
+        )  # fmt: skip
+    confirmed = [flag for flag, given in (("rebind", rebind), ("reactivate", reactivate)) if given]
+    session.add(
+        AuditEntry(
+            staff_id=staff_id, action="rota_import", at=now,
+            detail={"via": via, "counsellors": len(by_name), "shifts": shifts, "changes": len(changes),
+                    "confirmed": confirmed},
+        )
+    )  # fmt: skip
     await session.flush()
-    return len(by_name), sum(1 for _, _, end, _ in plan.shifts if end > now)
+    return RotaResult(len(by_name), shifts, changes)
+
+
+def _refuse_taken_telegram_ids(crypto: Crypto, plan: RotaPlan, existing: dict[str, Counsellor]) -> None:
+    """A Telegram id may recognise one counsellor only: refuse one that another counsellor keeps."""
+    planned = {p["name"] for p in plan.counsellors}
+    seen: dict[str, str] = {}
+    for person in plan.counsellors:
+        if not person["telegram"]:
+            continue
+        key = telegram_user_hash(crypto, person["telegram"])
+        owner = seen.get(key) or next(
+            (
+                c.display_name
+                for c in existing.values()
+                if c.telegram_user_hash == key and c.display_name not in planned
+            ),
+            None,
+        )
+        if owner is not None and owner != person["name"]:
+            raise RotaError(
+                f"{person['name']}: this Telegram id is already {owner}'s; one id, one counsellor"
+            )
+        seen[key] = person["name"]

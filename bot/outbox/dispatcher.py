@@ -23,6 +23,10 @@ A handler may also *hold* an event (:class:`Hold`): it cannot go out until the p
 (a platform's reply window). It is kept with status ``held``, never retried and never lost, and a
 ``staff_notice`` event tells the counsellor why; the channel releases it
 (:func:`bot.store.outbox.release_held`) when the window opens again.
+
+An event written ``erase_when_done`` (for a person who just deleted their data: the confirmation, the
+clean-up of their chat) is deleted as soon as it is finished, whether sent, given up or held; it is
+never kept as ``done``, ``dead`` or ``held``.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -244,6 +248,16 @@ class Dispatcher:
                 .values(claimed_until=None, claimed_by=None, **values)
             )
 
+    async def _end(self, row: OutboxEvent, **values: Any) -> None:
+        """Record a finished event, or delete it when it was written ``erase_when_done``."""
+        if not row.erase_when_done:
+            await self._finish(row.id, **values)
+            return
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                delete(OutboxEvent).where(OutboxEvent.id == row.id, OutboxEvent.claimed_by == self.worker)
+            )
+
     async def _hold(self, row: OutboxEvent, attempts: int, reason: str) -> None:
         """Park the event (status ``held``) and, in the same transaction, tell staff why."""
         async with self.sessionmaker() as session, session.begin():
@@ -300,11 +314,14 @@ class Dispatcher:
             return False
         except Hold as exc:
             log.info("outbox %s #%d held: %s", row.kind, row.id, exc.reason)
-            await self._hold(row, attempts, exc.reason)
+            if row.erase_when_done:  # the person deleted their data: nobody waits for this any more
+                await self._end(row)
+            else:
+                await self._hold(row, attempts, exc.reason)
             return True
         except GiveUp as exc:
             log.warning("outbox %s #%d given up: %s", row.kind, row.id, exc)
-            await self._finish(row.id, attempts=attempts, status="dead", last_error=str(exc)[:300])
+            await self._end(row, attempts=attempts, status="dead", last_error=str(exc)[:300])
             return True
         except Exception as exc:
             give_up = attempts >= self.max_attempts and row.kind not in self.persistent_kinds
@@ -313,15 +330,15 @@ class Dispatcher:
                 "outbox %s #%d failed (attempt %d): %s", row.kind, row.id, attempts, type(exc).__name__,
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )  # fmt: skip
-            await self._finish(
-                row.id,
-                attempts=attempts,
-                status="dead" if give_up else "pending",
-                not_before=self.clock.now() + timedelta(seconds=delay),
-                last_error=f"{type(exc).__name__}: {exc}"[:300],
-            )
+            values: dict[str, Any] = {
+                "attempts": attempts,
+                "status": "dead" if give_up else "pending",
+                "not_before": self.clock.now() + timedelta(seconds=delay),
+                "last_error": f"{type(exc).__name__}: {exc}"[:300],
+            }
+            await (self._end(row, **values) if give_up else self._finish(row.id, **values))
             return give_up
-        await self._finish(row.id, attempts=attempts, status="done", done_at=self.clock.now())
+        await self._end(row, attempts=attempts, status="done", done_at=self.clock.now())
         return True
 
     # -- cycles ------------------------------------------------------------------------------------------

@@ -1,17 +1,17 @@
-"""Data access for conversations, transcripts and de-duplication."""
+"""Data access for conversations, transcripts and de-duplication (deleting: :mod:`bot.store.erasure`;
+purging: :mod:`bot.store.retention`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.crypto import Crypto
-from bot.store.floodcounts import purge_expired
 from bot.store.locking import for_update
-from bot.store.models import Conversation, Message, OutboxEvent, ProcessedMessage
+from bot.store.models import Conversation, Message, ProcessedMessage
 
 
 async def get_or_create(
@@ -74,27 +74,14 @@ async def add_message(
 async def transcript(
     session: AsyncSession, crypto: Crypto, conversation_id: int
 ) -> list[tuple[str, str, datetime]]:
-    """The decrypted transcript: (direction, text, time), oldest first."""
+    """The decrypted transcript: (direction, text, time), oldest first. Not audited: staff read it through
+    ``Desk.transcript``, which is."""
     rows = await session.execute(
         select(Message)
         .where(Message.conversation_id == conversation_id)
         .order_by(Message.created_at, Message.id)
     )
     return [(m.direction, crypto.decrypt(m.body_enc), m.created_at) for m in rows.scalars()]
-
-
-async def delete_conversation(session: AsyncSession, conversation: Conversation) -> None:
-    """Delete a person's conversation, transcript and undelivered messages at once."""
-    await session.execute(delete(Message).where(Message.conversation_id == conversation.id))
-    await session.execute(
-        delete(OutboxEvent).where(
-            OutboxEvent.conversation_id == conversation.id,
-            OutboxEvent.kind.in_(("deliver", "inbox")),
-            OutboxEvent.status.in_(("pending", "held")),
-        )
-    )
-    await session.delete(conversation)
-    await session.flush()
 
 
 async def claim_transport_id(
@@ -116,27 +103,3 @@ async def claim_transport_id(
             raise
         return existing, True
     return record, False
-
-
-async def purge(session: AsyncSession, *, now: datetime, retention_days: int) -> dict[str, int]:
-    """Delete transcripts, idle conversations and old de-duplication records past retention, and the
-    flood counters whose window is over."""
-    cutoff = now - timedelta(days=retention_days)
-    messages = await session.execute(delete(Message).where(Message.created_at < cutoff))
-    idle = await session.execute(
-        delete(Conversation).where(Conversation.last_seen_at < cutoff, Conversation.held_by.is_(None))
-    )
-    processed = await session.execute(
-        delete(ProcessedMessage).where(ProcessedMessage.created_at < now - timedelta(days=2))
-    )
-    done = await session.execute(  # held: waiting for a person who has not written since (Zalo OA)
-        delete(OutboxEvent).where(OutboxEvent.status.in_(("done", "held")), OutboxEvent.created_at < cutoff)
-    )
-    flood_counts = await purge_expired(session, now=now)  # keyed hashes of addresses: hours, not days
-    return {
-        "flood_counts": flood_counts,
-        "messages": messages.rowcount or 0,  # type: ignore[attr-defined]
-        "conversations": idle.rowcount or 0,  # type: ignore[attr-defined]
-        "processed_ids": processed.rowcount or 0,  # type: ignore[attr-defined]
-        "outbox": done.rowcount or 0,  # type: ignore[attr-defined]
-    }

@@ -106,12 +106,19 @@ class Message(Base):
 
 
 class ProcessedMessage(Base):
-    """A transport message already handled (keyed hash of its id), with the replies it got."""
+    """A transport message already handled (keyed hash of its id), with the replies it got.
+
+    ``conversation_id`` ties the cached replies to the person, so that deleting their data removes them;
+    it is left empty on the message that asked for the deletion (its replies are only the confirmation).
+    """
 
     __tablename__ = "processed_messages"
 
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     ref_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
     replies_enc: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(index=True)
 
@@ -183,6 +190,9 @@ class OutboxEvent(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
+    # Written for a person whose data was just deleted (the "deleted" confirmation, the clean-up of their
+    # chat): the row is deleted as soon as it is finished (sent, given up or held), never kept as ``done``.
+    erase_when_done: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Counsellor(Base):
@@ -266,7 +276,7 @@ class FloodCount(Base):
 
 
 class AuditEntry(Base):
-    """Who opened or did what in the console, and when."""
+    """Who opened or did what (console, Telegram, command line), and when; for what reason, and what changed."""
 
     __tablename__ = "audit_log"
 
@@ -277,6 +287,10 @@ class AuditEntry(Base):
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id", ondelete="SET NULL"))
     conversation_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(index=True)
+    # why a transcript was read by someone who does not hold the case (``desk.READ_REASONS``)
+    reason: Mapped[str | None] = mapped_column(String(32))
+    # what changed or how it was done, as JSON without personal data (no Telegram ids, no phone numbers)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class StoredSecret(Base):

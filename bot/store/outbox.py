@@ -44,11 +44,13 @@ async def enqueue(
     not_before: datetime | None = None,
     lane: int | None = None,
     recipient: str | None = None,
+    erase_when_done: bool = False,
 ) -> OutboxEvent:
     """Add an event (its payload encrypted) to the session; it is sent once the transaction commits.
 
     ``lane`` defaults to the kind's (:data:`KIND_LANES`, else :data:`LANE_OTHER`); ``recipient`` is a
-    keyed hash naming who a page goes to, never an address in clear.
+    keyed hash naming who a page goes to, never an address in clear. ``erase_when_done``: for a person
+    whose data was deleted, the row is deleted once it is finished (:mod:`bot.store.erasure`).
     """
     event = OutboxEvent(
         kind=kind,
@@ -63,6 +65,7 @@ async def enqueue(
         attempts=0,
         not_before=not_before or now,
         created_at=now,
+        erase_when_done=erase_when_done,
     )
     session.add(event)
     await session.flush()

@@ -15,7 +15,7 @@ from bot.clock import FrozenClock
 from bot.runtime import Services
 from bot.stats.period import make_period
 from bot.stats.report import load_report
-from bot.store.conversations import purge
+from bot.store.retention import purge
 from tests.stats.cli import hotline_async
 from tests.stats.replay import at, replay
 
@@ -107,7 +107,7 @@ async def test_each_figure_of_a_replayed_quarter(
     # Three months later the transcripts and conversations are purged; the statistics stay.
     clock.set(at(7, 1))
     async with services.sessionmaker() as session, session.begin():
-        purged = await purge(session, now=clock.now(), retention_days=services.settings.retention_days)
+        purged = await purge(session, now=clock.now(), settings=services.settings)
     assert purged["messages"] > 0 and purged["conversations"] > 0
 
     result = await hotline_async(services.settings.database_url, "stats", "--from", "2026-01", "--to", "2026-03", "--format", "json")  # fmt: skip

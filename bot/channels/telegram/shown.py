@@ -9,8 +9,8 @@ When the conversation is deleted, the engine calls :meth:`ShownMessages.before_d
 transaction (the conversation row is gone afterwards): it queues a ``telegram_cleanup`` outbox event
 carrying the chat id and the ids, encrypted like every payload, in the person's delivery order, so the
 old messages go before the "deleted" confirmation arrives. The dispatcher then deletes whatever is
-still younger than 48 hours (:meth:`ShownMessages.run_cleanup`), and the event's payload is all that
-remains until the outbox is purged.
+still younger than 48 hours (:meth:`ShownMessages.run_cleanup`). The event is written
+``erase_when_done``: its row is deleted as soon as it is finished, like the confirmation's.
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ class ShownMessages:
             payload={"chat_id": chat_id, "messages": [[m, t] for m, t in entries]},
             now=now,
             ordering_key=ordering_key,
+            erase_when_done=True,
         )
 
     def _entries(self, conversation: Conversation, now: datetime) -> list[Entry]:

@@ -160,17 +160,29 @@ async def on_take(query: CallbackQuery, channel: TelegramChannel) -> None:
 
 
 async def _brief(staff: _Staff, escalation_id: int, counsellor: Counsellor) -> None:
-    """Send the counsellor, in their own chat, how to talk and what the person wrote so far (audited)."""
+    """Tell the counsellor, in their own chat, how to talk, with a link to the case in the console.
+
+    The conversation so far is not copied into Telegram: its cloud keeps messages beyond our retention
+    and "delete my data". An operator may turn the copy on (``HOTLINE_TELEGRAM_STAFF_TRANSCRIPT_COPY``);
+    it is then read through the desk, so the read is audited like any other.
+    """
     chat = (
         staff.services.crypto.decrypt(counsellor.telegram_chat_enc) if counsellor.telegram_chat_enc else None
     )
     if chat is None:
         return
-    lines = await staff.services.desk.transcript(escalation_id, counsellor.id, staff_id=None)
-    who = {"in": "👤", "out": "🤖", "staff": "🧑‍⚕️", "note": "ℹ️"}
-    history = "\n".join(f"{who.get(d, d)} {text}" for d, text, _ in lines[-20:])
+    settings = staff.services.settings
     text = staff.say("staff_how_to_talk", id=str(escalation_id), outcomes=", ".join(OUTCOMES))
-    await staff.channel.client.send_text(int(chat), f"{text}\n\n{history}"[:4000])
+    link = f"{settings.public_url.rstrip('/')}/console/escalations/{escalation_id}"
+    text = f"{text}\n{staff.say('staff_console_link', url=link)}"
+    if settings.telegram_staff_transcript_copy:
+        lines = await staff.services.desk.transcript(
+            escalation_id, counsellor.id, staff_id=None, via="telegram"
+        )
+        who = {"in": "👤", "out": "🤖", "staff": "🧑‍⚕️", "note": "ℹ️"}
+        history = "\n".join(f"{who.get(d, d)} {line}" for d, line, _ in lines[-20:])
+        text = f"{text}\n\n{staff.say('staff_history')}\n{history}"
+    await staff.channel.client.send_text(int(chat), text[:4000])
 
 
 def _pick(held: list[int], message: Message) -> int | None:

@@ -4,6 +4,9 @@
   var t = JSON.parse(document.getElementById("words").textContent);
   var box = document.getElementById("transcript");
   var id = box.getAttribute("data-id");
+  // A supervisor reading a case they do not hold gave a reason; the API asks for it on every read.
+  var reason = box.getAttribute("data-reason");
+  var holds = box.getAttribute("data-holds") === "1";
   var names = { "in": t.person, "out": t.bot, "staff": t.staff, "note": t.note };
 
   function render(data) {
@@ -19,11 +22,13 @@
       box.appendChild(div);
     });
     box.scrollTop = box.scrollHeight;
-    if (data.status !== "taken") { window.location.href = "/console"; }
+    if (holds && data.status !== "taken") { window.location.href = "/console"; }
   }
 
   function refresh() {
-    fetch("/console/api/escalations/" + id + "/messages", { credentials: "same-origin", cache: "no-store" })
+    var url = "/console/api/escalations/" + id + "/messages";
+    if (reason) { url += "?reason=" + encodeURIComponent(reason); }
+    fetch(url, { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(render).catch(function () {});
   }

@@ -13,7 +13,7 @@ from bot.clock import FrozenClock
 from bot.escalation.rota import import_rota, parse_rota
 from bot.runtime import Services
 from bot.settings import Settings
-from bot.store.models import Contact, Escalation
+from bot.store.models import AuditEntry, Contact, Escalation
 from tests.channels.telegram.helpers import deliver, post_update
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -77,9 +77,9 @@ async def test_emergency_page_repage_take_relay_close(
     edits = telegram.calls_of("editMessageText")
     assert edits and "Minh" in str(edits[-1].params["text"]), "the group sees who took it"
     assert any("Minh" in t and "đã nhận" in t for t in texts(telegram, PERSON))
-    assert any("#1" in t and "ck dang danh em" in t for t in texts(telegram, MINH)), (
-        "the brief, with the history"
-    )
+    brief = texts(telegram, MINH)[-1]
+    assert "#1" in brief and f"{settings.public_url}/console/escalations/1" in brief, "a link to the console"
+    assert not any("ck dang danh em" in t for t in texts(telegram, MINH)), "no transcript in Telegram's cloud"
 
     late = telegram.callback_update(LAN, "take:1", message_id=page_in(telegram, LAN), from_id=LAN)
     await post_update(client, late)
@@ -133,3 +133,38 @@ async def test_a_counsellor_holding_nothing_is_told_so(
     await post_update(client, telegram.text_update(LAN, "xin chao"))
     await deliver(services)
     assert "chưa nhận" in texts(telegram, LAN)[-1], "a counsellor's chat is not a person's conversation"
+
+
+async def test_taking_on_telegram_copies_the_transcript_only_when_the_operator_turns_it_on(
+    client: httpx.AsyncClient, services: Services, channel: TelegramChannel, telegram: FakeTelegram
+) -> None:
+    """Off by default (above); on, the brief carries the last lines, and that read is audited."""
+    await setup_rota(services)
+    services.settings.telegram_staff_transcript_copy = True
+    await post_update(client, telegram.text_update(PERSON, "cuu em voi, ck dang danh em"))
+    await deliver(services)
+    update = telegram.callback_update(LAN, "take:1", message_id=page_in(telegram, LAN), from_id=LAN)
+    await post_update(client, update)
+    await deliver(services)
+    brief = texts(telegram, LAN)[-1]
+    assert "/console/escalations/1" in brief and "ck dang danh em" in brief
+    async with services.sessionmaker() as session:
+        reads = (
+            await session.execute(select(AuditEntry).where(AuditEntry.action == "open_transcript"))
+        ).scalars()
+        assert [(a.escalation_id, (a.detail or {}).get("via")) for a in reads] == [(1, "telegram")]
+
+
+async def test_taking_on_telegram_reads_no_transcript_by_default(
+    client: httpx.AsyncClient, services: Services, channel: TelegramChannel, telegram: FakeTelegram
+) -> None:
+    await setup_rota(services)
+    await post_update(client, telegram.text_update(PERSON, "cuu em voi, ck dang danh em"))
+    await deliver(services)
+    update = telegram.callback_update(LAN, "take:1", message_id=page_in(telegram, LAN), from_id=LAN)
+    await post_update(client, update)
+    await deliver(services)
+    assert not any("ck dang danh em" in t for t in texts(telegram, LAN))
+    async with services.sessionmaker() as session:
+        actions = [a.action for a in (await session.execute(select(AuditEntry))).scalars()]
+        assert "take" in actions and "open_transcript" not in actions, "nothing was read, nothing to audit"

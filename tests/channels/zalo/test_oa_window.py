@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.channels.zalo.oa import build
 from bot.clock import FrozenClock
 from bot.runtime import Services
-from bot.store.conversations import delete_conversation
+from bot.store.erasure import erase_conversation
 from bot.store.models import Conversation, Counsellor, Escalation, Message, OutboxEvent
 from tests.channels.zalo.conftest import USER, drain, oa_event, post_oa
 from tests.fakes.zalo_api import FakeZalo
@@ -146,7 +146,7 @@ async def test_a_person_who_deletes_their_data_leaves_no_held_message(
     assert (await events(services, "deliver"))[-1][0].status == "held"
     async with services.sessionmaker() as session, session.begin():
         conversation = (await session.execute(select(Conversation))).scalar_one()
-        await delete_conversation(session, conversation)
+        await erase_conversation(session, services.crypto, conversation, now=clock.now())
     assert [row.status for row, _ in await events(services, "deliver") if row.status == "held"] == []
 
 

@@ -1,7 +1,7 @@
 """console sessions kept on the server, and failed logins per client for the login throttle
 
-Revision ID: 0005_console
-Revises: 0002 (an id of its own, since other branches of issue 15 add migrations too; chain it after main's head at the merge so there is one head)
+Revision ID: 0007_console
+Revises: 0006 (an id of its own, since other branches of issue 15 add migrations too; chained after main's head at the merge so there is one head)
 Create Date: 2026-12-06
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_console"
-down_revision: str | None = "0002"
+revision: str = "0007_console"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

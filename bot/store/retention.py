@@ -1,0 +1,85 @@
+"""The purge (hourly, and ``hotline purge``): what is past its time goes; statistics stay.
+
+* transcripts, and conversations idle (and not held by a counsellor) past ``retention_days``;
+* outbox rows: sent (``done``) and held ones past ``retention_days``; given up (``dead``) ones past
+  ``purge_dead_days``; never sent (``pending``, not being sent now) past ``purge_undelivered_days``;
+  web chat messages the page never fetched (``inbox``) past ``purge_webchat_unread_hours``; a deleted
+  person's confirmation or chat clean-up (``erase_when_done``) past ``purge_erased_hours``;
+* replies cached for retried webhooks past ``purge_dedup_hours``;
+* call-back numbers of escalations past ``retention_days`` (the case itself stays, for statistics);
+* flood counters whose window is over.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.settings import Settings
+from bot.store.floodcounts import purge_expired
+from bot.store.models import Conversation, Escalation, Message, OutboxEvent, ProcessedMessage
+
+
+def _older(hours: float, now: datetime) -> datetime:
+    return now - timedelta(hours=hours)
+
+
+async def purge(session: AsyncSession, *, now: datetime, settings: Settings) -> dict[str, int]:
+    """Delete what is past its time; how many rows of each kind went."""
+    cutoff = now - timedelta(days=settings.retention_days)
+    messages = await session.execute(delete(Message).where(Message.created_at < cutoff))
+    idle = await session.execute(
+        delete(Conversation).where(Conversation.last_seen_at < cutoff, Conversation.held_by.is_(None))
+    )
+    processed = await session.execute(
+        delete(ProcessedMessage).where(ProcessedMessage.created_at < _older(settings.purge_dedup_hours, now))
+    )
+    not_claimed = or_(OutboxEvent.claimed_until.is_(None), OutboxEvent.claimed_until < now)
+    outbox = await session.execute(
+        delete(OutboxEvent).where(
+            or_(
+                # held: waiting for a person who has not written since (Zalo OA)
+                and_(OutboxEvent.status.in_(("done", "held")), OutboxEvent.created_at < cutoff),
+                and_(
+                    OutboxEvent.status == "dead",
+                    OutboxEvent.created_at < _older(settings.purge_dead_days * 24, now),
+                ),
+                and_(
+                    OutboxEvent.status == "pending",
+                    OutboxEvent.kind == "inbox",
+                    OutboxEvent.created_at < _older(settings.purge_webchat_unread_hours, now),
+                ),
+                and_(
+                    OutboxEvent.status == "pending",
+                    OutboxEvent.created_at < _older(settings.purge_undelivered_days * 24, now),
+                    not_claimed,
+                ),
+                and_(
+                    OutboxEvent.erase_when_done,
+                    OutboxEvent.created_at < _older(settings.purge_erased_hours, now),
+                    not_claimed,
+                ),
+            )
+        )
+    )
+    numbers = await session.execute(
+        update(Escalation)
+        .where(Escalation.created_at < cutoff, Escalation.callback_phone_enc.is_not(None))
+        .values(callback_phone_enc=None)
+    )
+    flood_counts = await purge_expired(session, now=now)  # keyed hashes of addresses: hours, not days
+    return {
+        "flood_counts": flood_counts,
+        "messages": _count(messages),
+        "conversations": _count(idle),
+        "processed_ids": _count(processed),
+        "outbox": _count(outbox),
+        "callback_numbers": _count(numbers),
+    }
+
+
+def _count(result: Any) -> int:
+    return int(result.rowcount or 0)
