@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -112,8 +113,12 @@ class Services:
 
     async def purge(self) -> dict[str, int]:
         """Delete what is past the retention period (transcripts, idle conversations)."""
+        from bot.console.sessions import purge_logins
+
         async with self.sessionmaker() as session, session.begin():
-            return await purge(session, now=self.clock.now(), settings=self.settings)
+            counts = await purge(session, now=self.clock.now(), settings=self.settings)
+            idle = timedelta(minutes=self.settings.console_idle_minutes)
+            return counts | await purge_logins(session, now=self.clock.now(), idle=idle)
 
     async def refresh_keys(self) -> None:
         """Read the key versions in use (a rotation by ``hotline rotate-key`` reaches us this way)."""

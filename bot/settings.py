@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     max_connections: int = Field(default=4000, ge=16)
     keep_alive_seconds: int = Field(default=5, ge=1)
 
+    # console sessions (bot/console/sessions.py): ended after this long without a request, and this long
+    # after the login whatever happens
+    console_idle_minutes: int = Field(default=30, ge=1)
+    console_session_hours: int = Field(default=12, ge=1)
+
     # floods: caps per client (web chat: a keyed hash of the network address; messengers: the chat),
     # counted in the database so that every process shares them. 0 turns a cap off.
     # Comma-separated in the environment: HOTLINE_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8

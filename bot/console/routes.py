@@ -8,19 +8,21 @@ the cookie is ``SameSite=Strict``. Opening a conversation is written to the audi
 # No `from __future__ import annotations` here: FastAPI must resolve the dependencies of the routes
 # defined inside build_router (closures) at run time.
 import asyncio
+import itertools
 import json
-import time
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import func, select
 
-from bot.console.auth import COOKIE, LIFETIME_SECONDS, Staff, authenticate
+from bot.console import sessions as console_sessions
+from bot.console import throttle
+from bot.console.auth import COOKIE, DEVICE_COOKIE, DEVICE_DAYS, Staff, authenticate
 from bot.console.i18n import words
 from bot.console.web import ConsoleWeb, NeedLogin
 from bot.escalation.desk import OUTCOMES, READ_REASONS, DeskError, ReasonNeeded
@@ -33,21 +35,39 @@ from bot.escalation.rota import (
     parse_rota,
 )
 from bot.escalation.watch import possible_risks
-from bot.store.models import Counsellor, Escalation, Message
+from bot.metrics import Counter
+from bot.store.models import AuditEntry, Counsellor, Escalation, Message
+from bot.web.clients import client_address
 from bot.web.ids import FormRowId, RowId
 
 if TYPE_CHECKING:
     from bot.runtime import Services
+# An open event stream checks every this many beats (of 1.5 s) that its session has not ended.
+SESSION_CHECK_BEATS = 20
+REFUSED = Counter(
+    "hotline_console_login_refused",
+    "Console logins refused: a wrong name or password, or a client made to wait (429).",
+    ["reason"],
+)
 
-MAX_FAILURES = 5
-LOCK_SECONDS = 60
+
+def back_to(request: Request, public_url: str) -> str:
+    """Where to send the browser back to after switching language: the console page it came from (its
+    ``Referer``), if that is a console page of this site; never another site (an open redirect). Only
+    the path is kept, so the answer is always a page of this site."""
+    referer = urlsplit(request.headers.get("referer") or "")
+    if referer.netloc and referer.netloc not in (request.url.netloc, urlsplit(public_url).netloc):
+        return "/console"
+    path = referer.path
+    if not path.startswith("/console") or "\\" in path or path.startswith("//"):
+        return "/console"
+    return path + (f"?{referer.query}" if referer.query else "")
 
 
 def build_router(services: "Services") -> APIRouter:
     """The console's routes, bound to the running services."""
     router = APIRouter(prefix="/console", include_in_schema=False)
     web = ConsoleWeb(services)
-    failures: dict[str, list[float]] = defaultdict(list)
     secure = web.secure
     locale_of, current, current_api = web.locale_of, web.current, web.current_api
     check_form, page = web.check_form, web.page
@@ -58,38 +78,75 @@ def build_router(services: "Services") -> APIRouter:
 
     @router.post("/login")
     async def login(
-        request: Request, username: Annotated[str, Form()], password: Annotated[str, Form()]
-    ) -> Response:
+        request: Request, username: Annotated[str, Form(max_length=64)],
+        password: Annotated[str, Form(max_length=1024)],
+    ) -> Response:  # fmt: skip
         t = words(locale_of(request))
-        now = time.time()
-        recent = [at for at in failures[username] if now - at < LOCK_SECONDS]
-        failures[username] = recent
-        if len(recent) >= MAX_FAILURES:
-            return page(request, "login.html", None, error=t["login_locked"])
+        now = services.clock.now()
+        device_cookie = request.cookies.get(DEVICE_COOKIE)
+        device = web.sessions.known_device(device_cookie, username)
+        who = throttle.client(
+            services.crypto,
+            username=username,
+            address=client_address(request, services.settings.trusted_proxies),
+            device=device,
+        )
         async with services.sessionmaker() as session:
-            staff = await authenticate(session, username, password)
+            wait = await throttle.wait_for(session, who, now=now)
+        if wait:
+            REFUSED.labels(reason="throttled").inc()
+            refused = page(request, "login.html", None, error=t["login_locked"].format(seconds=wait))
+            refused.status_code = 429
+            refused.headers["Retry-After"] = str(wait)
+            return refused
+        staff, account_id = await authenticate(
+            services.sessionmaker, web.hashing, username, password, known=device is not None
+        )
+        async with services.sessionmaker() as session, session.begin():
+            if staff is None:
+                # Audited without the name tried or the address: only the account, when the name is one
+                # (names that are no account are only counted: a spray must not fill the audit log).
+                REFUSED.labels(reason="wrong").inc()
+                locked = await throttle.failed(session, who, now=now)
+                if account_id is not None:
+                    session.add(AuditEntry(staff_id=account_id, action="login_failed", at=now))
+                if locked:
+                    session.add(AuditEntry(staff_id=account_id, action="login_locked", at=now))
+            else:
+                await throttle.succeeded(session, who)
+                await throttle.purge_expired(session, now=now)
+                await console_sessions.purge_expired(session, now=now, idle=web.lifetimes.idle)
+                # a session this browser still had ends: one browser, one session
+                await console_sessions.end(session, web.sessions, request.cookies.get(COOKIE))
+                token = await console_sessions.open_session(
+                    session, web.sessions, staff.id, now=now, lifetimes=web.lifetimes
+                )
         if staff is None:
-            failures[username].append(now)
             refused = page(request, "login.html", None, error=t["login_failed"])
             refused.status_code = 401
             return refused
-        failures.pop(username, None)
         response = RedirectResponse("/console", status_code=303)
         response.set_cookie(
-            COOKIE, web.sessions.issue(staff.id), max_age=LIFETIME_SECONDS, httponly=True, samesite="strict",
-            secure=secure, path="/console",
+            COOKIE, token, max_age=int(web.lifetimes.absolute.total_seconds()), httponly=True,
+            samesite="strict", secure=secure, path="/console",
+        )  # fmt: skip
+        response.set_cookie(
+            DEVICE_COOKIE, web.sessions.add_device(device_cookie, staff.username),
+            max_age=DEVICE_DAYS * 86400, httponly=True, samesite="strict", secure=secure, path="/console/login",
         )  # fmt: skip
         return response
 
     @router.post("/logout")
     async def logout(request: Request) -> Response:
+        async with services.sessionmaker() as session, session.begin():
+            await console_sessions.end(session, web.sessions, request.cookies.get(COOKIE))
         response = RedirectResponse("/console/login", status_code=303)
         response.delete_cookie(COOKIE, path="/console")
         return response
 
     @router.get("/lang")
     async def switch_language(request: Request) -> Response:
-        response = RedirectResponse(request.headers.get("referer") or "/console", status_code=303)
+        response = RedirectResponse(back_to(request, services.settings.public_url), status_code=303)
         response.set_cookie("console_lang", "vi" if locale_of(request) == "en" else "en", samesite="strict",
                             path="/console")  # fmt: skip
         return response
@@ -303,7 +360,11 @@ def build_router(services: "Services") -> APIRouter:
         async def stream() -> AsyncIterator[bytes]:
             last = ""
             yield b"retry: 3000\n\n"
-            while not await request.is_disconnected():
+            for beat in itertools.count(1):
+                if await request.is_disconnected():
+                    break
+                if beat % SESSION_CHECK_BEATS == 0 and not await web.still_logged_in(request):
+                    break  # logged out or revoked: the page's next request is sent to the login
                 fingerprint = await _fingerprint()
                 if fingerprint != last:
                     last = fingerprint

@@ -54,12 +54,7 @@ def staff_add(
     password_stdin: bool,
 ) -> None:  # fmt: skip
     """Create a console account (a counsellor account is also a counsellor who can be paged)."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 10:
-        raise click.ClickException("use a password of at least 10 characters")
+    password = _read_password(password_stdin)
     settings = _settings()
 
     async def run() -> None:
@@ -125,6 +120,63 @@ def _refuse_rebind(
             f"the counsellor {counsellor.display_name!r} already has another Telegram id or phone; "
             "change it in the rota (`hotline rota import --rebind`), where the change is audited"
         )
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 10:
+        raise click.ClickException("use a password of at least 10 characters")
+    return password
+
+
+async def _change_account(
+    username: str, *, password_hash: str | None = None, active: bool | None = None
+) -> int:
+    """Set a new password hash and/or activity on an account and end all its console sessions; how many."""
+    from bot.clock import SystemClock
+    from bot.console.sessions import end_all
+    from bot.store.models import AuditEntry
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            account = (
+                await session.execute(select(StaffAccount).where(StaffAccount.username == username))
+            ).scalar_one_or_none()
+            if account is None:
+                raise click.ClickException(f"there is no account {username!r}")
+            if password_hash is not None:
+                account.password_hash = password_hash
+            if active is not None:
+                account.active = active
+            ended = await end_all(session, account.id)
+            action = "password_changed" if password_hash is not None else "account_deactivated"
+            session.add(AuditEntry(staff_id=account.id, action=action, at=SystemClock().now()))
+            return ended
+    finally:
+        await engine.dispose()
+
+
+@staff.command("password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def staff_password(username: str, password_stdin: bool) -> None:
+    """Set a new password; every console session of the account ends (log in again everywhere)."""
+    password = _read_password(password_stdin)
+    ended = asyncio.run(_change_account(username, password_hash=hash_password(password)))
+    click.echo(f"password of {username!r} changed; {ended} console session(s) ended")
+
+
+@staff.command("deactivate")
+@click.argument("username")
+def staff_deactivate(username: str) -> None:
+    """Close an account: it can no longer log in, and every console session of it ends at once."""
+    ended = asyncio.run(_change_account(username, active=False))
+    click.echo(f"account {username!r} deactivated; {ended} console session(s) ended")
 
 
 @click.group()

@@ -94,6 +94,11 @@ REGISTRY: dict[str, Entry] = {
     "staff_accounts": Entry("staff", "console logins", staff=("password_hash",)),
     "stored_secrets": Entry("staff", "the service's own credentials", staff=("value_enc",)),
     "key_versions": Entry("staff", "which key versions are in use: numbers, no key"),
+    "console_sessions": Entry(
+        "staff", "console sessions: keyed hashes of their tokens", staff=("token_hash",)
+    ),
+    # console logins only (an address, a user name from it, a browser), never a person of the hotline
+    "login_failures": Entry("staff", "failed console logins under a keyed hash", staff=("key_hash",)),
 }
 
 Step = Callable[[AsyncSession, Crypto, Conversation, datetime], Awaitable[None]]

@@ -317,3 +317,32 @@ class KeyVersion(Base):
     version: Mapped[int] = mapped_column(Integer)
     previous: Mapped[int | None] = mapped_column(Integer)
     changed_at: Mapped[datetime]
+
+
+class ConsoleSession(Base):
+    """A console login, kept on the server so that it can end: at logout, at a password change, when the
+    account is deactivated, after ``console_idle_minutes`` without a request, and ``console_session_hours``
+    after the login at the latest (bot/console/sessions.py). The browser's cookie holds a random token;
+    this row holds only a keyed hash of it, so a copy of the database opens no session, and a new console
+    key ends every session."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)  # the absolute end
+
+
+class LoginFailure(Base):
+    """Failed console logins of one client (bot/console/throttle.py): an address, a user name from an
+    address, or a known browser, always as a keyed hash. While ``locked_until`` is ahead, that client's
+    attempts are answered 429 without checking the password. Deleted at ``expires_at``."""
+
+    __tablename__ = "login_failures"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -17,6 +17,7 @@ from bot.console import routes as console
 from bot.runtime import Services, build_services
 from bot.settings import Settings
 from bot.web.cross_site import WebChatCors
+from bot.web.headers import SecurityHeaders
 from bot.web.limits import BodyLimit
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,10 @@ def create_app(
         finally:
             await services.close()
 
-    app = FastAPI(title="Hotline", lifespan=lifespan, docs_url=None, redoc_url=None)
+    # No API documentation in production: the routes are for the web chat, the webhooks and the console,
+    # and a public schema only helps an attacker map them.
+    openapi = None if settings.env == "production" else "/openapi.json"
+    app = FastAPI(title="Hotline", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=openapi)
     app.state.services = services
     for channel in services.channels.values():
         if isinstance(channel, PendingChannel):
@@ -80,4 +84,5 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.webchat_origins:
         app.add_middleware(WebChatCors, origins=settings.webchat_origins)
+    app.add_middleware(SecurityHeaders, https=settings.public_url.startswith("https://"))
     return app

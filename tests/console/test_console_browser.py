@@ -44,6 +44,12 @@ def test_log_in_see_the_queue_take_reply_close(server: LiveServer) -> None:
         expect(person.locator(".msg.bot").last).to_contain_text("113")
 
         desk = browser.new_context().new_page()
+        # The pages' Content-Security-Policy (bot/web/headers.py) must not block anything they need.
+        blocked: list[str] = []
+        for page in (person, desk):
+            page.on(
+                "console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None
+            )
         desk.goto(server.url + "/console")
         desk.fill("input[name=username]", "lan")
         desk.fill("input[name=password]", "mat khau that dai")
@@ -67,5 +73,7 @@ def test_log_in_see_the_queue_take_reply_close(server: LiveServer) -> None:
         desk.click("#close")
         expect(desk.locator("#empty")).to_be_visible()
         expect(person.locator(".msg.staff").last).to_contain_text("kết thúc", timeout=15000)
+        desk.goto(server.url + "/console/rota")
         browser.close()
+    assert not blocked, blocked
     assert "chồng em" not in server.log.read_text(errors="replace"), "no message text in the server's log"

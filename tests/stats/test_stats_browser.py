@@ -63,6 +63,8 @@ def test_a_supervisor_sees_the_figures_and_the_chart(server: LiveServer) -> None
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_context().new_page()
+        blocked: list[str] = []  # what the Content-Security-Policy (bot/web/headers.py) refused
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
         page.goto(server.url + "/console")
         page.fill("input[name=username]", "boss")
         page.fill("input[name=password]", PASSWORD)
@@ -91,6 +93,11 @@ def test_a_supervisor_sees_the_figures_and_the_chart(server: LiveServer) -> None
             "() => { const i = document.getElementById('stats-chart'); return i.complete && i.naturalWidth > 0; }"
         )
         assert page.evaluate("() => document.getElementById('stats-chart').naturalWidth") == 1000
+        # the report's styles come from console.css now (no inline <style> under the CSP)
+        assert (
+            page.evaluate("() => getComputedStyle(document.getElementById('stats-period')).display") == "flex"
+        )
         browser.close()
+    assert not blocked, blocked
     log = server.log.read_text(errors="replace")
     assert "Traceback" not in log
