@@ -42,6 +42,8 @@ LAZY_COMMANDS = {
     "rota": "bot.escalation.commands:rota",
     "stats": "bot.stats.commands:stats_command",
     "rotate-key": "bot.cli.keys:rotate_key",
+    "backup": "bot.cli.backup:backup_command",
+    "restore": "bot.cli.backup:restore_command",
 }
 
 

@@ -121,7 +121,12 @@ def _fill_every_table(connection: Connection) -> dict[str, int]:
             for column in table.columns
             if not column.nullable
             and column.server_default is None
-            and not (column.primary_key and column.autoincrement is not False and isinstance(column.type, sa.Integer) and len(table.primary_key.columns) == 1)
+            and not (
+                column.primary_key
+                and column.autoincrement is not False
+                and isinstance(column.type, sa.Integer)
+                and len(table.primary_key.columns) == 1
+            )
         }
         connection.execute(table.insert().values(**row))
         counts[table.name] = 1
@@ -148,7 +153,9 @@ def test_the_revisions_form_one_line_ending_at_the_head() -> None:
 
 @pytest.mark.parametrize("revision", CHAIN)
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_database_at_any_revision_upgrades_to_the_models(backend: str, revision: str, tmp_path: Path) -> None:
+def test_a_database_at_any_revision_upgrades_to_the_models(
+    backend: str, revision: str, tmp_path: Path
+) -> None:
     with fresh_database(backend, tmp_path) as url:
         upgrade(url, revision)
         filled = _run_sync(url, _fill_every_table)

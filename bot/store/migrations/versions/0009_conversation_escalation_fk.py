@@ -39,7 +39,9 @@ def upgrade() -> None:
         "UPDATE conversations SET escalation_id = NULL WHERE escalation_id IS NOT NULL "
         "AND escalation_id NOT IN (SELECT id FROM escalations)"
     )
-    op.create_foreign_key(NAME, "conversations", "escalations", ["escalation_id"], ["id"], ondelete="SET NULL")
+    op.create_foreign_key(
+        NAME, "conversations", "escalations", ["escalation_id"], ["id"], ondelete="SET NULL"
+    )
 
 
 def downgrade() -> None:
