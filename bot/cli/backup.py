@@ -57,7 +57,7 @@ def restore_command(ctx: click.Context, file: Path, force: bool) -> None:
     Stop the service first. A database that holds data is replaced only with --force. PostgreSQL: the
     database must exist (createdb); pg_restore runs in one transaction.
     """
-    from bot.store.backup import KEY_REMINDER, BackupError, restore
+    from bot.store.backup import KEY_REMINDER, BackupError, key_reads_transcripts, restore
     from bot.store.migrate import upgrade
 
     settings = _settings(ctx)
@@ -67,4 +67,13 @@ def restore_command(ctx: click.Context, file: Path, force: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     upgrade(settings.database_url)  # an older backup restored into newer code
     click.echo(f"Đã khôi phục / restored {file}; database is up to date ({_counts(settings.database_url)})")
+    readable = key_reads_transcripts(settings.database_url, settings.secret)
+    if readable is False:
+        raise click.ClickException(
+            "khóa bí mật này KHÔNG đọc được bản ghi đã khôi phục: có đúng HOTLINE_SECRET_KEY cũ không?\n"
+            "this secret key does NOT read the restored transcripts: is it the HOTLINE_SECRET_KEY the "
+            "backup was made with? (the data is restored; set the right key, nothing else to redo)"
+        )
+    if readable:
+        click.echo("Khóa đọc được bản ghi / the key reads the transcripts: ok")
     click.echo(KEY_REMINDER)

@@ -255,3 +255,34 @@ def restore_postgresql(source: Path, database_url: str, *, force: bool) -> None:
     _drop_tables(database_url, list(tables))
     _run([pg_restore, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction",
           f"--dbname={target}", str(source)], environment)  # fmt: skip
+
+
+# -- after a restore ----------------------------------------------------------------------------------
+
+
+def key_reads_transcripts(database_url: str, secret: bytes) -> bool | None:
+    """Whether the key decrypts the latest line of transcript (None when there is none): a restore on a
+    new machine with the wrong secret key would otherwise be found only when someone opens a case."""
+    from bot.store.crypto import DecryptionError
+    from bot.store.db import make_engine, make_sessionmaker
+    from bot.store.keyring import load_crypto
+    from bot.store.models import Message
+
+    async def check() -> bool | None:
+        engine = make_engine(database_url)
+        try:
+            sessionmaker = make_sessionmaker(engine)
+            crypto = await load_crypto(secret, sessionmaker)
+            async with sessionmaker() as session:
+                latest = await session.scalar(select(Message.body_enc).order_by(Message.id.desc()).limit(1))
+            if latest is None:
+                return None
+            try:
+                crypto.decrypt(latest)  # the text is not kept, nor shown
+            except DecryptionError:
+                return False
+            return True
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(check())

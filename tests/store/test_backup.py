@@ -27,12 +27,13 @@ from tests.support.databases import BACKENDS, fresh_database
 
 SECRET_TEXT = "em bi danh, so cua em la 0912345678"
 RAW_PHONE = "+84912345678"
+OTHER_SECRET = "another-secret-key-0123456789-abcdefghijklm"
 
 
-def _hotline(url: str, *args: str) -> Result:
+def _hotline(url: str, *args: str, secret: str = SECRET) -> Result:
     runner = CliRunner()
     return runner.invoke(
-        main, ["--database-url", url, *args], env={"HOTLINE_SECRET_KEY": SECRET}, catch_exceptions=False
+        main, ["--database-url", url, *args], env={"HOTLINE_SECRET_KEY": secret}, catch_exceptions=False
     )
 
 
@@ -59,18 +60,23 @@ def _back_up_and_restore(source_url: str, backend: str, folder: Path) -> None:
         done = _hotline(fresh, "restore", str(file))
         assert done.exit_code == 0, done.output
         assert "messages:" in done.output and "HOTLINE_SECRET_KEY" in done.output
+        assert "the key reads the transcripts: ok" in done.output
         assert is_current(fresh)
 
         lines = asyncio.run(_transcript(fresh, SECRET))
         assert SECRET_TEXT in lines, "the transcript reads back with the key"
         with pytest.raises(DecryptionError):
-            asyncio.run(_transcript(fresh, "another-secret-key-0123456789-abcdefghijklm"))
+            asyncio.run(_transcript(fresh, OTHER_SECRET))
 
         refused = _hotline(fresh, "restore", str(file))
         assert refused.exit_code != 0 and "--force" in refused.output, "a database with data is not replaced"
         forced = _hotline(fresh, "restore", "--force", str(file))
         assert forced.exit_code == 0, forced.output
         assert asyncio.run(_transcript(fresh, SECRET)).count(SECRET_TEXT) == 1, "replaced, not added to"
+
+        wrong_key = _hotline(fresh, "restore", "--force", str(file), secret=OTHER_SECRET)
+        assert wrong_key.exit_code != 0, "a restore with another key says it cannot read the transcripts"
+        assert "does NOT read the restored transcripts" in wrong_key.output
 
 
 async def test_a_transcript_survives_a_backup_and_a_restore_into_a_fresh_database(
