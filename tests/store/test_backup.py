@@ -23,7 +23,7 @@ from bot.store.db import make_engine, make_sessionmaker
 from bot.store.migrate import is_current, upgrade
 from bot.store.models import Conversation, Message
 from tests.conftest import SECRET
-from tests.support.databases import BACKENDS, fresh_database
+from tests.support.databases import BACKENDS, fresh_database, migration_chain
 
 SECRET_TEXT = "em bi danh, so cua em la 0912345678"
 RAW_PHONE = "+84912345678"
@@ -93,11 +93,9 @@ async def test_a_transcript_survives_a_backup_and_a_restore_into_a_fresh_databas
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_an_older_backup_is_brought_up_to_date_when_restored(backend: str, tmp_path: Path) -> None:
-    from tests.store.test_migrate import CHAIN
-
     file = tmp_path / "old.backup"
     with fresh_database(backend, tmp_path) as old:
-        upgrade(old, CHAIN[0])
+        upgrade(old, migration_chain()[0])
         backup(old, file)
     with fresh_database(backend, tmp_path) as fresh:
         done = _hotline(fresh, "restore", str(file))

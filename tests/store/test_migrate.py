@@ -23,7 +23,7 @@ from bot.settings import ROOT
 from bot.store.db import make_engine
 from bot.store.migrate import alembic_config, downgrade, head_revision, is_current, upgrade
 from bot.store.models import Base
-from tests.support.databases import BACKENDS, fresh_database
+from tests.support.databases import BACKENDS, fresh_database, migration_chain
 
 
 def test_the_head_is_the_revision_no_migration_comes_down_from(tmp_path: Path) -> None:
@@ -56,13 +56,7 @@ def test_an_upgrade_of_a_database_at_head_does_not_import_alembic(tmp_path: Path
 # -- the whole chain, from every revision, on both databases ------------------------------------------
 
 
-def _chain() -> list[str]:
-    """Every revision, from the first to the head, as Alembic orders them (never a list kept by hand)."""
-    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
-    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
-
-
-CHAIN = _chain()
+CHAIN = migration_chain()
 
 
 def _run_sync(url: str, work: Callable[[Connection], Any]) -> Any:

@@ -17,6 +17,16 @@ from tests.conftest import PG_ADMIN, _pg_execute, _pg_reachable
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def migration_chain() -> list[str]:
+    """Every revision, from the first to the head, as Alembic orders them (never a list kept by hand)."""
+    from alembic.script import ScriptDirectory
+
+    from bot.store.migrate import alembic_config
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
 @contextlib.contextmanager
 def fresh_database(backend: str, folder: Path) -> Iterator[str]:
     """The URL of a new empty database (call from outside a running event loop)."""
