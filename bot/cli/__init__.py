@@ -44,6 +44,7 @@ LAZY_COMMANDS = {
     "rotate-key": "bot.cli.keys:rotate_key",
     "backup": "bot.cli.backup:backup_command",
     "restore": "bot.cli.backup:restore_command",
+    "doctor": "bot.cli.doctor:doctor_command",
 }
 
 

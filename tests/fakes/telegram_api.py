@@ -75,6 +75,9 @@ class FakeTelegram:
     max_poll_wait: float = 1.0
     calls: list[Call] = field(default_factory=list)
     webhook: dict[str, Any] = field(default_factory=dict)
+    # What getWebhookInfo reports besides the URL, as Telegram does after failed deliveries, e.g.
+    # {"last_error_date": 1767580000, "last_error_message": "Wrong response from the webhook: 403"}
+    webhook_status: dict[str, Any] = field(default_factory=dict)
     _failures: dict[str, list[_Failure]] = field(default_factory=lambda: defaultdict(list))
     _blocked: set[str] = field(default_factory=set)
     _message_ids: dict[str, itertools.count[int]] = field(default_factory=dict)
@@ -407,6 +410,7 @@ class FakeTelegram:
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
             "allowed_updates": self.webhook.get("allowed_updates") or [],
+            **self.webhook_status,
         }
 
     async def _m_getUpdates(self, call: Call) -> Any:

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BasicAuth, web
 
 
 @dataclass
@@ -25,15 +25,56 @@ class Recorded:
 
 @dataclass
 class FakeTwilio:
-    """``url`` is what HOTLINE_TWILIO_API_URL points at. ``fail_next`` answers that many requests with 500."""
+    """``url`` is what HOTLINE_TWILIO_API_URL points at. ``fail_next`` answers that many requests with 500.
+
+    With ``credentials`` set (account SID, auth token), requests signed with others get Twilio's 401.
+    ``numbers`` are the account's phone numbers and their voice URLs (``IncomingPhoneNumbers``).
+    """
 
     url: str = ""
+    credentials: tuple[str, str] | None = None
+    numbers: dict[str, str] = field(default_factory=dict)
     records: list[Recorded] = field(default_factory=list)
     fail_next: int = 0
     hang_seconds: float = 0.0  # answer this slowly (a send that is still under way when the app dies)
     stopping: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+
+    def _refused(self, request: web.Request) -> web.Response | None:
+        """Twilio's 401 when the request's Basic credentials are not the account's (if the fake has any)."""
+        if self.credentials is None:
+            return None
+        try:
+            auth = BasicAuth.decode(request.headers.get("Authorization", ""))
+        except ValueError:
+            auth = None
+        sid, token = self.credentials
+        if auth is None or (auth.login, auth.password) != (sid, token) or request.match_info["sid"] != sid:
+            body = {"code": 20003, "message": "Authenticate", "status": 401}
+            return web.json_response(body, status=401)
+        return None
+
+    async def _account(self, request: web.Request) -> web.Response:
+        sid = request.match_info["sid"]
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        return web.json_response({"sid": sid, "friendly_name": "Hotline", "status": "active"})
+
+    async def _incoming_numbers(self, request: web.Request) -> web.Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        wanted = request.query.get("PhoneNumber")
+        found = [
+            {"sid": f"PN{index:032d}", "phone_number": number, "voice_url": voice_url}
+            for index, (number, voice_url) in enumerate(self.numbers.items())
+            if wanted is None or number == wanted
+        ]
+        return web.json_response(
+            {"incoming_phone_numbers": found, "page": 0, "page_size": 50, "next_page_uri": None}
+        )
 
     async def _messages(self, request: web.Request) -> web.Response:
         return await self._create(request, "sms", "Body", "SM")
@@ -43,6 +84,9 @@ class FakeTwilio:
 
     async def _create(self, request: web.Request, kind: str, field_name: str, prefix: str) -> web.Response:
         form = await request.post()
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
         if self.hang_seconds:
             deadline = asyncio.get_running_loop().time() + self.hang_seconds
             while asyncio.get_running_loop().time() < deadline and not self.stopping:  # noqa: ASYNC110
@@ -80,6 +124,8 @@ def start_fake_twilio() -> tuple[FakeTwilio, callable]:  # type: ignore[valid-ty
         app = web.Application()
         app.router.add_post("/2010-04-01/Accounts/{sid}/Messages.json", fake._messages)
         app.router.add_post("/2010-04-01/Accounts/{sid}/Calls.json", fake._calls)
+        app.router.add_get("/2010-04-01/Accounts/{sid}.json", fake._account)
+        app.router.add_get("/2010-04-01/Accounts/{sid}/IncomingPhoneNumbers.json", fake._incoming_numbers)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

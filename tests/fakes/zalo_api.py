@@ -76,6 +76,10 @@ class FakeZalo:
         if path.startswith("/bot"):
             token, _, method = path[len("/bot") :].partition("/")
             return self._bot(token, method, json.loads(body or b"{}"))
+        if path == "/v2.0/oa/getoa":  # the OA's own profile: what a token check asks for
+            if headers.get("access_token") not in self.valid_access:
+                return 200, {"error": -216, "message": "Access token is invalid"}
+            return 200, {"error": 0, "message": "Success", "data": {"oa_id": "1", "name": "Hotline OA"}}
         if path == "/v3.0/oa/message/cs":
             return self._oa_message(headers, json.loads(body or b"{}"))
         if path == "/v4/oa/access_token":

@@ -49,6 +49,24 @@ class OaApi:
         except ValueError:
             raise ZaloApiError(response.status_code, f"{what}: the answer is not JSON") from None
 
+    async def check(self, access_token: SecretStr) -> tuple[int, str]:
+        """Ask for the OA's own profile (``GET {api}/v2.0/oa/getoa``): Zalo's error code (0: the access
+        token works) and its message. Sends nothing to anyone (``hotline doctor``)."""
+        try:
+            response = await self._http.get(
+                f"{self._api}/v2.0/oa/getoa",
+                headers={"access_token": access_token.get_secret_value()},
+                timeout=TIMEOUT,
+            )
+            data = response.json()
+        except httpx.HTTPError as exc:
+            raise ZaloApiError(None, f"getoa: Zalo unreachable ({type(exc).__name__})") from None
+        except ValueError:
+            raise ZaloApiError(response.status_code, "getoa: the answer is not JSON") from None
+        if not isinstance(data, dict) or not isinstance(data.get("error"), int):
+            raise ZaloApiError(response.status_code, "getoa: unexpected answer")
+        return data["error"], scrub(data.get("message", ""))
+
     async def send_text(self, access_token: SecretStr, user_id: str, text: str) -> tuple[int, str]:
         """Send one customer-service text; Zalo's error code (0 when sent) and its message."""
         status, data = await self._post(
