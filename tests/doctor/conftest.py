@@ -1,0 +1,171 @@
+"""Everything ``hotline doctor`` checks, configured against the fakes on loopback and ready to pass:
+Telegram with its webhook set to our URL, the Zalo Bot and OA, Twilio with the number's voice URL set,
+a public URL that answers ``/healthz``, a migrated database and a rota covering the next day."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from bot.clock import FrozenClock
+from bot.doctor import Context, Finding, all_checks, run_checks
+from bot.nlu import NLU
+from bot.settings import ROOT, Settings
+from bot.store.crypto import Crypto
+from bot.store.db import make_engine, make_sessionmaker
+from bot.store.keyring import load_crypto
+from bot.store.models import Counsellor, Shift
+from tests.conftest import SECRET
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import FakeTwilio, start_fake_twilio
+from tests.fakes.zalo_api import FakeZalo
+
+WEBHOOK_SECRET = "doctor_webhook-secret_0123456789"
+TWILIO_SID = "AC" + "0" * 32
+TWILIO_TOKEN = "twilio-auth-token-for-tests-0123456789"
+HOTLINE_NUMBER = "+842873001234"
+NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def telegram(public: str) -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        fake.webhook = {"url": public + "/telegram/webhook", "secret_token": WEBHOOK_SECRET}
+        yield fake
+
+
+@pytest.fixture
+def zalo() -> Iterator[FakeZalo]:
+    fake = FakeZalo().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def twilio(public: str) -> Iterator[FakeTwilio]:
+    fake, stop = start_fake_twilio()
+    fake.credentials = (TWILIO_SID, TWILIO_TOKEN)
+    fake.numbers = {HOTLINE_NUMBER: public + "/ivr/voice"}
+    yield fake
+    stop()
+
+
+@pytest.fixture
+async def public() -> AsyncIterator[str]:
+    """The public URL: a loopback server answering ``/healthz`` as the service does."""
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"status": "ok"})
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    yield f"http://127.0.0.1:{port}"
+    await runner.cleanup()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(NOW)
+
+
+@pytest.fixture
+def configured(
+    database_url: str,
+    tmp_path: Path,
+    public: str,
+    telegram: FakeTelegram,
+    zalo: FakeZalo,
+    twilio: FakeTwilio,
+    nlu: NLU,  # the model trained for the current content (var/models), as `make test` leaves it
+) -> Callable[..., Settings]:
+    """Settings for everything, pointed at the fakes; keyword arguments change some."""
+
+    def make(**changes: Any) -> Settings:
+        values: dict[str, Any] = {
+            "env": "test",
+            "database_url": database_url,
+            "secret_key": SECRET,
+            "secret_key_file": tmp_path / "secret",
+            "public_url": public,
+            "model_dir": ROOT / "var" / "models",
+            "telegram_token": telegram.token,
+            "telegram_api_url": telegram.url,
+            "telegram_webhook_secret": WEBHOOK_SECRET,
+            "telegram_staff_chat_id": -1001234567890,
+            "zalo_bot_token": zalo.bot_token,
+            "zalo_bot_api_url": zalo.url,
+            "zalo_oa_app_id": zalo.app_id,
+            "zalo_oa_app_secret": zalo.app_secret,
+            "zalo_oa_access_token": "access-0",
+            "zalo_oa_refresh_token": "refresh-0",
+            "zalo_oa_api_url": zalo.url,
+            "zalo_oa_oauth_url": zalo.url,
+            "twilio_account_sid": TWILIO_SID,
+            "twilio_auth_token": TWILIO_TOKEN,
+            "twilio_api_url": twilio.url,
+            "twilio_caller_id": HOTLINE_NUMBER,
+        }
+        values.update(changes)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+@pytest.fixture
+def add_shift(database_url: str) -> Callable[..., Any]:
+    """Put a counsellor on call from ``start`` to ``end`` hours after NOW (with the routes given)."""
+
+    async def add(
+        name: str, start: float, end: float, *, telegram: str | None = "111", phone: str | None = None
+    ) -> None:
+        engine = make_engine(database_url)
+        try:
+            sessionmaker = make_sessionmaker(engine)
+            crypto: Crypto = await load_crypto(SECRET.encode(), sessionmaker)
+            async with sessionmaker() as session, session.begin():
+                counsellor = Counsellor(
+                    display_name=name,
+                    telegram_chat_enc=crypto.encrypt(telegram) if telegram else None,
+                    phone_enc=crypto.encrypt(phone) if phone else None,
+                    active=True,
+                    created_at=NOW,
+                )
+                session.add(counsellor)
+                await session.flush()
+                session.add(
+                    Shift(
+                        counsellor_id=counsellor.id,
+                        starts_at=NOW + timedelta(hours=start),
+                        ends_at=NOW + timedelta(hours=end),
+                        position=0,
+                    )
+                )
+        finally:
+            await engine.dispose()
+
+    return add
+
+
+@pytest.fixture
+def doctor(clock: FrozenClock) -> Callable[..., Any]:
+    """Run every check with ``settings``; the findings by what they check."""
+
+    async def run(settings: Settings) -> dict[str, Finding]:
+        findings = await run_checks(all_checks(), Context(settings, timeout=3, clock=clock))
+        by_what: dict[str, Finding] = {}
+        for finding in findings:
+            assert finding.what not in by_what, f"{finding.what} reported twice"
+            by_what[finding.what] = finding
+        return by_what
+
+    return run
