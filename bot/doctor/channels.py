@@ -72,7 +72,6 @@ async def public_url(ctx: Context) -> list[Finding]:
 
 async def telegram(ctx: Context) -> list[Finding]:
     """The token works (``getMe``) and Telegram delivers to our webhook (``getWebhookInfo``)."""
-
     settings = ctx.settings
     if settings.telegram_token is None:
         return [skipped("Telegram")]
@@ -111,7 +110,6 @@ async def telegram(ctx: Context) -> list[Finding]:
 def _webhook(
     ctx: Context, url: str, pending: int, error_at: datetime | int | None, error: str | None
 ) -> list[Finding]:
-
     expected = _base(ctx) + PATH
     set_it = "run `hotline telegram set-webhook`"
     found: list[Finding] = []
@@ -189,7 +187,6 @@ def _staff_group(ctx: Context) -> Finding:
 
 async def zalo_bot(ctx: Context) -> list[Finding]:
     """The Zalo Bot Platform accepts the bot token (``getMe``)."""
-
     settings = ctx.settings
     if settings.zalo_bot_token is None:
         return [skipped("Zalo Bot")]
@@ -212,7 +209,6 @@ async def zalo_bot(ctx: Context) -> list[Finding]:
 
 async def zalo_oa(ctx: Context) -> list[Finding]:
     """The Official Account's access token in use (stored, else from the settings) is accepted."""
-
     settings = ctx.settings
     if not settings.zalo_oa_app_id:
         return [skipped("Zalo OA")]
@@ -248,7 +244,6 @@ async def zalo_oa(ctx: Context) -> list[Finding]:
 
 async def _oa_access_token(ctx: Context) -> SecretStr | None:
     """The access token the service would use: the stored pair if it can be read, else the settings'."""
-
     try:
         sessionmaker = make_sessionmaker(ctx.engine())
         crypto = await load_crypto(ctx.settings.secret, sessionmaker)
@@ -270,7 +265,6 @@ async def _oa_access_token(ctx: Context) -> SecretStr | None:
 
 async def twilio(ctx: Context) -> list[Finding]:
     """Twilio accepts the credentials, and the hotline number's voice URL is our ``/ivr/voice``."""
-
     settings = ctx.settings
     if not settings.twilio_account_sid or settings.twilio_auth_token is None:
         return [skipped("Twilio")]

@@ -30,7 +30,6 @@ def _pageable(ctx: Context, counsellor: Counsellor) -> bool:
 
 async def rota(ctx: Context) -> list[Finding]:
     """Three findings: on call now, the next 24 hours without a gap, a page route for each on call."""
-
     now = ctx.now()
     end = now + WINDOW
     try:

@@ -43,7 +43,6 @@ async def secret_key(ctx: Context) -> list[Finding]:
 
 async def database(ctx: Context) -> list[Finding]:
     """The database answers, and its schema is at the migrations' head."""
-
     upgrade = "run `hotline db upgrade` (`hotline serve` also does it when it starts)"
     try:
         async with ctx.engine().connect() as connection:
@@ -75,7 +74,6 @@ async def database(ctx: Context) -> list[Finding]:
 
 async def content(ctx: Context) -> list[Finding]:
     """The flows and the knowledge load (what ``hotline check`` checks)."""
-
     settings = ctx.settings
     try:
         loaded = await asyncio.to_thread(load_content, settings.flows_dir, settings.knowledge_dir)
@@ -87,7 +85,6 @@ async def content(ctx: Context) -> list[Finding]:
 
 async def model(ctx: Context) -> list[Finding]:
     """The language model is trained for the current content and code (a start then only loads it)."""
-
     settings = ctx.settings
     if settings.rasa_url:
         return [skipped("model", "Rasa is used (HOTLINE_RASA_URL)")]
