@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import NullPool
 
 from bot.store.models import OutboxEvent
@@ -47,6 +47,7 @@ HEALTH_SECONDS = 30.0
 """How often the listening connection is asked whether it is alive (a silent network loss)."""
 HEALTH_TIMEOUT_SECONDS = 5.0
 
+_SENT_KEY = "notify_sent"
 # The engines whose transactions announce their outbox rows (PostgreSQL, notify enabled).
 _ANNOUNCING: weakref.WeakSet[Engine] = weakref.WeakSet()
 
@@ -66,14 +67,22 @@ def _notify_new_rows(session: Session, _context: Any) -> None:
     bind = session.bind
     if not isinstance(bind, Engine) or bind not in _ANNOUNCING:
         return
-    channels = {channel_of(row.kind) for row in session.new if isinstance(row, OutboxEvent)}
+    sent: set[str] = session.info.setdefault(_SENT_KEY, set())
+    channels = {channel_of(row.kind) for row in session.new if isinstance(row, OutboxEvent)} - sent
     if not channels:
         return
     connection = session.connection()
     for channel in sorted(channels):
-        # In the writing transaction: delivered at its commit, dropped by its rollback. PostgreSQL folds
-        # identical notifications of one transaction into one, so a busy transaction sends one per channel.
+        # In the writing transaction: delivered at its commit, dropped by its rollback. Once per channel
+        # and transaction (PostgreSQL would fold repeats anyway, but each would cost a round trip).
         connection.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+    sent.update(channels)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_sent(session: Session, _transaction: SessionTransaction) -> None:
+    # Any end, a savepoint's too: a rolled-back savepoint drops the notifications sent inside it.
+    session.info.pop(_SENT_KEY, None)
 
 
 async def announce_outbox(session: AsyncSession) -> None:
