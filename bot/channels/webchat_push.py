@@ -220,7 +220,9 @@ class InboxBell:
     # -- checking --------------------------------------------------------------------------------
     async def _check_forever(self) -> None:
         while True:
-            every = max(self.check_seconds, LISTENING_CHECK_SECONDS) if self._listening else self.check_seconds
+            every = (
+                max(self.check_seconds, LISTENING_CHECK_SECONDS) if self._listening else self.check_seconds
+            )
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(every):
                     await self._check_now.wait()
