@@ -32,6 +32,7 @@ from bot.settings import Settings
 from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker
 from bot.store.keyring import load_versions
+from bot.store.notify import OUTBOX, Listener, announce
 from bot.store.retention import purge
 
 if TYPE_CHECKING:
@@ -56,6 +57,8 @@ class Services:
     desk: Desk
     channels: dict[str, Channel] = field(default_factory=dict)
     pagers: dict[str, Pager] = field(default_factory=dict)
+    # PostgreSQL: wake-ups from other processes (bot/store/notify.py); None on SQLite or when turned off.
+    listener: Listener | None = None
     # Channels and pagers to build after the server listens (stand-ins answer for them until then).
     later: list[tuple[Pending, Lazy]] = field(default_factory=list)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -70,6 +73,8 @@ class Services:
 
     async def start(self, *, dispatcher: bool = True) -> None:
         await self.refresh_keys()
+        if self.listener is not None:
+            self.listener.start()
         self._tasks.append(asyncio.create_task(self._refresh_keys_forever(), name="keys"))
         for channel in self.channels.values():
             await channel.start()
@@ -153,6 +158,8 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        if self.listener is not None:
+            await self.listener.close()
         for channel in self.channels.values():
             await channel.stop()
         for pager in self.pagers.values():
@@ -188,6 +195,10 @@ def build_services(
     nlu = nlu or build_nlu(settings.knowledge_dir, rasa_url=settings.rasa_url, model_dir=settings.model_dir)
     db = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(db)
+    listener: Listener | None = None
+    if settings.notify_enabled and db.dialect.name == "postgresql":
+        announce(db)
+        listener = Listener(settings.database_url)
     dispatcher = Dispatcher(
         sessionmaker,
         crypto,
@@ -222,7 +233,10 @@ def build_services(
         engine=Engine(deps),
         dispatcher=dispatcher,
         desk=Desk(sessionmaker, crypto, clock, content.flows, frozenset()),
+        listener=listener,
     )
+    if listener is not None:  # another process wrote an event: look now, not at the next poll
+        listener.subscribe(OUTBOX, dispatcher.wake)
     for factory in channel_factories if channel_factories is not None else CHANNEL_FACTORIES:
         if background and isinstance(factory, Lazy) and factory.background:
             if factory.wanted(services):

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_000_000
     # open web chat event streams per process (beyond it, pages keep polling every 5 s)
     webchat_max_streams: int = 500
+    # How often a process looks for web chat messages written by *other* processes while PostgreSQL's
+    # NOTIFY is not reaching it (SQLite with `hotline dispatch`, a lost listening connection).
+    webchat_check_seconds: float = Field(default=0.5, gt=0)
     # Other sites' pages allowed to call the web chat API from their visitors' browsers (CORS), as origins;
     # comma-separated: HOTLINE_WEBCHAT_ORIGINS=https://partner.example.org. The service's own is always in.
     webchat_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
@@ -92,6 +95,9 @@ class Settings(BaseSettings):
     dispatcher_max_attempts: int = 50
     # Events sent side by side by one process (a slot freed by a finished event is refilled at once).
     dispatcher_workers: int = 8
+    # PostgreSQL: processes wake each other's dispatcher and web chat streams with LISTEN/NOTIFY
+    # (bot/store/notify.py). False behind a transaction-mode PgBouncer (no LISTEN there): polling only.
+    notify_enabled: bool = True
     # Who this process is across restarts, so that it takes back its own leases at start. Default: a hash
     # of the host name, the database URL and lock_dir. Never share an explicit id between hosts.
     instance_id: str | None = None

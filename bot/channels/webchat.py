@@ -30,6 +30,7 @@ from bot.engine.messages import InboundMessage, Reply
 from bot.errors import BadInput
 from bot.store import conversations
 from bot.store.models import OutboxEvent
+from bot.store.notify import WEBCHAT
 from bot.web.clients import client_address
 from bot.web.cross_site import allowed_origins, refuse_cross_site
 from bot.web.jsonbody import BadJson, read_json
@@ -77,8 +78,11 @@ class WebChat:
             services.crypto,
             channel=NAME,
             max_streams=services.settings.webchat_max_streams,
+            check_seconds=services.settings.webchat_check_seconds,
         )
         self.bell.watch(services.db)
+        if services.listener is not None:  # PostgreSQL: other processes' messages ring at once
+            services.listener.subscribe(WEBCHAT, self.bell.check_soon, on_state=self.bell.set_listening)
 
     async def start(self) -> None:
         return None

@@ -11,8 +11,12 @@ How the stream learns of a message, without one database query per open page:
 
 - *same process*: a SQLAlchemy hook sees an ``inbox`` row committed through this process's database
   engine and asks for a check at once;
-- *other processes* (several app processes on PostgreSQL; a separate ``hotline dispatch``): one query
-  per process every :data:`CHECK_SECONDS` for the newest pending ``inbox`` row of each watched person.
+- *other processes* (several app processes on PostgreSQL): their commit sends ``NOTIFY
+  hotline_webchat`` (:mod:`bot.store.notify`), and this process's listener asks for a check at once;
+- *and as a safety net*: one query per process for the newest pending ``inbox`` row of each watched
+  person, every :data:`LISTENING_CHECK_SECONDS` while notifications arrive, every ``check_seconds``
+  (:data:`CHECK_SECONDS`) while they do not (SQLite with a separate ``hotline dispatch``, a lost
+  listening connection).
 
 Bounded: at most ``max_streams`` streams per process (then 503, and the page keeps polling), at most
 :data:`PER_PERSON` per person (a new one ends the oldest, e.g. after a reconnect), a keep-alive comment
@@ -43,7 +47,9 @@ from bot.store.models import Conversation, OutboxEvent
 log = logging.getLogger(__name__)
 
 CHECK_SECONDS = 0.5
-"""How often one query per process looks for messages written by other processes."""
+"""How often one query per process looks for messages written by other processes, without NOTIFY."""
+LISTENING_CHECK_SECONDS = 10.0
+"""The same while NOTIFY wakes this process (a missed notification is then late, never lost)."""
 KEEPALIVE_SECONDS = 15.0
 """A comment line this often keeps proxies and phones from closing an idle stream."""
 PER_PERSON = 2
@@ -91,6 +97,7 @@ class InboxBell:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
+        self._listening = False
 
     # -- keys ------------------------------------------------------------------------------------
     def key_for(self, user_key: str) -> str:
@@ -118,6 +125,12 @@ class InboxBell:
         if loop is None or loop.is_closed():
             return
         loop.call_soon_threadsafe(self._check_now.set)
+
+    def set_listening(self, listening: bool) -> None:
+        """Other processes' writes now arrive as notifications (poll rarely), or no longer (poll often)."""
+        self._listening = listening
+        if not listening:
+            self.check_soon()  # the listener just dropped: something may have been missed
 
     @property
     def open_streams(self) -> int:
@@ -207,8 +220,11 @@ class InboxBell:
     # -- checking --------------------------------------------------------------------------------
     async def _check_forever(self) -> None:
         while True:
+            every = (
+                max(self.check_seconds, LISTENING_CHECK_SECONDS) if self._listening else self.check_seconds
+            )
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self.check_seconds):
+                async with asyncio.timeout(every):
                     await self._check_now.wait()
             self._check_now.clear()
             if not self._streams:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.crypto import Crypto
 from bot.store.models import OutboxEvent
+from bot.store.notify import announce_outbox
 
 LANE_REPLY = 0  # a reply to a person, or a counsellor's message to them (``deliver``)
 LANE_URGENT = 1  # an emergency's first page; a person's words to the counsellor who holds them
@@ -79,4 +80,7 @@ async def release_held(session: AsyncSession, *, conversation_id: int, now: date
         .where(OutboxEvent.conversation_id == conversation_id, OutboxEvent.status == "held")
         .values(status="pending", not_before=now, last_error=None)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    released = int(result.rowcount or 0)  # type: ignore[attr-defined]
+    if released:
+        await announce_outbox(session)
+    return released

@@ -187,3 +187,36 @@ async def test_open_streams_end_when_the_service_shuts_down(url: str, services: 
                 rest = [line async for line in lines]
             assert not any(line.startswith("event:") for line in rest)
         assert (await http.get(events)).status_code == 503, "no new stream while shutting down"
+
+
+async def test_while_notifications_arrive_the_poll_slows_and_a_lost_listener_looks_at_once(
+    url: str, services: Services, settings: Settings, clock: FrozenClock, nlu: NLU, content: Content
+) -> None:
+    """PostgreSQL's NOTIFY stands in for the 0.5 s poll; when the listener drops, the poll is back at once.
+
+    Run where no listener rings by itself (SQLite, or PostgreSQL with notify off), the listener's state
+    set by hand.
+    """
+    bell = webchat(services).bell
+    if services.listener is not None:
+        pytest.skip("on PostgreSQL NOTIFY rings by itself (tests/escalation/test_notify_across_processes.py)")
+    bell.check_seconds = 0.05
+    bell.set_listening(True)
+    other = build_services(settings, clock=clock, nlu=nlu, content=content)  # a second app process
+    try:
+        async with httpx.AsyncClient(base_url=url, timeout=GUARD) as http:
+            session, escalation_id, lan = await cry_for_help(http, services)
+            events = (await post(http, "/api/webchat/stream", session=session))["events"]
+            async with http.stream("GET", events) as stream:
+                lines = stream.aiter_lines()
+                await anext(lines)
+                # Read in a task: a read cancelled by a timeout would end httpx's line iterator.
+                rung = asyncio.create_task(next_event(lines))
+                await other.desk.take(escalation_id, lan, via="console")
+                done, _ = await asyncio.wait({rung}, timeout=0.5)  # 10 polls' worth of time
+                assert not done, "while listening, the other process's write waits for its NOTIFY"
+                bell.set_listening(False)
+                async with asyncio.timeout(2):  # at once, not at the next 10 s safety-net check
+                    assert await rung == "inbox"
+    finally:
+        await other.close()
