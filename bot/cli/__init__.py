@@ -75,7 +75,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 
 def _settings(ctx: click.Context) -> Settings:
     settings = load_settings(database_url=ctx.obj.get("database_url"))
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     return settings
 
 
