@@ -51,7 +51,7 @@ def build_router(line: PhoneLine) -> APIRouter:
             raise HTTPException(400, "the body must be a UTF-8 form") from exc
         signature = request.headers.get(SIGNATURE_HEADER)
         if not line.signature.is_valid(path, request.url.query, form, signature):
-            webhook_refused("voice", 403)
+            webhook_refused("phone", 403)
             raise HTTPException(403, "the request is not signed by Twilio for this address")
         try:
             return form, Caller.from_form(form)
