@@ -3,6 +3,7 @@ with every family present after one emergency, and no label that could identify 
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 from datetime import date
@@ -24,7 +25,9 @@ from bot.store.models import Counsellor
 from bot.store.outbox import enqueue
 from bot.web.ops import stale_after
 from tests.escalation.conftest import ROTA, RecordingPager
+from tests.fakes.telegram_api import FakeTelegram
 from tests.support.db import drain
+from tests.web.conftest import post_telegram
 
 TOKEN = "metrics-token-for-tests-4f1d"
 EMERGENCY = "cuu em voi, ck dang danh em"
@@ -270,3 +273,18 @@ async def test_a_due_event_ages_and_the_rota_can_be_empty(
     text = (await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})).text
     assert sample(text, "hotline_ready") == 0
     assert sample(text, "hotline_not_ready", reason="dispatcher_starting") == 1
+
+
+async def test_a_safety_reply_sent_through_the_outbox_is_timed_when_sent(
+    client: httpx.AsyncClient, services: Services, telegram: FakeTelegram, clock: FrozenClock
+) -> None:
+    count = before("hotline_emergency_safety_reply_seconds_count")
+    total = before("hotline_emergency_safety_reply_seconds_sum")
+    body = json.dumps(telegram.text_update(424242, EMERGENCY)).encode()
+    assert (await post_telegram(client, body)).status_code == 200
+    assert before("hotline_emergency_safety_reply_seconds_count") == count, "not sent yet"
+    clock.advance(seconds=3)  # the outbox sends it 3 s after it was written
+    await drain(services)
+    assert any("113" in str(call.params.get("text")) for call in telegram.sent(424242))
+    assert before("hotline_emergency_safety_reply_seconds_count") == count + 1
+    assert before("hotline_emergency_safety_reply_seconds_sum") - total == 3
