@@ -23,7 +23,7 @@ import hmac
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import func, select, text
 
@@ -83,15 +83,19 @@ async def readiness(services: Services) -> list[str]:
     return reasons
 
 
-def authorised(request: Request, services: Services) -> None:
-    """404 without a metrics token set; 401 without the right bearer token (compared in constant time)."""
+def refused(request: Request, services: Services) -> Response | None:
+    """Without a metrics token set: 404, word for word what an unknown path gets (nothing says the route
+    exists). Without the right bearer token: 401. Compared in constant time."""
     token = services.settings.metrics_token
     expected = token.get_secret_value().encode() if token is not None else b""
     if not expected:
-        raise HTTPException(404, "Not Found")
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
-        raise HTTPException(401, "a bearer token is needed", headers={"WWW-Authenticate": "Bearer"})
+        return JSONResponse(
+            {"error": "a bearer token is needed"}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+        )
+    return None
 
 
 async def refresh_gauges(services: Services) -> None:
@@ -141,7 +145,9 @@ def install(app: FastAPI, services: Services) -> None:
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:
-        authorised(request, services)
+        refusal = refused(request, services)
+        if refusal is not None:
+            return refusal
         reasons = await readiness(services)
         READY.set(0 if reasons else 1)
         NOT_READY.clear()

@@ -109,7 +109,9 @@ async def test_metrics_are_not_found_without_a_token_setting(
     client: httpx.AsyncClient, services: Services
 ) -> None:
     assert services.settings.metrics_token is None
-    assert (await client.get("/metrics")).status_code == 404
+    response = await client.get("/metrics")
+    unknown = await client.get("/no-such-page")
+    assert (response.status_code, response.text) == (404, unknown.text), "as if there were no such route"
     response = await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert response.status_code == 404, "no token set: nothing is served, whatever is sent"
 
