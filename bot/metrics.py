@@ -13,8 +13,10 @@ level, a kind, a status or a reason. :func:`word` keeps a label to such a word.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, generate_latest
@@ -88,6 +90,13 @@ def collect() -> list[Sample]:
         for family in REGISTRY.collect()
         for s in family.samples
     ]
+
+
+def serve_in_thread(port: int, host: str = "127.0.0.1") -> tuple[WSGIServer, threading.Thread]:
+    """Serve :data:`REGISTRY` on ``host:port`` from a thread (``hotline dispatch``, which has no web server).
+
+    No token here: this is the "separate bind address" way, for a loopback or private address only."""
+    return prometheus_client.start_http_server(port, addr=host, registry=REGISTRY)
 
 
 def render() -> bytes:

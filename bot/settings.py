@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     # GET /metrics answers 404 until a token is set, then only to ``Authorization: Bearer <token>``.
     metrics_token: SecretStr | None = None
+    # `hotline dispatch` (no web server) serves its metrics on 127.0.0.1 at this port, without a token.
+    dispatch_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # How often each process reads the key versions in use (bot/store/keyring.py): a key rotation reaches
     # every process within this time, without a restart. One value for every process.
     key_refresh_seconds: float = Field(default=10.0, gt=0)

@@ -42,3 +42,27 @@ def test_names_labels_and_direction_are_checked() -> None:
 )  # fmt: skip
 def test_a_label_is_kept_to_a_short_word(value: object, expected: str) -> None:
     assert word(value) == expected
+
+
+def test_the_dispatch_worker_serves_the_registry_on_a_loopback_port() -> None:
+    import socket
+
+    import httpx
+
+    from bot.metrics import MESSAGES, serve_in_thread
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    MESSAGES.labels(channel="telegram").inc(0)
+    server, thread = serve_in_thread(port)
+    try:
+        response = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
+        assert response.status_code == 200
+        assert "# TYPE hotline_escalation_first_page_seconds histogram" in response.text
+        assert 'hotline_messages_total{channel="telegram"}' in response.text
+        assert server.server_address[0] == "127.0.0.1", "loopback only: no token on this door"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

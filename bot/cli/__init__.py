@@ -153,6 +153,10 @@ def dispatch(ctx: click.Context) -> None:
     from bot.runtime import build_services
 
     settings = _settings(ctx)
+    if settings.dispatch_metrics_port is not None:  # its page timings, for Prometheus (deploy/README.md)
+        from bot.metrics import serve_in_thread
+
+        serve_in_thread(settings.dispatch_metrics_port)
 
     async def run() -> None:
         services = build_services(settings)
