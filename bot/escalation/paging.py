@@ -338,17 +338,11 @@ class Paging:
         """
         if escalation.id in self._first_paged:
             return
-        async with self.sessionmaker() as session:
-            earlier = await session.scalar(
-                select(func.count())
-                .select_from(OutboxEvent)
-                .where(
-                    OutboxEvent.escalation_id == escalation.id,
-                    OutboxEvent.kind == "page_send",
-                    OutboxEvent.status == "done",
-                    OutboxEvent.id != event_id,
-                )
-            )
+        try:
+            earlier = await self._pages_sent_before(escalation.id, event_id)
+        except Exception as exc:  # the page is sent: a failed count must never make it go again
+            log.warning("escalation #%d: first page not timed (%s)", escalation.id, type(exc).__name__)
+            return
         if escalation.id in self._first_paged or earlier:
             return
         self._first_paged[escalation.id] = None
@@ -356,6 +350,22 @@ class Paging:
             self._first_paged.popitem(last=False)
         waited = (self.clock.now() - escalation.created_at).total_seconds()
         FIRST_PAGE_SECONDS.labels(level=level_of(escalation.kind)).observe(max(waited, 0.0))
+
+    async def _pages_sent_before(self, escalation_id: int, event_id: int) -> int:
+        """How many other pages of this escalation were recorded sent (once per escalation and process:
+        a scan of the outbox, which the retention purge keeps small)."""
+        async with self.sessionmaker() as session:
+            earlier = await session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(
+                    OutboxEvent.escalation_id == escalation_id,
+                    OutboxEvent.kind == "page_send",
+                    OutboxEvent.status == "done",
+                    OutboxEvent.id != event_id,
+                )
+            )
+        return int(earlier or 0)
 
     async def on_page_update(self, event: Event) -> None:
         """The person wrote again while nobody has taken it: tell the staff group."""

@@ -152,6 +152,16 @@ def before(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
+async def paged_by_rota(services: Services) -> RecordingPager:
+    """The escalation tests' rota (Lan, then Minh, all day), and a pager recording the pages."""
+    plan = parse_rota(ROTA, today=date(2026, 1, 1), weeks=4)
+    async with services.sessionmaker() as session, session.begin():
+        await import_rota(session, services.crypto, plan, now=services.clock.now())
+    pager = RecordingPager("telegram")
+    services.pagers["telegram"] = pager
+    return pager
+
+
 FAMILIES = (
     "hotline_messages",
     "hotline_emergencies",
@@ -172,11 +182,7 @@ FAMILIES = (
 async def test_every_family_after_one_emergency_and_no_label_identifies_anyone(
     client: httpx.AsyncClient, services: Services, clock: FrozenClock
 ) -> None:
-    plan = parse_rota(ROTA, today=date(2026, 1, 1), weeks=4)
-    async with services.sessionmaker() as session, session.begin():
-        await import_rota(session, services.crypto, plan, now=clock.now())
-    pager = RecordingPager("telegram")
-    services.pagers["telegram"] = pager
+    pager = await paged_by_rota(services)
     services.settings.metrics_token = SecretStr(TOKEN)
     counts = {
         "messages": before("hotline_messages_total", channel="webchat"),
@@ -290,3 +296,25 @@ async def test_a_safety_reply_sent_through_the_outbox_is_timed_when_sent(
     assert any("113" in str(call.params.get("text")) for call in telegram.sent(424242))
     assert before("hotline_emergency_safety_reply_seconds_count") == count + 1
     assert before("hotline_emergency_safety_reply_seconds_sum") - total == 3
+
+
+async def test_the_first_page_is_timed_once_even_by_a_process_that_remembers_nothing(
+    client: httpx.AsyncClient, services: Services, clock: FrozenClock
+) -> None:
+    pager = await paged_by_rota(services)
+    count = before("hotline_escalation_first_page_seconds_count", level="emergency")
+    response = await client.post("/api/webchat", json={"session": secrets.token_hex(16), "text": EMERGENCY})
+    assert response.status_code == 200
+    clock.advance(seconds=2)
+    await drain(services)
+    assert len(pager.pages) == 2, "Lan and the staff group"
+    assert before("hotline_escalation_first_page_seconds_count", level="emergency") == count + 1
+    assert before("hotline_escalation_first_page_seconds_sum", level="emergency") >= 2
+    paging = services.dispatcher.handlers["page_send"].__self__  # type: ignore[attr-defined]
+    paging._first_paged.clear()  # as another process, which timed nothing, would be
+    clock.advance(seconds=121)
+    await drain(services)
+    assert len(pager.pages) == 3, "the re-page to Minh went out"
+    assert before("hotline_escalation_first_page_seconds_count", level="emergency") == count + 1, (
+        "not a first"
+    )
