@@ -24,6 +24,7 @@ from bot.engine.safety import NluSafetyCheck
 from bot.errors import ConfigError
 from bot.escalation.desk import Desk
 from bot.escalation.paging import Pager, Paging
+from bot.metrics import SAFETY_REPLY_SECONDS
 from bot.nlu import NLU, build_nlu
 from bot.nlu.bystander import Bystander
 from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
@@ -61,6 +62,8 @@ class Services:
     listener: Listener | None = None
     # Channels and pagers to build after the server listens (stand-ins answer for them until then).
     later: list[tuple[Pending, Lazy]] = field(default_factory=list)
+    # Whether this process runs the outbox dispatcher (``/readyz`` then checks that it keeps running).
+    dispatching: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def deliver(self, event: Event) -> None:
@@ -70,6 +73,8 @@ class Services:
             raise GiveUp(f"channel {event.channel!r} is not configured for sending")
         replies = [Reply.from_json(r) for r in event.payload["replies"]]
         await channel.send(event.payload["address"], replies)
+        if event.payload.get("emergency"):
+            SAFETY_REPLY_SECONDS.observe(max((self.clock.now() - event.created_at).total_seconds(), 0.0))
 
     async def start(self, *, dispatcher: bool = True) -> None:
         await self.refresh_keys()
@@ -81,6 +86,7 @@ class Services:
         if self.later:
             self._tasks.append(asyncio.create_task(self.build_later(), name="build-later"))
         if dispatcher:
+            self.dispatching = True
             self._tasks.append(
                 asyncio.create_task(
                     self.dispatcher.run_forever(self.settings.dispatcher_interval_seconds), name="outbox"

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     port: int = 8000
     public_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
+    # Log lines as text (for a person) or JSON objects (for a collector); the same masking either way.
+    log_format: Literal["text", "json"] = "text"
+    # GET /metrics answers 404 until a token is set, then only to ``Authorization: Bearer <token>``.
+    metrics_token: SecretStr | None = None
+    # `hotline dispatch` (no web server) serves its metrics on 127.0.0.1 at this port, without a token.
+    dispatch_metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # How often each process reads the key versions in use (bot/store/keyring.py): a key rotation reaches
     # every process within this time, without a restart. One value for every process.
     key_refresh_seconds: float = Field(default=10.0, gt=0)

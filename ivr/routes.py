@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot.errors import BadInput
+from bot.metrics import webhook_refused
 from bot.web.limits import read_body
 from ivr.render import twiml
 from ivr.signature import SIGNATURE_HEADER
@@ -50,6 +51,7 @@ def build_router(line: PhoneLine) -> APIRouter:
             raise HTTPException(400, "the body must be a UTF-8 form") from exc
         signature = request.headers.get(SIGNATURE_HEADER)
         if not line.signature.is_valid(path, request.url.query, form, signature):
+            webhook_refused("phone", 403)
             raise HTTPException(403, "the request is not signed by Twilio for this address")
         try:
             return form, Caller.from_form(form)

@@ -78,7 +78,7 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 
 def _settings(ctx: click.Context) -> Settings:
     settings = load_settings(database_url=ctx.obj.get("database_url"))
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     return settings
 
 
@@ -156,6 +156,10 @@ def dispatch(ctx: click.Context) -> None:
     from bot.runtime import build_services
 
     settings = _settings(ctx)
+    if settings.dispatch_metrics_port is not None:  # its page timings, for Prometheus (deploy/README.md)
+        from bot.metrics import serve_in_thread
+
+        serve_in_thread(settings.dispatch_metrics_port)
 
     async def run() -> None:
         services = build_services(settings)

@@ -34,7 +34,7 @@ def rotate_key(ctx: click.Context, purpose: str, batch_size: int) -> None:
     if purpose == "pseudonyms":
         raise click.ClickException(PSEUDONYMS_REFUSED)
     settings = load_settings(database_url=ctx.find_root().obj.get("database_url"))
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     from bot.clock import SystemClock
     from bot.store.db import make_engine, make_sessionmaker
     from bot.store.keyring import load_crypto

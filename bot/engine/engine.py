@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from bot.content.flows import TOPICS
@@ -25,6 +26,7 @@ from bot.engine.steps import MAIN_MENU, answer_article, node_choices, run_from
 from bot.engine.turn import Turn
 from bot.errors import BadInput
 from bot.escalation.requests import current_escalation
+from bot.metrics import MESSAGES, SAFETY_REPLY_SECONDS, word
 from bot.nlu import Understanding, normalize
 from bot.store import conversations as store
 from bot.store.contacts import add_unique, current_contact
@@ -68,6 +70,7 @@ class Engine:
 
     async def handle(self, message: InboundMessage) -> Outcome:
         """Handle one message; raises :class:`BadInput` (and writes nothing) when it is refused."""
+        started = time.monotonic()
         message = cleaned(message)  # before anything reads it: broken characters must not lose a message
         self.check(message)
         deps = self.deps
@@ -145,7 +148,12 @@ class Engine:
                         channel=message.channel,
                         conversation_id=conversation_id,
                         ordering_key=f"{message.channel}:{user_key[:32]}",
-                        payload={"address": address, "replies": [r.to_json() for r in replies]},
+                        payload={
+                            "address": address,
+                            "replies": [r.to_json() for r in replies],
+                            # the outbox times the safety reply when it is sent (bot.runtime.deliver)
+                            **({"emergency": True} if turn.emergency else {}),
+                        },
                         now=now,
                         erase_when_done=turn.deleted,  # the "deleted" confirmation: gone once sent
                     )
@@ -155,6 +163,10 @@ class Engine:
                 processed.conversation_id = conversation_id
         if deps.after_commit is not None:
             deps.after_commit()
+        MESSAGES.labels(channel=word(message.channel)).inc()
+        if turn.emergency and replies and message.channel not in deps.push_channels:
+            # Answered in this request (web chat, phone): the safety reply is out when this returns.
+            SAFETY_REPLY_SECONDS.observe(time.monotonic() - started)
         return Outcome(replies, conversation_id=conversation_id, emergency=turn.emergency)
 
     def _transcript_line(self, message: InboundMessage) -> str:

@@ -164,4 +164,9 @@ def _capped(channel: str, cap: str) -> None:
     child = CAPPED.labels(channel=channel, cap=cap)
     child.inc()
     what = "new-session" if cap == NEW_SESSION else "alert"
-    log.warning("%s: %s cap reached (n=%d in this process)", channel, what, int(child.value))
+    log.warning(
+        "%s: %s cap reached (n=%d in this process)",
+        channel,
+        what,
+        int(CAPPED.value(channel=channel, cap=cap)),
+    )

@@ -18,6 +18,7 @@ from bot.engine.messages import Reply
 from bot.errors import HotlineError
 from bot.escalation.notify import send_to_person
 from bot.escalation.requests import linked, lock_escalation
+from bot.metrics import TAKEN_SECONDS, level_of
 from bot.store.crypto import Crypto
 from bot.store.ids import is_row_id
 from bot.store.models import AuditEntry, Conversation, Counsellor, Escalation
@@ -142,7 +143,10 @@ class Desk:
                 conversation.context = {**(conversation.context or {}), "held_via": via}
             self._audit(session, "take", escalation, counsellor_id, now, staff_id)
             await self._tell(session, conversation, "counsellor_joined", now, name=counsellor.display_name)
-            return TakeResult(True, counsellor.display_name, escalation_id)
+            level, waited = level_of(escalation.kind), (now - escalation.created_at).total_seconds()
+            name = counsellor.display_name
+        TAKEN_SECONDS.labels(level=level).observe(max(waited, 0.0))  # once committed: the take is real
+        return TakeResult(True, name, escalation_id)
 
     async def _held(self, session: AsyncSession, escalation_id: int, counsellor_id: int) -> Escalation:
         escalation = await self._lock(session, escalation_id)

@@ -14,13 +14,14 @@ flood, pages beyond ``HOTLINE_PAGE_COMBINE_ABOVE`` a minute to one recipient are
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -36,17 +37,19 @@ from bot.escalation.digest import (
 from bot.escalation.notify import send_to_person
 from bot.escalation.requests import linked, lock_escalation, staff_reachable
 from bot.escalation.rota import chain_at, everyone, target
+from bot.metrics import FIRST_PAGE_SECONDS, level_of
 from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
 from bot.settings import Settings
 from bot.store.conversations import add_message
 from bot.store.crypto import Crypto
 from bot.store.erasure import CASE_DELETED
-from bot.store.models import Contact, Conversation, Counsellor, Escalation
+from bot.store.models import Contact, Conversation, Counsellor, Escalation, OutboxEvent
 from bot.store.outbox import LANE_OTHER, LANE_URGENT, enqueue
 
 log = logging.getLogger(__name__)
 
 STAFF_GROUP = "staff_group"
+FIRST_PAGES_REMEMBERED = 1000
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,8 @@ class Paging:
         self.push_channels = push_channels
         self.pagers = pagers
         self.dispatcher: Dispatcher | None = None
+        # Escalations whose first page this process has timed (hotline_escalation_first_page_seconds).
+        self._first_paged: OrderedDict[int, None] = OrderedDict()
 
     def register(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
@@ -287,6 +292,7 @@ class Paging:
                 return  # taken meanwhile: no need to disturb anyone
             page = self.compose(escalation)
         await pager.page(str(event.payload["address"]), page)
+        await self._time_first_page(escalation, event.id)
 
     async def on_page_digest(self, event: Event) -> None:
         """Several escalations for one recipient in a flood: one message, or a plain page if one is left."""
@@ -308,6 +314,7 @@ class Paging:
             return  # all taken meanwhile
         if len(waiting) == 1:
             await pager.page(address, self.compose(waiting[0]))
+            await self._time_first_page(waiting[0], event.id)
             return
         values = {
             "count": str(len(waiting)),
@@ -321,6 +328,44 @@ class Paging:
             await pager.page(address, Page(min(ids), text_vi, text_en, button, button))
             return
         await pager.notify(address, f"{text_vi}\n{text_en}")
+
+    async def _time_first_page(self, escalation: Escalation, event_id: int) -> None:
+        """Observe the time to the first page that reached a counsellor, once per escalation.
+
+        Once: this process remembers what it timed (the recent ones), and a page sent after another
+        one of the same escalation was recorded sent (by any process) is not the first. Two first pages
+        sent at the same moment by two processes may both be timed; the histogram shrugs that off.
+        """
+        if escalation.id in self._first_paged:
+            return
+        try:
+            earlier = await self._pages_sent_before(escalation.id, event_id)
+        except Exception as exc:  # the page is sent: a failed count must never make it go again
+            log.warning("escalation #%d: first page not timed (%s)", escalation.id, type(exc).__name__)
+            return
+        if escalation.id in self._first_paged or earlier:
+            return
+        self._first_paged[escalation.id] = None
+        while len(self._first_paged) > FIRST_PAGES_REMEMBERED:
+            self._first_paged.popitem(last=False)
+        waited = (self.clock.now() - escalation.created_at).total_seconds()
+        FIRST_PAGE_SECONDS.labels(level=level_of(escalation.kind)).observe(max(waited, 0.0))
+
+    async def _pages_sent_before(self, escalation_id: int, event_id: int) -> int:
+        """How many other pages of this escalation were recorded sent (once per escalation and process:
+        a scan of the outbox, which the retention purge keeps small)."""
+        async with self.sessionmaker() as session:
+            earlier = await session.scalar(
+                select(func.count())
+                .select_from(OutboxEvent)
+                .where(
+                    OutboxEvent.escalation_id == escalation_id,
+                    OutboxEvent.kind == "page_send",
+                    OutboxEvent.status == "done",
+                    OutboxEvent.id != event_id,
+                )
+            )
+        return int(earlier or 0)
 
     async def on_page_update(self, event: Event) -> None:
         """The person wrote again while nobody has taken it: tell the staff group."""

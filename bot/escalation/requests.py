@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.metrics import EMERGENCIES, level_of, word
 from bot.settings import Settings
 from bot.store.crypto import Crypto
 from bot.store.locking import for_update
@@ -68,6 +69,7 @@ async def open_escalation(
         if upgraded:
             existing.kind = "emergency"
             existing.risk = risk
+            count_escalation("emergency", risk)
         if page:
             await enqueue(
                 session,
@@ -93,6 +95,7 @@ async def open_escalation(
     )
     session.add(escalation)
     await session.flush()
+    count_escalation(kind, risk)
     conversation.escalation_id = escalation.id
     if kind == "emergency":
         contact.emergency = True
@@ -131,3 +134,10 @@ async def staff_reachable(session: AsyncSession, settings: Settings) -> bool:
     counsellors = await session.scalar(select(func.count()).select_from(Counsellor).where(Counsellor.active))
     accounts = await session.scalar(select(func.count()).select_from(StaffAccount).where(StaffAccount.active))
     return bool(counsellors or accounts)
+
+
+def count_escalation(kind: str, risk: str | None) -> None:
+    """Count an escalation opened (or raised to an emergency): its level and the danger named, as words.
+
+    Counted when written, inside the transaction: a rollback after this (rare) over-counts by one."""
+    EMERGENCIES.labels(level=level_of(kind), kind=word(risk) if risk else "none").inc()

@@ -162,6 +162,9 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._slot: InstanceSlot | None = None
         self._running: dict[int, asyncio.Task[bool]] = {}
+        # When a cycle last looked for due events (the service's clock): ``/readyz`` says a dispatcher
+        # that has not looked for a while is stuck. None until the first cycle.
+        self.last_cycle: datetime | None = None
 
     def _worker_name(self) -> str:
         return f"{self.life}/{uuid.uuid4().hex[:8]}"
@@ -349,6 +352,7 @@ class Dispatcher:
         For tests and one-off runs; the service runs :meth:`run_forever`.
         """
         claimed = await self._claim(self.batch)
+        self.last_cycle = self.clock.now()
         results = await asyncio.gather(*(self._process(row) for row in claimed))
         return sum(results)
 
@@ -382,8 +386,11 @@ class Dispatcher:
                 if free > 0:
                     try:
                         claimed = await self._claim(free)
+                        self.last_cycle = self.clock.now()
                     except Exception:
                         log.exception("outbox claim failed; trying again")
+                else:
+                    self.last_cycle = self.clock.now()  # busy with running events is alive too
                 for row in claimed:
                     self._start(row)
                 if claimed:

@@ -16,6 +16,7 @@ from bot.channels.pending import PendingChannel
 from bot.console import routes as console
 from bot.runtime import Services, build_services
 from bot.settings import Settings
+from bot.web import ops
 from bot.web.cross_site import WebChatCors
 from bot.web.headers import SecurityHeaders
 from bot.web.limits import BodyLimit
@@ -59,6 +60,7 @@ def create_app(
         if router is not None:
             app.include_router(router)
     console.install(app, services)
+    ops.install(app, services)  # /readyz and /metrics
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/healthz", include_in_schema=False)

@@ -52,7 +52,7 @@ def quick_checks(monkeypatch: pytest.MonkeyPatch) -> None:
 def refused_total(reason: str) -> float:
     from bot.console.routes import REFUSED
 
-    return REFUSED.labels(reason=reason).value
+    return REFUSED.value(reason=reason)
 
 
 def at(address: str) -> dict[str, str]:

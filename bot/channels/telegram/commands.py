@@ -29,7 +29,7 @@ def _settings(ctx: click.Context) -> Settings:
     from bot.logs import setup_logging
 
     settings = load_settings(database_url=ctx.find_root().obj.get("database_url"))
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     if settings.telegram_token is None:
         raise click.ClickException("HOTLINE_TELEGRAM_TOKEN is not set: create a bot with @BotFather first.")
     return settings

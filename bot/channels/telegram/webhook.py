@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from bot.metrics import webhook_refused
 from bot.web.jsonbody import BadJson, read_json
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ MAX_UPDATE_BYTES = 256_000
 
 
 def _refuse(status: int, message: str) -> JSONResponse:
+    webhook_refused("telegram", status)
     return JSONResponse({"error": message}, status_code=status)
 
 

@@ -24,7 +24,7 @@ def _settings(ctx: click.Context) -> Settings:
 
     root = ctx.find_root().obj or {}
     settings = load_settings(database_url=root.get("database_url"))
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format)
     return settings
 
 

@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from bot.channels.zalo.errors import ZaloError
+from bot.metrics import webhook_refused
 from bot.web.jsonbody import BadJson
 from bot.web.jsonbody import read_json as read_json_body
 
@@ -24,6 +25,7 @@ class Refused(ZaloError):
 
 
 def refuse(status: int, reason: str) -> JSONResponse:
+    webhook_refused("zalo", status)
     return JSONResponse({"error": reason}, status_code=status)
 
 
