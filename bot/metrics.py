@@ -112,6 +112,12 @@ EMERGENCIES = Counter(
     "Escalations opened: level is emergency, counsellor or callback; kind the danger named (or none).",
     ["level", "kind"],
 )
+POSSIBLE_RISKS = Counter(
+    "hotline_possible_risks",
+    'Conversations the safety check first called possible (asked "are you in danger right now?", nobody '
+    "paged), by kind; a yes then counts under hotline_emergencies.",
+    ["kind"],
+)
 SAFETY_REPLY_SECONDS = Histogram(
     "hotline_emergency_safety_reply_seconds",
     "From an emergency message to the safety reply: answered in the request, or sent through the outbox.",

@@ -16,6 +16,7 @@ from bot.content.flows import TOPICS
 from bot.engine.actions import action
 from bot.engine.steps import MAIN_MENU, answer_article, run_from
 from bot.engine.turn import Turn
+from bot.metrics import POSSIBLE_RISKS, word
 from bot.nlu import Understanding, normalize
 
 ASK = "danger.ask"
@@ -53,6 +54,7 @@ def keep_pending(turn: Turn, understanding: Understanding, kind: str | None) -> 
     contact = turn.contact
     if contact.possible_at is None:
         contact.possible_at = turn.now
+        POSSIBLE_RISKS.labels(kind=word(kind) if kind else "none").inc()
     contact.possible_kind = kind
     contact.possible_answer = None
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.engine.safety import NluSafetyCheck, SafetyVerdict
+from bot.metrics import POSSIBLE_RISKS
 from bot.runtime import Services
 from bot.store.models import Contact, Escalation, OutboxEvent
 from tests.channels.test_webchat import choice_id, post
@@ -49,9 +50,11 @@ def possible(services: Services) -> Iterator[PossibleFor]:
 async def test_possible_asks_first_and_pages_nobody(
     client: httpx.AsyncClient, services: Services, possible: PossibleFor
 ) -> None:
+    before = POSSIBLE_RISKS.value(kind="violence_now")
     data = await post(client, session=secrets.token_hex(16), text=QUESTION)
     last = data["replies"][-1]
     assert last["text"] == ASK_VI
+    assert POSSIBLE_RISKS.value(kind="violence_now") == before + 1, "counted for /metrics"
     labels = [c["label"] for c in last["choices"]]
     assert labels == ["Có, tôi cần giúp ngay", "Không, tôi cần thông tin"]
     assert await count(services, Escalation) == 0
