@@ -15,16 +15,13 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 from sqlalchemy import URL, Connection, MetaData, func, make_url, select, text
 
 from bot.errors import HotlineError
-from bot.store.db import sqlite_path
-
-T = TypeVar("T")
+from bot.store.db import run_on_connection, sqlite_path
 
 KEY_REMINDER = (
     "Khóa bí mật (HOTLINE_SECRET_KEY) KHÔNG có trong bản sao lưu: hãy sao lưu nó riêng, ở nơi khác; "
@@ -144,21 +141,7 @@ def table_counts(database_url: str) -> dict[str, int]:
             for name, table in metadata.tables.items()
         }
 
-    return _with_connection(database_url, count)
-
-
-def _with_connection(database_url: str, work: Callable[[Connection], T]) -> T:
-    from bot.store.db import make_engine
-
-    async def run() -> T:
-        engine = make_engine(database_url)
-        try:
-            async with engine.begin() as connection:
-                return await connection.run_sync(work)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
+    return run_on_connection(database_url, count)
 
 
 def restore_sqlite(source: Path, database: Path, *, force: bool) -> None:
@@ -240,7 +223,7 @@ def _drop_tables(database_url: str, names: list[str]) -> None:
         for name in names:  # CASCADE: the tables point at each other (conversations <-> escalations)
             connection.execute(text(f"DROP TABLE IF EXISTS {quote(name)} CASCADE"))
 
-    _with_connection(database_url, drop)
+    run_on_connection(database_url, drop)
 
 
 def restore_postgresql(source: Path, database_url: str, *, force: bool) -> None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, make_url
+from sqlalchemy import Connection, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.files import private_sqlite
+
+T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -48,3 +52,18 @@ def sqlite_path(url: str) -> Path | None:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def run_on_connection(url: str, work: Callable[[Connection], T]) -> T:
+    """Run ``work`` on a synchronous connection in one transaction, with an engine made and disposed for it
+    (for commands and checks outside a running service: backups, migration tests)."""
+
+    async def run() -> T:
+        engine = make_engine(url)
+        try:
+            async with engine.begin() as connection:
+                return await connection.run_sync(work)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())

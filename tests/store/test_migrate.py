@@ -3,11 +3,9 @@ without importing alembic; otherwise the migrations run as before."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import subprocess
 import sys
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from bot.settings import ROOT
-from bot.store.db import make_engine
+from bot.store.backup import table_counts
+from bot.store.db import run_on_connection
 from bot.store.migrate import alembic_config, downgrade, head_revision, is_current, upgrade
 from bot.store.models import Base
 from tests.support.databases import BACKENDS, fresh_database, migration_chain
@@ -59,24 +58,14 @@ def test_an_upgrade_of_a_database_at_head_does_not_import_alembic(tmp_path: Path
 CHAIN = migration_chain()
 
 
-def _run_sync(url: str, work: Callable[[Connection], Any]) -> Any:
-    async def run() -> Any:
-        engine = make_engine(url)
-        try:
-            async with engine.begin() as connection:
-                return await connection.run_sync(work)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
 def _differences(url: str) -> list[Any]:
     """What Alembic's autogenerate would change to make the database match the models (nothing, if the
     migrations and the models agree)."""
     options = {"compare_type": True}
     return list(
-        _run_sync(url, lambda c: compare_metadata(MigrationContext.configure(c, opts=options), Base.metadata))
+        run_on_connection(
+            url, lambda c: compare_metadata(MigrationContext.configure(c, opts=options), Base.metadata)
+        )
     )
 
 
@@ -127,14 +116,8 @@ def _fill_every_table(connection: Connection) -> dict[str, int]:
     return counts
 
 
-def _row_counts(connection: Connection) -> dict[str, int]:
-    metadata = sa.MetaData()
-    metadata.reflect(connection)
-    return {
-        table.name: int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
-        for table in metadata.tables.values()
-        if table.name != "alembic_version"
-    }
+def _row_counts(url: str) -> dict[str, int]:
+    return {name: rows for name, rows in table_counts(url).items() if name != "alembic_version"}
 
 
 def test_the_revisions_form_one_line_ending_at_the_head() -> None:
@@ -152,12 +135,12 @@ def test_a_database_at_any_revision_upgrades_to_the_models(
 ) -> None:
     with fresh_database(backend, tmp_path) as url:
         upgrade(url, revision)
-        filled = _run_sync(url, _fill_every_table)
+        filled = run_on_connection(url, _fill_every_table)
         assert filled, "the schema at this revision has tables"
         upgrade(url)
         assert is_current(url)
         assert _differences(url) == [], f"from {revision}, the upgraded schema is not the models'"
-        counts = _run_sync(url, _row_counts)
+        counts = _row_counts(url)
         assert {name: counts[name] for name in filled} == filled, "an upgrade lost rows"
 
 
@@ -167,7 +150,7 @@ def test_the_head_downgrades_to_nothing_and_upgrades_again(backend: str, tmp_pat
         upgrade(url)
         assert _differences(url) == []
         downgrade(url, "base")
-        assert _run_sync(url, _row_counts) == {}, "every table is gone at the base"
+        assert _row_counts(url) == {}, "every table is gone at the base"
         upgrade(url)
         assert is_current(url)
         assert _differences(url) == []
