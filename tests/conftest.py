@@ -23,6 +23,8 @@ from bot.nlu import NLU, build_nlu
 from bot.runtime import Services, build_services
 from bot.settings import ROOT, Settings
 from bot.store.migrate import upgrade
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.zalo_api import FakeZalo
 
 SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
 PG_ADMIN = os.environ.get(
@@ -160,3 +162,21 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+# -- the fake platforms on loopback, for every test folder that turns a channel on ---------------------
+
+
+@pytest.fixture
+async def telegram() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(max_poll_wait=0.2) as fake:
+        yield fake
+
+
+@pytest.fixture
+def zalo() -> Iterator[FakeZalo]:
+    fake = FakeZalo().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

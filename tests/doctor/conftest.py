@@ -40,13 +40,6 @@ async def telegram(public: str) -> AsyncIterator[FakeTelegram]:
 
 
 @pytest.fixture
-def zalo() -> Iterator[FakeZalo]:
-    fake = FakeZalo().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
 def twilio(public: str) -> Iterator[FakeTwilio]:
     fake, stop = start_fake_twilio()
     fake.credentials = (TWILIO_SID, TWILIO_TOKEN)

@@ -8,7 +8,6 @@ the clock on.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 
 import pytest
 from pydantic import SecretStr
@@ -25,12 +24,6 @@ from tests.fakes.telegram_api import FakeTelegram
 STAFF_GROUP = -100555
 LAN = 1001  # first in the chain: paged at level 0
 EMERGENCY = "cuu em voi, ck dang danh em"
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(max_poll_wait=0.2) as fake:
-        yield fake
 
 
 @pytest.fixture

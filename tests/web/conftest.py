@@ -7,7 +7,6 @@ tested is the parser behind the signature check, not the check.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,21 +28,6 @@ ZALO_SECRET = "zalo-webhook-secret-42"
 OA_KEY = "oa-secret-key-for-the-mac"
 TWILIO_TOKEN = "twilio-auth-token-for-tests-0123456789"
 PUBLIC_URL = "https://hotline.example.org"
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(max_poll_wait=0.2) as fake:
-        yield fake
-
-
-@pytest.fixture
-def zalo() -> Iterator[FakeZalo]:
-    fake = FakeZalo().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.fixture

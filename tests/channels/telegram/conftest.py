@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 from pydantic import SecretStr
@@ -14,12 +12,6 @@ from bot.runtime import Services
 from bot.settings import Settings
 from tests.channels.telegram.helpers import WEBHOOK_SECRET, VirtualTime
 from tests.fakes.telegram_api import FakeTelegram
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(max_poll_wait=0.2) as fake:
-        yield fake
 
 
 @pytest.fixture

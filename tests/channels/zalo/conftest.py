@@ -4,7 +4,6 @@ post webhooks the way Zalo does (the Bot Platform's secret header, the OA's sign
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -24,15 +23,6 @@ OA_SECRET_KEY = "oa-secret-key-for-the-mac"
 USER = "8102937465019283746"  # a raw Zalo user id: it must never be stored or logged
 OTHER_USER = "5550001112223334445"
 DISPLAY_NAME = "Trần Thị Mai"
-
-
-@pytest.fixture
-def zalo() -> Iterator[FakeZalo]:
-    fake = FakeZalo().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
 
 
 @pytest.fixture
