@@ -39,26 +39,20 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # tests/support has the server helpers; the script runs from benchmarks/
+
+from tests.support.server import LiveServer, free_port  # noqa: E402
+
 ZALO_SECRET = "attack-bench-zalo-secret"  # noqa: S105 (a test secret for a throwaway server)
 
 
 @dataclass
-class Server:
-    url: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
+class Server(LiveServer):
+    port: int = 0
 
     def log_lines(self) -> int:
         return len(self.log.read_bytes().splitlines())
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
@@ -88,7 +82,7 @@ def serving(root: Path, folder: Path, name: str, *, open_files: int | None = Non
             [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
             cwd=root, env=env, stdout=handle, stderr=subprocess.STDOUT, preexec_fn=limit_files,
         )  # fmt: skip
-    server = Server(f"http://127.0.0.1:{port}", port, process, log)
+    server = Server(f"http://127.0.0.1:{port}", process, log, port)
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -102,12 +96,7 @@ def serving(root: Path, folder: Path, name: str, *, open_files: int | None = Non
             raise RuntimeError("the server did not start")
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        server.stop()
 
 
 class SlowClient:
