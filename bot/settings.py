@@ -139,6 +139,16 @@ class Settings(BaseSettings):
     zalo_oa_oauth_url: str = "https://oauth.zaloapp.com"
     zalo_oa_max_timestamp_skew_seconds: int = 300
 
+    # Facebook Messenger (deploy/messenger.md): all three secrets switch the channel on
+    messenger_page_token: SecretStr | None = None
+    messenger_app_secret: SecretStr | None = None
+    messenger_verify_token: SecretStr | None = None
+    messenger_api_url: str = "https://graph.facebook.com"
+    messenger_api_version: str = "v25.0"  # the Graph API version the Send API calls are pinned to
+    # Counsellors' replies 24 h to 7 days after the person's last message go with Meta's HUMAN_AGENT tag
+    # (the app needs Meta's approval for it); off: they wait until the person writes again.
+    messenger_human_agent_tag: bool = False
+
     # Twilio voice
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None

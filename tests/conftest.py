@@ -23,6 +23,7 @@ from bot.nlu import NLU, build_nlu
 from bot.runtime import Services, build_services
 from bot.settings import ROOT, Settings
 from bot.store.migrate import upgrade
+from tests.fakes.graph_api import FakeGraph
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo
 
@@ -176,6 +177,15 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
 @pytest.fixture
 def zalo() -> Iterator[FakeZalo]:
     fake = FakeZalo().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def graph() -> Iterator[FakeGraph]:
+    fake = FakeGraph().start()
     try:
         yield fake
     finally:

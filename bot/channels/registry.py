@@ -73,6 +73,7 @@ CHANNEL_FACTORIES: list[Callable[[Services], Any]] = [
     Lazy("phone", "ivr.channel:build", lambda s: s.settings.twilio_auth_token is not None),
     Lazy("zalo", "bot.channels.zalo.bot_platform:build", lambda s: s.settings.zalo_bot_token is not None),
     Lazy("zalo_oa", "bot.channels.zalo.oa:build", lambda s: bool(s.settings.zalo_oa_app_id)),
+    Lazy("messenger", "bot.channels.messenger:build", lambda s: s.settings.messenger_page_token is not None),
 ]
 # Ways of paging staff (each returns None when its settings are absent): Telegram, SMS, voice.
 PAGER_FACTORIES: list[object] = [
