@@ -155,10 +155,10 @@ def parse_event(event: object, *, max_chars: int) -> tuple[InboundMessage | None
         payload = postback.get("payload")
         if not isinstance(payload, str) or not payload.strip():
             return None, "a postback without a payload"
-        mid = _id(postback.get("mid")) or f"pb:{psid}:{event.get('timestamp')}"  # hashed, never stored
+        ref = _id(postback.get("mid")) or f"pb:{psid}:{event.get('timestamp')}"  # hashed, never stored
         if payload == GET_STARTED:
-            return InboundMessage(NAME, psid, transport_id=mid, address=psid, kind="start"), ""
-        return InboundMessage(NAME, psid, choice=payload, transport_id=mid, address=psid, kind="choice"), ""
+            return InboundMessage(NAME, psid, transport_id=ref, address=psid, kind="start"), ""
+        return InboundMessage(NAME, psid, choice=payload, transport_id=ref, address=psid, kind="choice"), ""
     if not isinstance(message, dict):
         return None, "event not handled"
     mid = _id(message.get("mid"))
@@ -302,7 +302,9 @@ def failure(response: httpx.Response) -> Exception:
     if code == INVALID_TOKEN:
         # Nothing can go out until someone fixes the token: keep the message (it may be an emergency
         # answer) and say loudly what to do; the dispatcher gives up after its maximum of attempts.
-        log.error("messenger: Meta refused the page token: check HOTLINE_MESSENGER_PAGE_TOKEN (hotline doctor)")
+        log.error(
+            "messenger: Meta refused the page token: check HOTLINE_MESSENGER_PAGE_TOKEN (hotline doctor)"
+        )
         return Retry(300, detail)
     if (code, subcode) == OUTSIDE_WINDOW:
         return Hold(REASON)  # Meta counts the window differently from us: wait for the person
