@@ -38,10 +38,11 @@ taps and postbacks (Get Started) go to the engine, de-duplicated by Meta's ``mid
 text get the engine's "I can only read text" answer.
 
 What sending does: the person's replies go out through the outbox (:meth:`Messenger.send`). Within 24
-hours of the person's last message they go as ``RESPONSE``; later (a counsellor's reply, a "nobody
-answered" notice) they go with the ``HUMAN_AGENT`` tag when ``HOTLINE_MESSENGER_HUMAN_AGENT_TAG`` allows
-it and the 7 days are not over, else they are *held* (not lost): the counsellor is told why, and they go
-when the person writes again, as Zalo OA's window does (:mod:`bot.outbox.dispatcher`, ``Hold``).
+hours of the person's last message they go as ``RESPONSE``; later, a counsellor's own words go with the
+``HUMAN_AGENT`` tag when ``HOTLINE_MESSENGER_HUMAN_AGENT_TAG`` allows it and the 7 days are not over;
+anything else (an automated "nobody answered", or past 7 days) is *held*, not lost: the counsellor is
+told why, and it goes when the person writes again, as Zalo OA's window does (:mod:`bot.outbox.dispatcher`,
+``Hold``).
 
 Everything this module takes from the running service is wired in :func:`build`; the channel itself
 gets plain callables (hand a message to the engine, wake the dispatcher, read the person's last message
@@ -65,8 +66,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import SecretStr
 
-from bot.engine.messages import InboundMessage, Outcome, Reply
-from bot.errors import BadInput, ConfigError
+from bot.engine.messages import BY_COUNSELLOR, InboundMessage, Outcome, Reply
+from bot.errors import BadInput, ConfigError, HotlineError
 from bot.metrics import webhook_refused
 from bot.outbox.dispatcher import GiveUp, Hold, Retry
 from bot.web.jsonbody import BadJson, parse_json
@@ -282,6 +283,33 @@ class SendApi:
             return
         raise failure(response)
 
+    async def page_name(self) -> str:
+        """The Page's name: a cheap call that proves the token works (``hotline doctor``);
+        :class:`MessengerError` when it does not."""
+        url = f"{self.base_url.rstrip('/')}/{self.version}/me"
+        query = {"fields": "name", "access_token": self.token.get_secret_value()}
+        try:
+            response = await self.http.get(url, params=query, timeout=TIMEOUT)
+            data = response.json()
+        except httpx.HTTPError as exc:
+            raise MessengerError(None, f"the Graph API is unreachable ({type(exc).__name__})") from None
+        except ValueError:
+            raise MessengerError(response.status_code, "the answer is not JSON") from None
+        error = data.get("error") if isinstance(data, dict) else None
+        if isinstance(error, dict) or response.status_code >= 300 or not isinstance(data, dict):
+            code = error.get("code") if isinstance(error, dict) else response.status_code
+            message = error.get("message") if isinstance(error, dict) else "no description"
+            raise MessengerError(code if isinstance(code, int) else None, scrub(message))
+        return str(data.get("name") or "the Page")
+
+
+class MessengerError(HotlineError):
+    """The Graph API refused a call (``code`` is Meta's error code; None when unreachable)."""
+
+    def __init__(self, code: int | None, description: str) -> None:
+        super().__init__(f"Messenger error {code}: {description}" if code is not None else description)
+        self.code = code
+
 
 def failure(response: httpx.Response) -> Exception:
     """What to do about a refused send: the dispatcher's ``Retry``, ``Hold`` or ``GiveUp``."""
@@ -362,12 +390,13 @@ class Messenger:
 
     async def send(self, address: str, replies: Sequence[Reply]) -> None:
         """Send a batch to a PSID, as ``RESPONSE`` inside the 24 hours, tagged or held outside them."""
-        tag = await self._window(address)
+        tag = await self._window(address, by_counsellor=all(BY_COUNSELLOR in r.tags for r in replies))
         for message in messages(replies, quick_replies=tag is None):
             await self.api.send(address, message, tag=tag)
 
-    async def _window(self, address: str) -> str | None:
-        """None inside the 24 hours, ``HUMAN_AGENT`` when that tag may be used; else ``Hold``.
+    async def _window(self, address: str, *, by_counsellor: bool) -> str | None:
+        """None inside the 24 hours, ``HUMAN_AGENT`` when that tag may be used (a counsellor's own words,
+        within 7 days, and the setting allows it); else ``Hold``.
 
         Messages held earlier go first: when the window is open again and some wait, they are put back in
         the queue and this one is tried again after them (``Retry``).
@@ -378,7 +407,7 @@ class Messenger:
         age = self._now() - last_seen
         if age < WINDOW:
             tag = None
-        elif self._human_agent_tag and age < HUMAN_AGENT_WINDOW:
+        elif self._human_agent_tag and by_counsellor and age < HUMAN_AGENT_WINDOW:
             tag = "HUMAN_AGENT"
         else:
             raise Hold(REASON)

@@ -1,8 +1,8 @@
 """``hotline doctor``: every configured part checked for real, each reported as ok, a problem with its
 fix, or skipped (not configured). Used after deploying and whenever something seems wrong.
 
-The checks live by subject: :mod:`bot.doctor.channels` (Telegram, Zalo, Twilio, the public URL),
-:mod:`bot.doctor.service` (the secret key, the database, content and model), :mod:`bot.doctor.rota`
+The checks live by subject: :mod:`bot.doctor.channels` (Telegram, Zalo, Messenger, Twilio, the public
+URL), :mod:`bot.doctor.service` (the secret key, the database, content and model), :mod:`bot.doctor.rota`
 (who is on call); :mod:`bot.doctor.report` runs them side by side, each with a time limit, so that one
 failing or hanging check never stops the others.
 """
@@ -27,6 +27,7 @@ def all_checks() -> list[tuple[str, Check]]:
         ("Telegram", channels.telegram),
         ("Zalo Bot", channels.zalo_bot),
         ("Zalo OA", channels.zalo_oa),
+        ("Messenger", channels.messenger),
         ("Twilio", channels.twilio),
         ("rota", rota.rota),
     ]

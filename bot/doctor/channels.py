@@ -1,4 +1,4 @@
-"""The doors checked for real: the public URL, Telegram, the Zalo Bot, the Zalo OA and Twilio.
+"""The doors checked for real: the public URL, Telegram, the Zalo Bot, the Zalo OA, Messenger and Twilio.
 
 Each asks the platform the way the service does (the same clients, pointed at the same API URLs), so a
 fake on loopback stands in for the platform in the tests. A channel that is not configured is skipped.
@@ -18,6 +18,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from bot.channels.messenger import INVALID_TOKEN, MessengerError, SendApi
 from bot.channels.telegram.client import build_bot, describe, webhook_secret
 from bot.channels.telegram.webhook import PATH
 from bot.channels.zalo.bot_api import BotApi
@@ -258,6 +259,34 @@ async def _oa_access_token(ctx: Context) -> SecretStr | None:
             return (await tokens.current()).access_token
     except Exception:  # no database or key here: the database and key checks say why
         return ctx.settings.zalo_oa_access_token
+
+
+# -- Messenger ---------------------------------------------------------------------------------------
+
+
+async def messenger(ctx: Context) -> list[Finding]:
+    """Meta accepts the Page token (the Page's name, one cheap Graph API call)."""
+    settings = ctx.settings
+    if settings.messenger_page_token is None:
+        return [skipped("Messenger")]
+    async with httpx.AsyncClient(timeout=ctx.timeout) as http:
+        api = SendApi(
+            settings.messenger_api_url, settings.messenger_api_version, settings.messenger_page_token, http
+        )
+        try:
+            name = await api.page_name()
+        except MessengerError as exc:
+            if exc.code == INVALID_TOKEN:
+                return [
+                    problem(
+                        "Messenger token",
+                        "Meta refused the Page token",
+                        "generate the Page's token again in the app's Messenger settings and put it into "
+                        "HOTLINE_MESSENGER_PAGE_TOKEN (deploy/messenger.md)",
+                    )
+                ]
+            return [problem("Messenger token", f"Meta could not be asked ({exc})", NETWORK_FIX)]
+    return [ok("Messenger token", f"the token works ({name})")]
 
 
 # -- Twilio ------------------------------------------------------------------------------------------

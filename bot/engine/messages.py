@@ -38,6 +38,11 @@ class Choice:
     label: str
 
 
+# A ``Reply.tags`` value: written by a counsellor, not by the bot (Messenger may send only these with
+# Meta's HUMAN_AGENT tag after its 24-hour window).
+BY_COUNSELLOR = "counsellor"
+
+
 @dataclass(frozen=True)
 class Reply:
     """One message to the person. ``voice_text`` is the short spoken version, for the phone."""

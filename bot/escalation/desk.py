@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.content.flows import Flows
-from bot.engine.messages import Reply
+from bot.engine.messages import BY_COUNSELLOR, Reply
 from bot.errors import HotlineError
 from bot.escalation.notify import send_to_person
 from bot.escalation.requests import linked, lock_escalation
@@ -174,7 +174,7 @@ class Desk:
                 session,
                 self.crypto,
                 conversation=conversation,
-                replies=[Reply(message)],
+                replies=[Reply(message, tags=(BY_COUNSELLOR,))],
                 now=now,
                 push_channels=self.push_channels,
                 direction="staff",

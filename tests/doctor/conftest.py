@@ -1,5 +1,5 @@
 """Everything ``hotline doctor`` checks, configured against the fakes on loopback and ready to pass:
-Telegram with its webhook set to our URL, the Zalo Bot and OA, Twilio with the number's voice URL set,
+Telegram with its webhook set to our URL, the Zalo Bot and OA, Messenger, Twilio with the number's voice URL set,
 a public URL that answers ``/healthz``, a migrated database and a rota covering the next day."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bot.store.db import make_engine, make_sessionmaker
 from bot.store.keyring import load_crypto
 from bot.store.models import Counsellor, Shift
 from tests.conftest import SECRET
+from tests.fakes.graph_api import FakeGraph
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.twilio_api import FakeTwilio, start_fake_twilio
 from tests.fakes.zalo_api import FakeZalo
@@ -78,6 +79,7 @@ def configured(
     public: str,
     telegram: FakeTelegram,
     zalo: FakeZalo,
+    graph: FakeGraph,
     twilio: FakeTwilio,
     nlu: NLU,  # the model trained for the current content (var/models), as `make test` leaves it
 ) -> Callable[..., Settings]:
@@ -103,6 +105,11 @@ def configured(
             "zalo_oa_refresh_token": "refresh-0",
             "zalo_oa_api_url": zalo.url,
             "zalo_oa_oauth_url": zalo.url,
+            "messenger_page_token": graph.page_token,
+            "messenger_app_secret": "messenger-app-secret",
+            "messenger_verify_token": "messenger-verify-token",
+            "messenger_api_url": graph.url,
+            "messenger_api_version": graph.version,
             "twilio_account_sid": TWILIO_SID,
             "twilio_auth_token": TWILIO_TOKEN,
             "twilio_api_url": twilio.url,

@@ -22,6 +22,7 @@ async def test_every_channel_ok(configured: Make, doctor: Make, add_shift: Make)
     assert "@hotline_test_bot" in found["Telegram token"].detail
     assert "/telegram/webhook" in found["Telegram webhook"].detail
     assert "/ivr/voice" in found["Twilio number"].detail
+    assert "Đường dây nóng" in found["Messenger token"].detail
 
 
 async def test_channels_not_configured_are_skipped_not_problems(
@@ -29,9 +30,15 @@ async def test_channels_not_configured_are_skipped_not_problems(
 ) -> None:
     await add_shift("Lan", -1, 25, telegram=None, phone="+84901234567")
     found = await doctor(
-        configured(telegram_token=None, zalo_bot_token=None, zalo_oa_app_id=None, twilio_auth_token=None)
+        configured(
+            telegram_token=None,
+            zalo_bot_token=None,
+            zalo_oa_app_id=None,
+            twilio_auth_token=None,
+            messenger_page_token=None,
+        )
     )
-    for what in ("Telegram", "Zalo Bot", "Zalo OA", "Twilio"):
+    for what in ("Telegram", "Zalo Bot", "Zalo OA", "Messenger", "Twilio"):
         assert found[what].status is Status.SKIPPED
         assert found[what].detail == "not configured"
     # nobody on call can be paged any more: no route works without Telegram or Twilio
@@ -120,6 +127,13 @@ async def test_zalo_oa_refused_token(configured: Make, doctor: Make, zalo: FakeZ
     assert "-216" in oa.detail
     assert "hotline zalo-oa refresh" in oa.fix
     assert not zalo.refreshes  # the doctor never spends the refresh token
+
+
+async def test_messenger_refused_token(configured: Make, doctor: Make) -> None:
+    found = await doctor(configured(messenger_page_token="EAA-not-the-token"))
+    token = found["Messenger token"]
+    assert token.status is Status.PROBLEM and "refused" in token.detail
+    assert "HOTLINE_MESSENGER_PAGE_TOKEN" in token.fix and "EAA-not-the-token" not in token.detail + token.fix
 
 
 async def test_twilio_bad_credentials(configured: Make, doctor: Make) -> None:

@@ -15,6 +15,7 @@ from bot.channels.messenger import MAX_QUICK_REPLIES, Messenger, build, messages
 from bot.clock import FrozenClock
 from bot.engine.messages import Choice, Reply
 from bot.errors import ConfigError
+from bot.outbox.dispatcher import Hold
 from bot.runtime import Services
 from bot.settings import Settings
 from bot.store.models import Conversation, Escalation, Message, OutboxEvent, ProcessedMessage
@@ -272,6 +273,8 @@ async def test_with_the_human_agent_tag_a_reply_goes_within_7_days_tagged(
     last = graph.sent[-1]
     assert last.text.endswith("Chị gọi lại được không?")
     assert (last.messaging_type, last.tag) == ("MESSAGE_TAG", "HUMAN_AGENT")
+    with pytest.raises(Hold):  # Meta allows the tag for a person's words only, never the bot's
+        await channel.send(PSID, [Reply("Chưa liên lạc được tư vấn viên.")])
 
     clock.advance(seconds=5 * 24 * 3600)  # 8 days after the person's last message
     before = len(graph.sent)
