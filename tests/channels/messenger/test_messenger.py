@@ -206,6 +206,17 @@ async def test_a_whole_conversation_through_messenger(
     assert not any(graph.page_token in line for line in ours), "the page token was logged"
 
 
+async def test_deleting_the_conversation_is_confirmed_and_leaves_no_trace(
+    client: httpx.AsyncClient, services: Services, graph: FakeGraph
+) -> None:
+    await say(client, services, graph, text("PrEP là gì", mid="d1"))
+    await say(client, services, graph, text("xóa", mid="d2"))
+    buttons = {q["title"]: q["payload"] for q in graph.sent[-1].quick_replies}
+    texts = await say(client, services, graph, quick_reply("Xóa ngay", buttons["Xóa ngay"], mid="d3"))
+    assert len(texts) == 1 and "Đã xóa" in texts[0], "the confirmation reaches the person"
+    assert await count(services, Conversation) == 0
+
+
 async def test_a_typed_number_or_label_chooses_too(
     client: httpx.AsyncClient, services: Services, graph: FakeGraph
 ) -> None:
