@@ -97,8 +97,10 @@ REASON = "messenger_window"  # the staff notice's code (flows/strings.yaml: staf
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 INVALID_TOKEN = 190
 OUTSIDE_WINDOW = (10, 2018278)
-# Temporary failures Meta asks to retry: 1200 "temporary send message failure", 2 "unexpected error,
-# please retry"; rate limits: 4 (application), 613 (calls to this API).
+# Temporary failures Meta asks to retry (the error-codes page): 1200 "temporary send message failure",
+# 2 "unexpected error, please retry", 1 "an unknown error"; rate limits: 4 (application), 613 (calls to
+# this API), and 17 / 32, the Graph API's user and Page request limits (from Graph API's own error
+# handling, not the Messenger page): all tried again, never given up.
 TEMPORARY_CODES = frozenset({1, 2, 1200})
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613})
 UNAVAILABLE = 551
