@@ -376,10 +376,10 @@ class Paging:
             escalation = await session.get(Escalation, int(event.payload["escalation_id"]))
             if escalation is None or escalation.status != "open":
                 return
-            if event.payload.get("reason") == "emergency":
-                page = self.compose(escalation)
-                await pager.page(str(self.settings.telegram_staff_chat_id), page)
-                return
+        # The page goes out after the session is handed back: no connection is held while Telegram answers.
+        if event.payload.get("reason") == "emergency":
+            await pager.page(str(self.settings.telegram_staff_chat_id), self.compose(escalation))
+            return
         text = self.flows.string("staff_new_message", "vi", id=str(escalation.id))
         await pager.notify(str(self.settings.telegram_staff_chat_id), text)
 
