@@ -19,11 +19,11 @@ from bot.clock import Clock, SystemClock
 from bot.engine.content import Content, load_content
 from bot.engine.deps import EngineDeps
 from bot.engine.engine import Engine
-from bot.engine.messages import Reply
 from bot.engine.safety import NluSafetyCheck
 from bot.errors import ConfigError
 from bot.escalation.desk import Desk
 from bot.escalation.paging import Pager, Paging
+from bot.messages import Reply
 from bot.metrics import SAFETY_REPLY_SECONDS
 from bot.nlu import NLU, build_nlu
 from bot.nlu.bystander import Bystander

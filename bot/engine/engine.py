@@ -13,24 +13,24 @@ import logging
 import time
 from datetime import timedelta
 
-from bot.content.flows import TOPICS
 from bot.engine.actions import ACTIONS
 from bot.engine.clean import cleaned
 from bot.engine.danger import ASK, keep_pending
 from bot.engine.deps import EngineDeps
 from bot.engine.language import guess_locale
-from bot.engine.messages import Choice, InboundMessage, Outcome, Reply
 from bot.engine.places import locate_province
 from bot.engine.safety import POSSIBLE
 from bot.engine.steps import MAIN_MENU, answer_article, node_choices, run_from
 from bot.engine.turn import Turn
 from bot.errors import BadInput
-from bot.escalation.requests import current_escalation
+from bot.messages import Choice, InboundMessage, Outcome, Reply
 from bot.metrics import MESSAGES, SAFETY_REPLY_SECONDS, word
 from bot.nlu import Understanding, normalize
 from bot.store import conversations as store
 from bot.store.contacts import add_unique, current_contact
+from bot.store.escalations import current_escalation
 from bot.store.outbox import enqueue
+from bot.topics import TOPICS
 
 log = logging.getLogger(__name__)
 

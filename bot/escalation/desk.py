@@ -14,16 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.content.flows import Flows
-from bot.engine.messages import Reply
 from bot.errors import HotlineError
 from bot.escalation.notify import send_to_person
-from bot.escalation.requests import linked, lock_escalation
+from bot.messages import Reply
 from bot.metrics import TAKEN_SECONDS, level_of
 from bot.store.crypto import Crypto
+from bot.store.escalations import OUTCOMES, linked, lock_escalation
 from bot.store.ids import is_row_id
 from bot.store.models import AuditEntry, Conversation, Counsellor, Escalation
 
-OUTCOMES = ("safe", "police", "health", "shelter", "no_contact", "other")
 OPEN = ("open", "taken")
 # Why a supervisor reads a case they do not hold. Fixed codes, not free text: free text would invite
 # personal data into the audit log. "supervision" (supporting a counsellor live) is for open cases only.

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.messages import Reply
+from bot.messages import Reply
 from bot.store.conversations import add_message
 from bot.store.crypto import Crypto
 from bot.store.models import Conversation

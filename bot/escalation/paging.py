@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.content.flows import Flows
-from bot.engine.messages import Reply
 from bot.escalation.digest import (
     DIGEST_KIND,
     add_to_digest,
@@ -35,14 +34,15 @@ from bot.escalation.digest import (
     recipient_key,
 )
 from bot.escalation.notify import send_to_person
-from bot.escalation.requests import linked, lock_escalation, staff_reachable
 from bot.escalation.rota import chain_at, everyone, target
+from bot.messages import Reply
 from bot.metrics import FIRST_PAGE_SECONDS, level_of
 from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
 from bot.settings import Settings
 from bot.store.conversations import add_message
 from bot.store.crypto import Crypto
 from bot.store.erasure import CASE_DELETED
+from bot.store.escalations import linked, lock_escalation, staff_reachable
 from bot.store.models import Contact, Conversation, Counsellor, Escalation, OutboxEvent
 from bot.store.outbox import LANE_OTHER, LANE_URGENT, enqueue
 

@@ -15,6 +15,8 @@ from bot.store.models import Contact, Conversation, Counsellor, Escalation, Staf
 from bot.store.outbox import enqueue
 
 OPEN_STATES = ("open", "taken")
+OUTCOMES = ("safe", "police", "health", "shelter", "no_contact", "other")
+"""How a counsellor closes an escalation (the desk refuses any other; the statistics count them)."""
 
 
 async def lock_escalation(session: AsyncSession, escalation_id: int) -> Escalation | None:
