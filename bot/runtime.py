@@ -34,6 +34,7 @@ from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker
 from bot.store.keyring import load_versions
 from bot.store.notify import OUTBOX, Listener, announce
+from bot.store.outbox_kinds import DELIVER
 from bot.store.retention import purge
 
 if TYPE_CHECKING:
@@ -269,7 +270,7 @@ def build_services(
     services.later.sort(
         key=lambda item: 1 if isinstance(item[0], PendingChannel) else 2 if item[1].after else 0
     )
-    dispatcher.register("deliver", services.deliver)
+    dispatcher.register(DELIVER, services.deliver)
     Paging(
         sessionmaker, crypto, clock, settings, content.flows, deps.push_channels, services.pagers
     ).register(dispatcher)
