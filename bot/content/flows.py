@@ -114,9 +114,6 @@ class Flows:
     commands: list[Command]
     triggers: dict[str, str]  # article id -> node ref
 
-    def node(self, ref: str) -> Node:
-        return self.nodes[ref]
-
     def string(self, key: str, locale: str, **values: object) -> str:
         return self.strings[key].format(locale, **values)
 
