@@ -67,6 +67,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check bot ivr tests benchmarks
 	$(BIN)/ruff format --check bot ivr tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the layering contract in pyproject.toml (../shared/DESIGN.md "Layers")
 
 check: $(VENV)/.installed
 	$(BIN)/hotline check
@@ -88,4 +89,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/nlu_bench.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache *.egg-info

@@ -19,11 +19,11 @@ from bot.clock import Clock, SystemClock
 from bot.engine.content import Content, load_content
 from bot.engine.deps import EngineDeps
 from bot.engine.engine import Engine
-from bot.engine.messages import Reply
 from bot.engine.safety import NluSafetyCheck
 from bot.errors import ConfigError
 from bot.escalation.desk import Desk
 from bot.escalation.paging import Pager, Paging
+from bot.messages import Reply
 from bot.metrics import SAFETY_REPLY_SECONDS
 from bot.nlu import NLU, build_nlu
 from bot.nlu.bystander import Bystander
@@ -34,6 +34,7 @@ from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker
 from bot.store.keyring import load_versions
 from bot.store.notify import OUTBOX, Listener, announce
+from bot.store.outbox_kinds import DELIVER
 from bot.store.retention import purge
 
 if TYPE_CHECKING:
@@ -269,7 +270,7 @@ def build_services(
     services.later.sort(
         key=lambda item: 1 if isinstance(item[0], PendingChannel) else 2 if item[1].after else 0
     )
-    dispatcher.register("deliver", services.deliver)
+    dispatcher.register(DELIVER, services.deliver)
     Paging(
         sessionmaker, crypto, clock, settings, content.flows, deps.push_channels, services.pagers
     ).register(dispatcher)

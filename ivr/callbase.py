@@ -19,8 +19,8 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from bot.content.fields import LOCALES
 from bot.content.flows import Flows
-from bot.engine.messages import InboundMessage, Outcome, Reply
 from bot.errors import ConfigError
+from bot.messages import InboundMessage, Outcome, Reply
 from ivr import calls
 from ivr.hours import OfficeHours
 from ivr.keys import COUNSELLOR, DANGER, fixed_keys, menu_page

@@ -14,8 +14,8 @@ from dataclasses import replace
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from bot.engine.messages import Outcome, Reply
 from bot.errors import BadInput
+from bot.messages import Outcome, Reply
 from ivr import calls
 from ivr.callbase import COUNSELLOR_NODE, EMERGENCY_NODE, menu_reply
 from ivr.keys import COUNSELLOR, DANGER, REPEAT, menu_page

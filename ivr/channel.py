@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 
-from bot.engine.messages import Reply
+from bot.messages import Reply
 from ivr.audio import AudioPrompts
 from ivr.callflow import CallFlow
 from ivr.calls import CHANNEL

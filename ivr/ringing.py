@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from bot.engine.messages import Reply
 from bot.errors import BadInput
+from bot.messages import Reply
 from bot.store.conversations import claim_transport_id
 from bot.store.models import ProcessedMessage
 from ivr import calls, escalate

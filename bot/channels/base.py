@@ -1,7 +1,7 @@
 """What a channel is: one module per transport, one small interface.
 
-A channel turns its transport's requests into :class:`~bot.engine.messages.InboundMessage` and calls
-the engine; it renders :class:`~bot.engine.messages.Reply` into its transport's payload. Channels that
+A channel turns its transport's requests into :class:`~bot.messages.InboundMessage` and calls
+the engine; it renders :class:`~bot.messages.Reply` into its transport's payload. Channels that
 answer later (Telegram, Zalo) are *push* channels: the engine queues their replies in the outbox, and
 the dispatcher calls :meth:`Channel.send`. Channels that answer inside the HTTP response (web chat,
 the phone) collect the replies and render them at once.
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from fastapi import APIRouter
 
-from bot.engine.messages import Reply
+from bot.messages import Reply
 
 if TYPE_CHECKING:
     from bot.runtime import Services

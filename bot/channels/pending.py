@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
-from bot.engine.messages import Reply
+from bot.messages import Reply
 from bot.outbox.dispatcher import NotYet
 
 if TYPE_CHECKING:

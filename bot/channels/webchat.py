@@ -9,7 +9,7 @@ once when its event stream rings (``POST /api/webchat/stream``, then ``GET /api/
 :mod:`bot.channels.webchat_push`), every 5 s otherwise. A new session from an address over its cap
 (``HOTLINE_FLOOD_SESSIONS_*``) gets 429, with the emergency numbers as replies, and nothing is written.
 The POSTs take only ``application/json`` from the service's own origin or a listed one (415, 403:
-:mod:`bot.web.cross_site`), and JSON read by :mod:`bot.web.jsonbody` (400 when bad or too deep).
+:mod:`bot.http.cross_site`), and JSON read by :mod:`bot.http.jsonbody` (400 when bad or too deep).
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ from sqlalchemy import select
 
 from bot.channels.webchat_push import InboxBell, TooManyStreams
 from bot.engine.floods import address_key, admit_new_session, session_windows
-from bot.engine.messages import InboundMessage, Reply
 from bot.errors import BadInput
+from bot.http.clients import client_address
+from bot.http.cross_site import allowed_origins, refuse_cross_site
+from bot.http.jsonbody import BadJson, read_json
+from bot.messages import InboundMessage, Reply
 from bot.store import conversations
 from bot.store.models import OutboxEvent
 from bot.store.notify import WEBCHAT
-from bot.web.clients import client_address
-from bot.web.cross_site import allowed_origins, refuse_cross_site
-from bot.web.jsonbody import BadJson, read_json
 
 if TYPE_CHECKING:
     from bot.runtime import Services

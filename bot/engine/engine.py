@@ -13,24 +13,25 @@ import logging
 import time
 from datetime import timedelta
 
-from bot.content.flows import TOPICS
 from bot.engine.actions import ACTIONS
 from bot.engine.clean import cleaned
 from bot.engine.danger import ASK, keep_pending
 from bot.engine.deps import EngineDeps
 from bot.engine.language import guess_locale
-from bot.engine.messages import Choice, InboundMessage, Outcome, Reply
 from bot.engine.places import locate_province
 from bot.engine.safety import POSSIBLE
 from bot.engine.steps import MAIN_MENU, answer_article, node_choices, run_from
 from bot.engine.turn import Turn
 from bot.errors import BadInput
-from bot.escalation.requests import current_escalation
+from bot.messages import Choice, InboundMessage, Outcome, Reply
 from bot.metrics import MESSAGES, SAFETY_REPLY_SECONDS, word
 from bot.nlu import Understanding, normalize
 from bot.store import conversations as store
 from bot.store.contacts import add_unique, current_contact
-from bot.store.outbox import enqueue
+from bot.store.escalations import current_escalation
+from bot.store.outbox import enqueue, queue_delivery
+from bot.store.outbox_kinds import RELAY_TO_STAFF, RelayToStaffPayload
+from bot.topics import TOPICS
 
 log = logging.getLogger(__name__)
 
@@ -141,20 +142,16 @@ class Engine:
                     crypto.decrypt(conversation.address_enc) if conversation.address_enc else None
                 )
                 if address is not None:
-                    await enqueue(
+                    await queue_delivery(
                         session,
                         crypto,
-                        kind="deliver",
                         channel=message.channel,
+                        user_key=user_key,
                         conversation_id=conversation_id,
-                        ordering_key=f"{message.channel}:{user_key[:32]}",
-                        payload={
-                            "address": address,
-                            "replies": [r.to_json() for r in replies],
-                            # the outbox times the safety reply when it is sent (bot.runtime.deliver)
-                            **({"emergency": True} if turn.emergency else {}),
-                        },
+                        address=address,
+                        replies=replies,
                         now=now,
+                        emergency=turn.emergency,
                         erase_when_done=turn.deleted,  # the "deleted" confirmation: gone once sent
                     )
             if processed is not None:
@@ -226,16 +223,17 @@ class Engine:
     async def _relay(self, turn: Turn, *, urgent: bool) -> None:
         """Pass the person's message to the counsellor who holds the conversation."""
         escalation = await current_escalation(turn.session, turn.conversation)
+        payload: RelayToStaffPayload = {
+            "escalation_id": escalation.id if escalation else None,
+            "counsellor_id": turn.conversation.held_by,
+            "text": turn.message.text or turn.string("unsupported_relayed"),
+            "urgent": urgent,
+        }
         await enqueue(
             turn.session,
             turn.deps.crypto,
-            kind="relay_to_staff",
-            payload={
-                "escalation_id": escalation.id if escalation else None,
-                "counsellor_id": turn.conversation.held_by,
-                "text": turn.message.text or turn.string("unsupported_relayed"),
-                "urgent": urgent,
-            },
+            kind=RELAY_TO_STAFF,
+            payload=payload,
             now=turn.now,
             conversation_id=turn.conversation.id,
             escalation_id=escalation.id if escalation else None,

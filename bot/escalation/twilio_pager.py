@@ -6,7 +6,7 @@ Twilio. A 429 or a server error is retried through the outbox; a refused number 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
@@ -17,8 +17,12 @@ from bot.escalation.paging import Page
 from bot.outbox.dispatcher import GiveUp, Retry
 from bot.settings import Settings
 
-if TYPE_CHECKING:
-    from bot.runtime import Services
+
+class HasSettings(Protocol):
+    """What the factories below need of the runtime's services (this module never imports the runtime)."""
+
+    @property
+    def settings(self) -> Settings: ...
 
 
 class TwilioPager:
@@ -81,14 +85,14 @@ def _configured(settings: Settings) -> bool:
     return bool(settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_caller_id)
 
 
-def build_sms(services: Services) -> TwilioPager | None:
+def build_sms(services: HasSettings) -> TwilioPager | None:
     settings = services.settings
     if _configured(settings) and settings.page_phone_route in ("sms", "both"):
         return TwilioPager(settings, "sms")
     return None
 
 
-def build_voice(services: Services) -> TwilioPager | None:
+def build_voice(services: HasSettings) -> TwilioPager | None:
     settings = services.settings
     if _configured(settings) and settings.page_phone_route in ("voice", "both"):
         return TwilioPager(settings, "voice")

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from bot.stats.suppress import Key, Line
+from bot.stats.lines import Key, Line
 
 _EPSILON = 1e-6
 

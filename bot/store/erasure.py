@@ -46,10 +46,10 @@ from bot.store.models import (
     ProcessedMessage,
 )
 from bot.store.outbox import enqueue
+from bot.store.outbox_kinds import CASE_DELETED, CaseDeletedPayload
 
 Rule = Literal["erase", "anonymise", "expire", "staff"]
 DELETED_OUTCOME = "deleted"  # an escalation closed because the person deleted their data
-CASE_DELETED = "case_deleted"  # the outbox event telling the counsellor who held it (ids only)
 
 
 @dataclass(frozen=True)
@@ -154,15 +154,16 @@ async def _escalations(
     rows = await session.execute(select(Escalation).where(Escalation.conversation_id == conversation.id))
     for escalation in rows.scalars():
         if escalation.status == "taken" and escalation.taken_by is not None:
+            payload: CaseDeletedPayload = {
+                "escalation_id": escalation.id,
+                "counsellor_id": escalation.taken_by,
+                "via": (conversation.context or {}).get("held_via"),
+            }
             await enqueue(
                 session,
                 crypto,
                 kind=CASE_DELETED,
-                payload={
-                    "escalation_id": escalation.id,
-                    "counsellor_id": escalation.taken_by,
-                    "via": (conversation.context or {}).get("held_via"),
-                },
+                payload=payload,
                 now=now,
                 escalation_id=escalation.id,
             )

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.settings import Settings
 from bot.store.floodcounts import purge_expired
 from bot.store.models import Conversation, Escalation, Message, OutboxEvent, ProcessedMessage
+from bot.store.outbox_kinds import INBOX
 
 
 def _older(hours: float, now: datetime) -> datetime:
@@ -49,7 +50,7 @@ async def purge(session: AsyncSession, *, now: datetime, settings: Settings) -> 
                 ),
                 and_(
                     OutboxEvent.status == "pending",
-                    OutboxEvent.kind == "inbox",
+                    OutboxEvent.kind == INBOX,
                     OutboxEvent.created_at < _older(settings.purge_webchat_unread_hours, now),
                 ),
                 and_(

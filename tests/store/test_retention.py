@@ -12,8 +12,8 @@ import httpx
 from sqlalchemy import func, select
 
 from bot.clock import FrozenClock
-from bot.engine.messages import Reply
 from bot.escalation.notify import send_to_person
+from bot.messages import Reply
 from bot.outbox.dispatcher import Event, GiveUp
 from bot.runtime import Services
 from bot.store.models import Contact, Conversation, Message, OutboxEvent, ProcessedMessage

@@ -30,8 +30,8 @@ from bot.channels.telegram.inbound import NAME
 from bot.channels.telegram.render import RenderError, render
 from bot.channels.telegram.shown import CLEANUP_KIND, ShownMessages
 from bot.channels.telegram.webhook import webhook_router
-from bot.engine.messages import InboundMessage, Outcome, Reply
 from bot.errors import BadInput
+from bot.messages import InboundMessage, Outcome, Reply
 from bot.outbox.dispatcher import GiveUp
 from bot.store import conversations
 

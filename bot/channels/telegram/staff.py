@@ -22,9 +22,10 @@ from aiogram.methods import EditMessageText
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from sqlalchemy import select
 
-from bot.escalation.desk import OUTCOMES, DeskError
+from bot.escalation.desk import DeskError
 from bot.escalation.paging import Page
 from bot.escalation.rota import telegram_user_hash
+from bot.store.escalations import OUTCOMES
 from bot.store.models import Counsellor, Escalation
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ What it answers, and why (Telegram sends an update again until it gets a 2xx):
 
 * no or a wrong ``X-Telegram-Bot-Api-Secret-Token``: **401** before the body is read; nothing is parsed
   and nothing reaches the engine. (With no secret configured the webhook refuses everything.)
-* a body over 256 kB: **413**; not JSON, JSON nested over 32 levels (:mod:`bot.web.jsonbody`), or JSON
+* a body over 256 kB: **413**; not JSON, JSON nested over 32 levels (:mod:`bot.http.jsonbody`), or JSON
   without an ``update_id``: **400**. Telegram never
   sends these, so the refusal is for whoever did, and says what is wrong.
 * an update aiogram cannot read, or of a type this version does not know, an edited message, a group
@@ -24,8 +24,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from bot.http.jsonbody import BadJson, read_json
 from bot.metrics import webhook_refused
-from bot.web.jsonbody import BadJson, read_json
 
 if TYPE_CHECKING:
     from bot.channels.telegram.channel import TelegramChannel

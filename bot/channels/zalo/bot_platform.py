@@ -24,8 +24,8 @@ from bot.channels.zalo import render
 from bot.channels.zalo.bot_api import BotApi
 from bot.channels.zalo.errors import ZaloApiError, ZaloAuthError
 from bot.channels.zalo.webhook import Refused, accepted, as_id, read_json, refuse
-from bot.engine.messages import InboundMessage, Reply
 from bot.errors import BadInput, ConfigError
+from bot.messages import InboundMessage, Reply
 from bot.outbox.dispatcher import GiveUp, Retry
 
 if TYPE_CHECKING:

@@ -32,8 +32,8 @@ from bot.channels.zalo.oa_api import EXPIRED_TOKEN, SENT, OaApi
 from bot.channels.zalo.oa_tokens import OaTokens
 from bot.channels.zalo.oa_window import REASON, ReplyWindow
 from bot.channels.zalo.webhook import Refused, accepted, as_id, read_json, refuse
-from bot.engine.messages import InboundMessage, Reply
 from bot.errors import BadInput
+from bot.messages import InboundMessage, Reply
 from bot.outbox.dispatcher import Hold, Retry
 from bot.store.outbox import release_held
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.engine.messages import Reply
+from bot.messages import Reply
 
 TEXT_LIMIT = 2000  # characters per message, on both Zalo doors (counted as UTF-16 units, like Zalo)
 SEPARATORS = ("\n\n", "\n", " ")

@@ -8,9 +8,9 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from bot.channels.zalo.errors import ZaloError
+from bot.http.jsonbody import BadJson
+from bot.http.jsonbody import read_json as read_json_body
 from bot.metrics import webhook_refused
-from bot.web.jsonbody import BadJson
-from bot.web.jsonbody import read_json as read_json_body
 
 MAX_BODY = 64_000  # Zalo events are small; anything bigger is not from Zalo
 
@@ -39,7 +39,7 @@ def accepted(ignored: str | None = None) -> JSONResponse:
 
 async def read_json(request: Request, max_bytes: int) -> tuple[bytes, Any]:
     """The raw body (for signatures) and its JSON; :class:`Refused` (400/413) when it is not (or is nested
-    too deeply, :mod:`bot.web.jsonbody`)."""
+    too deeply, :mod:`bot.http.jsonbody`)."""
     try:
         return await read_json_body(request, min(MAX_BODY, max_bytes))
     except BadJson as exc:

@@ -21,7 +21,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram.staff import TelegramPager
 from bot.clock import FrozenClock
 from bot.engine.content import Content
-from bot.engine.messages import InboundMessage
+from bot.messages import InboundMessage
 from bot.nlu import NLU
 from bot.runtime import Services, build_services
 from bot.settings import Settings
