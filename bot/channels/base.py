@@ -5,19 +5,19 @@ the engine; it renders :class:`~bot.engine.messages.Reply` into its transport's 
 answer later (Telegram, Zalo) are *push* channels: the engine queues their replies in the outbox, and
 the dispatcher calls :meth:`Channel.send`. Channels that answer inside the HTTP response (web chat,
 the phone) collect the replies and render them at once.
+
+What a channel is given, and the two halves of this interface on their own (inbound, push), are in
+:mod:`bot.channels.door`; the runtime holds every built channel as a :class:`Channel`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from fastapi import APIRouter
 
 from bot.engine.messages import Reply
-
-if TYPE_CHECKING:
-    from bot.runtime import Services
 
 
 class Channel(Protocol):
@@ -37,9 +37,3 @@ class Channel(Protocol):
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
-
-
-class ChannelFactory(Protocol):
-    def __call__(self, services: Services) -> Channel | None:
-        """Build the channel if its settings are given, else return None."""
-        ...
