@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot.engine.messages import Reply
 from bot.errors import BadInput
-from bot.store.conversations import claim_transport_id
-from bot.store.models import ProcessedMessage
+from bot.store.models import ScreenedCall
 from ivr import calls, escalate
 from ivr.callbase import CallBase, log
 from ivr.keys import DANGER, REPEAT
@@ -34,7 +34,8 @@ CALLBACK_KEYS = ("1", "0")
 BACK = "#"
 ANSWERED_STATUSES = ("completed", "answered")
 UNANSWERED_STATUSES = ("no-answer", "busy", "failed")
-SCREEN_CHANNEL = "phone-screen"  # counsellor calls accepted with key 1 (keyed hashes of their call ids)
+SCREEN_CHANNEL = "phone-screen"  # counsellor calls accepted with key 1 (keyed hashes of their call ids,
+# in the phone line's own table phone_screens)
 
 
 def back_to_menu(state: CallState) -> CallState:
@@ -93,11 +94,14 @@ class Ringing(CallBase):
         if digits != "1":
             response.hangup()
             return response
+        key = self.store.crypto.ref_hash(SCREEN_CHANNEL, dial_sid)
         async with self.transaction() as session:
-            await claim_transport_id(
-                session, channel=SCREEN_CHANNEL, ref_hash=self.store.crypto.ref_hash(SCREEN_CHANNEL, dial_sid),
-                now=self.now(),
-            )  # fmt: skip
+            if await session.get(ScreenedCall, key) is None:  # a key pressed twice is remembered once
+                try:
+                    async with session.begin_nested():
+                        session.add(ScreenedCall(ref_hash=key, created_at=self.now()))
+                except IntegrityError:
+                    pass  # the same press, sent again by Twilio at this very moment
         return response  # an empty answer: Twilio connects the two calls
 
     async def _accepted(self, dial_sid: str) -> bool:
@@ -105,7 +109,7 @@ class Ringing(CallBase):
             return False
         key = self.store.crypto.ref_hash(SCREEN_CHANNEL, dial_sid)
         async with self.store.sessionmaker() as session:
-            return await session.get(ProcessedMessage, (SCREEN_CHANNEL, key)) is not None
+            return await session.get(ScreenedCall, key) is not None
 
     async def offer_key(self, caller: Caller, state: CallState, digits: str) -> VoiceResponse:
         """A key pressed on the call-back offer (after nobody answered, or outside office hours)."""
