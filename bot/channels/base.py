@@ -12,28 +12,11 @@ What a channel is given, and the two halves of this interface on their own (inbo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Protocol
 
-from fastapi import APIRouter
-
-from bot.engine.messages import Reply
+from bot.channels.door import InboundChannel, PushChannel
 
 
-class Channel(Protocol):
-    """One transport. ``push`` channels must implement :meth:`send`."""
-
-    name: str
-    push: bool
-
-    def router(self) -> APIRouter | None:
-        """The HTTP routes of this channel (webhooks, pages), or None."""
-        ...
-
-    async def send(self, address: str, replies: Sequence[Reply]) -> None:
-        """Deliver replies to an address (raise ``Retry`` to be tried again later)."""
-        ...
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
+class Channel(InboundChannel, PushChannel, Protocol):
+    """One transport as the runtime holds it: its routes and life (:class:`InboundChannel`), and
+    :meth:`send` (:class:`PushChannel`), which only ``push`` channels implement for real."""
