@@ -17,6 +17,7 @@ from bot.engine.actions import ACTIONS
 from bot.engine.clean import cleaned
 from bot.engine.danger import ASK, keep_pending
 from bot.engine.deps import EngineDeps
+from bot.engine.floods import admit_new_session, session_windows
 from bot.engine.language import guess_locale
 from bot.engine.places import locate_province
 from bot.engine.safety import POSSIBLE
@@ -90,7 +91,12 @@ class Engine:
                 )
                 if seen:
                     replies = crypto.decrypt_json(processed.replies_enc) if processed.replies_enc else []
-                    return Outcome(tuple(Reply.from_json(r) for r in replies), duplicate=True)
+                    known = await store.find(session, channel=message.channel, user_key=user_key)
+                    return Outcome(
+                        tuple(Reply.from_json(r) for r in replies),
+                        duplicate=True,
+                        locale=known.locale if known is not None else None,
+                    )
             conversation, created = await store.get_or_create(
                 session,
                 channel=message.channel,
@@ -164,7 +170,47 @@ class Engine:
         if turn.emergency and replies and message.channel not in deps.push_channels:
             # Answered in this request (web chat, phone): the safety reply is out when this returns.
             SAFETY_REPLY_SECONDS.observe(time.monotonic() - started)
-        return Outcome(replies, conversation_id=conversation_id, emergency=turn.emergency)
+        return Outcome(
+            replies,
+            conversation_id=conversation_id,
+            emergency=turn.emergency,
+            locale=None if conversation_id is None else conversation.locale,
+        )
+
+    async def locale_of(self, channel: str, user_id: str) -> str | None:
+        """The language of a person's conversation on a channel, or None when they have none."""
+        user_key = self.deps.crypto.user_key(channel, user_id)
+        async with self.deps.sessionmaker() as session:
+            conversation = await store.find(session, channel=channel, user_key=user_key)
+        return conversation.locale if conversation is not None else None
+
+    async def danger_level(self, text: str) -> str:
+        """The safety check's level for words: "emergency", "possible" or "none" (as :meth:`handle` runs it).
+
+        A verdict without a ``level`` (a check from before the three levels) has two of them.
+        """
+        verdict = self.deps.safety.check(await self.deps.nlu.understand(text))
+        return str(getattr(verdict, "level", "emergency" if verdict.emergency else "none"))
+
+    async def admit(self, message: InboundMessage) -> bool:
+        """Whether a message may be handled under the new-session caps (:mod:`bot.engine.floods`): a
+        message that would open a new conversation counts against its client's cap; nothing is written
+        when it is over."""
+        deps = self.deps
+        if message.client_key is None or not session_windows(deps.settings):
+            return True
+        user_key = deps.crypto.user_key(message.channel, message.user_id)
+        async with deps.sessionmaker() as session, session.begin():
+            if await store.find(session, channel=message.channel, user_key=user_key) is not None:
+                return True
+            return await admit_new_session(
+                session,
+                deps.crypto,
+                deps.settings,
+                channel=message.channel,
+                client=message.client_key,
+                now=deps.clock.now(),
+            )
 
     def _transcript_line(self, message: InboundMessage) -> str:
         if message.kind == "choice" and message.choice:

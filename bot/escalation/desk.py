@@ -79,6 +79,24 @@ class Desk:
         self.flows = flows
         self.push_channels = push_channels
 
+    async def counsellor_by_key(self, telegram_user_hash: str) -> Counsellor | None:
+        """The active counsellor with this keyed hash of a Telegram user id (:mod:`bot.escalation.rota`)."""
+        async with self.sessionmaker() as session:
+            query = select(Counsellor).where(
+                Counsellor.telegram_user_hash == telegram_user_hash, Counsellor.active
+            )
+            return (await session.execute(query)).scalar_one_or_none()
+
+    async def held_by(self, counsellor_id: int) -> list[int]:
+        """The escalations a counsellor holds now, the earliest taken first."""
+        async with self.sessionmaker() as session:
+            rows = await session.execute(
+                select(Escalation.id)
+                .where(Escalation.taken_by == counsellor_id, Escalation.status == "taken")
+                .order_by(Escalation.taken_at)
+            )
+            return [int(i) for i in rows.scalars()]
+
     async def _lock(self, session: AsyncSession, escalation_id: int) -> Escalation:
         # An id no row can have would make the database driver raise (a 500), whoever sent it.
         escalation = await lock_escalation(session, escalation_id) if is_row_id(escalation_id) else None

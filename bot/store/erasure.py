@@ -84,6 +84,7 @@ REGISTRY: dict[str, Entry] = {
         ("conversation_id", "callback_phone_enc", "contact_id"),
     ),
     "contacts": Entry("anonymise", "statistics: stats_key made random", ("stats_key", "call_ref_hash")),
+    "phone_screens": Entry("expire", "keyed hashes of counsellors' accepted call legs", ("ref_hash",)),
     "flood_counts": Entry("expire", "counts under a keyed hash, gone with their window", ("key_hash",)),
     # the link to a deleted conversation is emptied by its foreign key (ON DELETE SET NULL)
     "audit_log": Entry("staff", "staff actions on cases", ("conversation_id", "escalation_id")),
