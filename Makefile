@@ -13,7 +13,7 @@ BIN = $(VENV)/bin
 RUNTIME_LOCK = requirements/runtime.lock
 DEV_LOCK = requirements/dev.lock
 
-.PHONY: run test lint check install install-dev lock browser bench clean
+.PHONY: run test lint check install install-dev lock browser bench bench-tools clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check bot ivr tests benchmarks
 	$(BIN)/ruff format --check bot ivr tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # the layering contract in pyproject.toml (../shared/DESIGN.md "Layers")
 
 check: $(VENV)/.installed
 	$(BIN)/hotline check
@@ -77,8 +78,15 @@ test: $(VENV)/.installed-dev browser
 	$(MAKE) lint
 	$(BIN)/python -m pytest
 
+# Debian's wrk, the load generator of benchmarks/http_bench.py.
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "installing Debian's wrk for benchmarks/http_bench.py"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/nlu_bench.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .import_linter_cache *.egg-info

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bot.engine.messages import InboundMessage
+from bot.messages import InboundMessage
 from bot.runtime import build_services
 from bot.settings import Settings
 from bot.store.migrate import upgrade

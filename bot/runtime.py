@@ -6,24 +6,26 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.channels.door import ChannelStore, Door
 from bot.channels.pending import Pending, PendingChannel, PendingPager
-from bot.channels.registry import Lazy
+from bot.channels.registry import CHANNEL_FACTORIES, PAGER_FACTORIES, Lazy
 from bot.clock import Clock, SystemClock
 from bot.engine.content import Content, load_content
-from bot.engine.deps import EngineDeps
+from bot.engine.deps import EngineDeps, ForgetHook
 from bot.engine.engine import Engine
-from bot.engine.messages import Reply
+from bot.engine.inbox import Inbox
 from bot.engine.safety import NluSafetyCheck
 from bot.errors import ConfigError
 from bot.escalation.desk import Desk
 from bot.escalation.paging import Pager, Paging
+from bot.messages import Reply
 from bot.metrics import SAFETY_REPLY_SECONDS
 from bot.nlu import NLU, build_nlu
 from bot.nlu.bystander import Bystander
@@ -34,6 +36,7 @@ from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker
 from bot.store.keyring import load_versions
 from bot.store.notify import OUTBOX, Listener, announce
+from bot.store.outbox_kinds import DELIVER
 from bot.store.retention import purge
 
 if TYPE_CHECKING:
@@ -101,7 +104,7 @@ class Services:
             started = time.monotonic()
             try:
                 factory = await asyncio.to_thread(lazy.load)
-                built = factory(self)
+                built = self.build(lazy, factory, pager=not isinstance(pending, PendingChannel))
                 if built is None:
                     raise ConfigError(f"{lazy.name}: its settings were found incomplete when it was built")
                 if isinstance(pending, PendingChannel):
@@ -117,6 +120,55 @@ class Services:
             log.info("%s ready (built in %.1f s)", pending.name, time.monotonic() - started)
         self.later.clear()
         self.dispatcher.wake()  # what waited for them is due now
+
+    def door(self, name: str) -> Door:
+        """What the channel ``name`` is given: the engine's door, its settings and strings, a wake-up."""
+        engine = self.engine
+
+        def on_forget(hook: ForgetHook) -> None:
+            engine.deps.forget_hooks[name] = hook
+
+        return Door(
+            name=name,
+            settings=self.settings,
+            handle=engine.handle,
+            check=engine.check,
+            admit=engine.admit,
+            is_choice=engine.is_choice,
+            locale_of=engine.locale_of,
+            wake=self.dispatcher.wake,
+            strings=self.content.flows.strings,
+            crypto=self.crypto,
+            clock=self.clock,
+            on_event=self.dispatcher.register,
+            on_forget=on_forget,
+            danger_level=engine.danger_level,
+        )
+
+    def extras(self, lazy: Lazy) -> dict[str, Any]:
+        """What else a registry entry's factory takes (``Lazy.needs``), by name."""
+        given: dict[str, Callable[[], Any]] = {
+            "store": lambda: ChannelStore(self.sessionmaker, self.crypto, self.clock),
+            "desk": lambda: self.desk,
+            "content": lambda: self.content,
+            "inbox": lambda: Inbox(
+                self.sessionmaker,
+                self.crypto,
+                self.clock,
+                channel=lazy.name,
+                db=self.db,
+                listener=self.listener,
+            ),
+            "channel": lambda: self.channels[lazy.after or lazy.name],
+        }
+        return {need: given[need]() for need in lazy.needs}
+
+    def build(self, lazy: Lazy, factory: Callable[..., Any] | None = None, *, pager: bool = False) -> Any:
+        """Call a registry entry's factory (the one place that does): a channel gets its door, a pager
+        the settings, and each what it ``needs``."""
+        factory = factory or lazy.load()
+        first = self.settings if pager else self.door(lazy.name)
+        return factory(first, **self.extras(lazy))
 
     def failed(self) -> list[str]:
         """The channels and pagers that could not be built in the background."""
@@ -185,7 +237,7 @@ def build_services(
     clock: Clock | None = None,
     nlu: NLU | None = None,
     content: Content | None = None,
-    channel_factories: Sequence[object] | None = None,
+    channel_factories: Sequence[Lazy] | None = None,
     background: bool = False,
 ) -> Services:
     """Build the services from settings (content is checked: a content error stops the start).
@@ -193,8 +245,6 @@ def build_services(
     ``background``: the registry's heavy channels and pagers are built by :meth:`Services.start`, after
     this returns, with stand-ins until then (``hotline serve``: the web chat answers seconds earlier).
     """
-    from bot.channels.registry import CHANNEL_FACTORIES, PAGER_FACTORIES
-
     clock = clock or SystemClock()
     crypto = Crypto(settings.secret)
     content = content or load_content(settings.flows_dir, settings.knowledge_dir)
@@ -243,33 +293,35 @@ def build_services(
     )
     if listener is not None:  # another process wrote an event: look now, not at the next poll
         listener.subscribe(OUTBOX, dispatcher.wake)
-    for factory in channel_factories if channel_factories is not None else CHANNEL_FACTORIES:
-        if background and isinstance(factory, Lazy) and factory.background:
-            if factory.wanted(services):
-                pending = PendingChannel(factory.name, push=factory.push, prefix=factory.prefix)
-                services.channels[factory.name] = pending
-                services.later.append((pending, factory))
+    for entry in channel_factories if channel_factories is not None else CHANNEL_FACTORIES:
+        if not entry.wanted(settings):
             continue
-        channel = factory(services)  # type: ignore[operator]
+        if background and entry.background:
+            pending = PendingChannel(entry.name, push=entry.push, prefix=entry.prefix)
+            services.channels[entry.name] = pending
+            services.later.append((pending, entry))
+            continue
+        channel = services.build(entry)
         if channel is not None:
             services.channels[channel.name] = channel
     deps.push_channels = frozenset(name for name, ch in services.channels.items() if ch.push)
     services.desk.push_channels = deps.push_channels
-    for make_pager in PAGER_FACTORIES:
-        if background and isinstance(make_pager, Lazy) and make_pager.background:
-            if make_pager.wanted(services):
-                stand_in = PendingPager(make_pager.name)
-                services.pagers[make_pager.name] = stand_in
-                services.later.append((stand_in, make_pager))
+    for entry in PAGER_FACTORIES:
+        if not entry.wanted(settings) or (entry.after is not None and entry.after not in services.channels):
             continue
-        pager = make_pager(services)  # type: ignore[operator]
+        if background and entry.background:
+            stand_in = PendingPager(entry.name)
+            services.pagers[entry.name] = stand_in
+            services.later.append((stand_in, entry))
+            continue
+        pager = services.build(entry, pager=True)
         if pager is not None:
             services.pagers[pager.route] = pager
     # The quick ones first (pagers of their own), then channels, then pagers built from a channel.
     services.later.sort(
         key=lambda item: 1 if isinstance(item[0], PendingChannel) else 2 if item[1].after else 0
     )
-    dispatcher.register("deliver", services.deliver)
+    dispatcher.register(DELIVER, services.deliver)
     Paging(
         sessionmaker, crypto, clock, settings, content.flows, deps.push_channels, services.pagers
     ).register(dispatcher)

@@ -251,11 +251,6 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
-def get_settings(**overrides: object) -> Settings:
-    """Build settings from the environment, with explicit overrides (used by tests and the CLI)."""
-    return Settings(**overrides)  # type: ignore[arg-type]
-
-
 def _checked(value: str, name: str) -> bytes:
     if len(value) < 32:
         raise ConfigError(f"{name} must be at least 32 characters long.")

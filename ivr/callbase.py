@@ -12,24 +12,22 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from twilio.twiml.voice_response import VoiceResponse
 
+from bot.channels.door import ChannelStore, Door
 from bot.content.fields import LOCALES
 from bot.content.flows import Flows
-from bot.engine.messages import InboundMessage, Outcome, Reply
+from bot.engine.content import Content
 from bot.errors import ConfigError
+from bot.messages import InboundMessage, Outcome, Reply
 from ivr import calls
 from ivr.hours import OfficeHours
 from ivr.keys import COUNSELLOR, DANGER, fixed_keys, menu_page
 from ivr.render import Speaker, speak_keys, speak_replies
 from ivr.state import Caller, CallState
 from ivr.urls import KEY, Urls
-
-if TYPE_CHECKING:
-    from bot.runtime import Services
 
 log = logging.getLogger(__name__)
 
@@ -59,12 +57,22 @@ def menu_reply(replies: Sequence[Reply]) -> Reply | None:
 class CallBase:
     """Shared by the menu and the counsellor parts of a call; holds no state of its own."""
 
-    def __init__(self, services: Services, speaker: Speaker, hours: OfficeHours, urls: Urls) -> None:
-        self.services = services
+    def __init__(
+        self,
+        door: Door,
+        store: ChannelStore,
+        content: Content,
+        speaker: Speaker,
+        hours: OfficeHours,
+        urls: Urls,
+    ) -> None:
+        self.door = door
+        self.store = store  # the phone line's own bookkeeping: calls, call-backs, accepted calls
+        self.settings = door.settings
         self.speaker = speaker
         self.hours = hours
         self.urls = urls
-        flows = services.content.flows
+        flows = content.flows
         self.fixed = fixed_keys(flows)
         self.gotos = {node.choice_id(c): c.goto for node in flows.nodes.values() for c in node.choices}
         # where a choice leads once the nodes that do not wait have run ("danger.need_help" records the
@@ -86,7 +94,7 @@ class CallBase:
         )
         self.articles_by_voice = {
             article.voice.get(locale): article.id
-            for article in services.content.knowledge.articles.values()
+            for article in content.knowledge.articles.values()
             for locale in LOCALES
         }
 
@@ -94,7 +102,7 @@ class CallBase:
 
     async def send(self, caller: Caller, turn: int, **message: str) -> Outcome:
         """The call's ``turn``-th message to the engine (the call is the session, the number the user)."""
-        return await self.services.engine.handle(
+        return await self.door.handle(
             InboundMessage(
                 calls.CHANNEL,
                 caller.user_id,
@@ -113,17 +121,15 @@ class CallBase:
 
     async def locale(self, caller: Caller) -> str:
         """The language of the caller's conversation (chosen in the welcome menu)."""
-        async with self.services.sessionmaker() as session:
-            conversation = await calls.conversation_of(session, self.services.crypto, caller)
-        return conversation.locale if conversation is not None else self.services.settings.default_locale
+        return await self.door.locale(caller.user_id)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.services.sessionmaker() as session, session.begin():
+        async with self.store.sessionmaker() as session, session.begin():
             yield session
 
     def now(self) -> datetime:
-        return self.services.clock.now()
+        return self.store.clock.now()
 
     # -- speaking a menu -----------------------------------------------------------------------
 

@@ -14,8 +14,8 @@ from dataclasses import replace
 
 from twilio.twiml.voice_response import VoiceResponse
 
-from bot.engine.messages import Outcome, Reply
 from bot.errors import BadInput
+from bot.messages import Outcome, Reply
 from ivr import calls
 from ivr.callbase import COUNSELLOR_NODE, EMERGENCY_NODE, menu_reply
 from ivr.keys import COUNSELLOR, DANGER, REPEAT, menu_page
@@ -35,13 +35,13 @@ class CallFlow(Ringing):
         """A new call: the engine's welcome, and the call linked to its statistics row."""
         outcome = await self.send(caller, 0, kind="start")
         async with self.transaction() as session:
-            await calls.call_contact(session, self.services.crypto, caller, self.now())
+            await calls.call_contact(session, self.store.crypto, caller, self.now())
         return await self._after(caller, CallState(shown=0, next=1), outcome)
 
     async def key(self, caller: Caller, state: CallState, digits: str, speech: str) -> VoiceResponse:
         """A key pressed on a menu (or words said, or silence)."""
         if speech.strip():
-            text = speech.strip()[: self.services.settings.max_text_chars]
+            text = speech.strip()[: self.settings.max_text_chars]
             return await self._spoken(caller, state, text)
         if digits == DANGER:
             return await self.emergency(caller, state)
@@ -74,7 +74,7 @@ class CallFlow(Ringing):
             return
         async with self.transaction() as session:
             contact = await calls.call_contact(
-                session, self.services.crypto, caller, self.now(), duration_seconds=duration or 0
+                session, self.store.crypto, caller, self.now(), duration_seconds=duration or 0
             )
             calls.apply_status(contact, status, duration)
 
@@ -104,9 +104,7 @@ class CallFlow(Ringing):
         The same check the engine ran on the message; the engine decides what to answer, the phone line
         only how to ask. A verdict without a ``level`` (before the three levels) has two of them.
         """
-        understanding = await self.services.nlu.understand(text)
-        verdict = self.services.engine.deps.safety.check(understanding)
-        return str(getattr(verdict, "level", "emergency" if verdict.emergency else "none"))
+        return await self.door.danger_level(text)
 
     async def _ask_danger(
         self, caller: Caller, state: CallState, before: Sequence[str] = ()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 
-from bot.engine.messages import Reply
+from bot.channels.door import ChannelStore, Door
+from bot.engine.content import Content
+from bot.messages import Reply
 from ivr.audio import AudioPrompts
 from ivr.callflow import CallFlow
 from ivr.calls import CHANNEL
@@ -20,9 +21,6 @@ from ivr.routes import build_router
 from ivr.signature import TwilioSignature
 from ivr.urls import Urls
 
-if TYPE_CHECKING:
-    from bot.runtime import Services
-
 log = logging.getLogger(__name__)
 
 
@@ -32,14 +30,22 @@ class PhoneLine:
     name = CHANNEL
     push = False
 
-    def __init__(self, services: Services, auth_token: str, *, prompts: Prompts | None = None) -> None:
-        settings = services.settings
-        self.services = services
+    def __init__(
+        self,
+        door: Door,
+        store: ChannelStore,
+        content: Content,
+        auth_token: str,
+        *,
+        prompts: Prompts | None = None,
+    ) -> None:
+        settings = door.settings
+        self.door = door
         self.signature = TwilioSignature(auth_token, settings.public_url)
         self.audio = AudioPrompts(settings.twilio_audio_url)
         speaker = Speaker(settings, prompts or load_prompts(), self.audio)
         hours = OfficeHours.parse(settings.office_hours, settings.timezone)
-        self.flow = CallFlow(services, speaker, hours, Urls(settings.public_url))
+        self.flow = CallFlow(door, store, content, speaker, hours, Urls(settings.public_url))
         host = urlsplit(settings.public_url).hostname or ""
         if host in ("127.0.0.1", "localhost", "::1"):
             log.warning("phone line: HOTLINE_PUBLIC_URL is a local address; Twilio cannot reach it")
@@ -59,9 +65,9 @@ class PhoneLine:
         raise NotImplementedError("the phone line answers inside Twilio's request; nothing is pushed")
 
 
-def build(services: Services) -> PhoneLine | None:
+def build(door: Door, *, store: ChannelStore, content: Content) -> PhoneLine | None:
     """The phone line, if ``HOTLINE_TWILIO_AUTH_TOKEN`` is set (without it no request can be trusted)."""
-    token = services.settings.twilio_auth_token
+    token = door.settings.twilio_auth_token
     if token is None or not token.get_secret_value():
         return None
-    return PhoneLine(services, token.get_secret_value())
+    return PhoneLine(door, store, content, token.get_secret_value())

@@ -11,8 +11,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.escalation.requests import current_escalation, open_escalation, queue_page
 from bot.store.crypto import Crypto
+from bot.store.escalations import current_escalation, open_escalation, queue_page
 from bot.store.models import Contact, Conversation, Escalation
 from ivr.calls import CHANNEL, refresh_abandoned
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from bot.content.flows import Flows
-from bot.engine.messages import Choice
+from bot.messages import Choice
 
 REPEAT = "*"
 COUNSELLOR = "0"

@@ -8,19 +8,16 @@ counsellor's phone reached through the local carrier's trunk).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.channels.door import ChannelStore
 from bot.escalation.rota import oncall_phone_numbers
-
-if TYPE_CHECKING:
-    from bot.runtime import Services
+from bot.settings import Settings
 
 
-async def oncall_numbers(services: Services) -> list[str]:
+async def oncall_numbers(store: ChannelStore, settings: Settings) -> list[str]:
     """The numbers to ring, in order (first, then the backups). Never log them."""
-    async with services.sessionmaker() as session:
-        numbers = await oncall_phone_numbers(session, services.crypto, services.clock.now())
-    for number in services.settings.oncall_numbers:
+    async with store.sessionmaker() as session:
+        numbers = await oncall_phone_numbers(session, store.crypto, store.clock.now())
+    for number in settings.oncall_numbers:
         value = number.get_secret_value()
         if value not in numbers:
             numbers.append(value)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from twilio.twiml import TwiML
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from bot.engine.messages import Reply
+from bot.messages import Reply
 from bot.settings import Settings
 from ivr.audio import AudioPrompts
 from ivr.keys import MenuPage

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
 from twilio.twiml.voice_response import VoiceResponse
 
-from bot.engine.messages import Reply
 from bot.errors import BadInput
-from bot.store.conversations import claim_transport_id
-from bot.store.models import ProcessedMessage
+from bot.messages import Reply
+from bot.store.models import ScreenedCall
 from ivr import calls, escalate
 from ivr.callbase import CallBase, log
 from ivr.keys import DANGER, REPEAT
@@ -34,7 +34,8 @@ CALLBACK_KEYS = ("1", "0")
 BACK = "#"
 ANSWERED_STATUSES = ("completed", "answered")
 UNANSWERED_STATUSES = ("no-answer", "busy", "failed")
-SCREEN_CHANNEL = "phone-screen"  # counsellor calls accepted with key 1 (keyed hashes of their call ids)
+SCREEN_CHANNEL = "phone-screen"  # counsellor calls accepted with key 1 (keyed hashes of their call ids,
+# in the phone line's own table phone_screens)
 
 
 def back_to_menu(state: CallState) -> CallState:
@@ -54,8 +55,8 @@ class Ringing(CallBase):
         voicemail or a declined call is a "no-answer", and the next counsellor is rung.
         """
         now = self.now()
-        crypto = self.services.crypto
-        screened = status in ANSWERED_STATUSES and self.services.settings.dial_screening
+        crypto = self.store.crypto
+        screened = status in ANSWERED_STATUSES and self.settings.dial_screening
         if screened and not await self._accepted(dial_sid):
             status = "no-answer"
         if status in ANSWERED_STATUSES:
@@ -79,7 +80,7 @@ class Ringing(CallBase):
 
     def screen(self, state: CallState) -> VoiceResponse:
         """Said to the counsellor who picks up, before the caller is connected: press 1 to take it."""
-        locale = self.services.settings.staff_locale
+        locale = self.settings.staff_locale
         response = VoiceResponse()
         gather = self.speaker.gather(response, self.urls.url(SCREEN_KEY, state), locale, speech=False)
         self.speaker.prompt(gather, "screen", locale)
@@ -93,19 +94,22 @@ class Ringing(CallBase):
         if digits != "1":
             response.hangup()
             return response
+        key = self.store.crypto.ref_hash(SCREEN_CHANNEL, dial_sid)
         async with self.transaction() as session:
-            await claim_transport_id(
-                session, channel=SCREEN_CHANNEL, ref_hash=self.services.crypto.ref_hash(SCREEN_CHANNEL, dial_sid),
-                now=self.now(),
-            )  # fmt: skip
+            if await session.get(ScreenedCall, key) is None:  # a key pressed twice is remembered once
+                try:
+                    async with session.begin_nested():
+                        session.add(ScreenedCall(ref_hash=key, created_at=self.now()))
+                except IntegrityError:
+                    pass  # the same press, sent again by Twilio at this very moment
         return response  # an empty answer: Twilio connects the two calls
 
     async def _accepted(self, dial_sid: str) -> bool:
         if not dial_sid:
             return False
-        key = self.services.crypto.ref_hash(SCREEN_CHANNEL, dial_sid)
-        async with self.services.sessionmaker() as session:
-            return await session.get(ProcessedMessage, (SCREEN_CHANNEL, key)) is not None
+        key = self.store.crypto.ref_hash(SCREEN_CHANNEL, dial_sid)
+        async with self.store.sessionmaker() as session:
+            return await session.get(ScreenedCall, key) is not None
 
     async def offer_key(self, caller: Caller, state: CallState, digits: str) -> VoiceResponse:
         """A key pressed on the call-back offer (after nobody answered, or outside office hours)."""
@@ -155,8 +159,8 @@ class Ringing(CallBase):
         self, caller: Caller, state: CallState, locale: str, before: Sequence[Reply] = ()
     ) -> VoiceResponse:
         """Ring the ``state.ring``-th number on call, or tell the caller that nobody answered."""
-        settings = self.services.settings
-        numbers = await oncall_numbers(self.services)
+        settings = self.settings
+        numbers = await oncall_numbers(self.store, self.settings)
         caller_id = settings.twilio_caller_id or caller.hotline  # never the caller's own number
         if state.ring >= len(numbers) or caller_id is None:
             return await self._nobody(caller, state, locale, before)
@@ -186,7 +190,7 @@ class Ringing(CallBase):
         self, caller: Caller, state: CallState, locale: str, before: Sequence[Reply] = ()
     ) -> VoiceResponse:
         """Nobody answered: the statistics say so, the staff are paged again, a call-back is offered."""
-        crypto = self.services.crypto
+        crypto = self.store.crypto
         now = self.now()
         async with self.transaction() as session:
             contact = await calls.call_contact(session, crypto, caller, now)
@@ -234,7 +238,7 @@ class Ringing(CallBase):
     async def _callback(self, caller: Caller, locale: str) -> VoiceResponse:
         """Record the call-back request (the number encrypted) with its page to the staff."""
         assert caller.number is not None
-        crypto = self.services.crypto
+        crypto = self.store.crypto
         now = self.now()
         async with self.transaction() as session:
             contact = await calls.call_contact(session, crypto, caller, now)

@@ -14,8 +14,8 @@ from fastapi.responses import Response
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot.errors import BadInput
+from bot.http.limits import read_body
 from bot.metrics import webhook_refused
-from bot.web.limits import read_body
 from ivr.render import twiml
 from ivr.signature import SIGNATURE_HEADER
 from ivr.state import Caller, CallState

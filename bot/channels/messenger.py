@@ -66,15 +66,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import SecretStr
 
-from bot.engine.messages import BY_COUNSELLOR, InboundMessage, Outcome, Reply
 from bot.errors import BadInput, ConfigError, HotlineError
+from bot.http.jsonbody import BadJson, parse_json
+from bot.http.limits import read_body
+from bot.messages import BY_COUNSELLOR, InboundMessage, Outcome, Reply
 from bot.metrics import webhook_refused
 from bot.outbox.dispatcher import GiveUp, Hold, Retry
-from bot.web.jsonbody import BadJson, parse_json
-from bot.web.limits import read_body
 
 if TYPE_CHECKING:
-    from bot.runtime import Services
+    from bot.channels.door import ChannelStore, Door
 
 log = logging.getLogger(__name__)
 
@@ -490,16 +490,16 @@ def accepted(ignored: str | None = None) -> JSONResponse:
     return JSONResponse(body)
 
 
-def build(services: Services) -> Messenger | None:
+def build(door: Door, *, store: ChannelStore) -> Messenger | None:
     """The channel when the page token, app secret and verify token are all set (``HOTLINE_MESSENGER_*``).
 
-    The only place that reads the running service: the engine, the dispatcher's wake-up, and the
-    conversation's last message time (the window) and held messages, read through the store.
+    What it is given: the engine and the dispatcher's wake-up through the door, and, through its store,
+    the conversation's last message time (the window) and the messages held for it.
     """
     from bot.store import conversations
     from bot.store.outbox import release_held
 
-    settings = services.settings
+    settings = door.settings
     given = (settings.messenger_page_token, settings.messenger_app_secret, settings.messenger_verify_token)
     if all(value is None for value in given):
         return None
@@ -509,7 +509,7 @@ def build(services: Services) -> Messenger | None:
             "Messenger needs HOTLINE_MESSENGER_PAGE_TOKEN, HOTLINE_MESSENGER_APP_SECRET and "
             "HOTLINE_MESSENGER_VERIFY_TOKEN together (deploy/messenger.md)."
         )
-    sessionmaker, crypto = services.sessionmaker, services.crypto
+    sessionmaker, crypto, clock = store.sessionmaker, store.crypto, store.clock
 
     async def last_seen(psid: str) -> datetime | None:
         key = crypto.user_key(NAME, psid)
@@ -523,14 +523,14 @@ def build(services: Services) -> Messenger | None:
             conversation = await conversations.find(session, channel=NAME, user_key=key)
             if conversation is None:
                 return 0
-            return await release_held(session, conversation_id=conversation.id, now=services.clock.now())
+            return await release_held(session, conversation_id=conversation.id, now=clock.now())
 
     return Messenger(
-        handle=services.engine.handle,
-        wake=services.dispatcher.wake,
+        handle=door.handle,
+        wake=door.wake,
         last_seen=last_seen,
         release=release,
-        now=services.clock.now,
+        now=clock.now,
         page_token=page_token,
         app_secret=app_secret,
         verify_token=verify_token,

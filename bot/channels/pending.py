@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
-from bot.engine.messages import Reply
+from bot.messages import Reply
 from bot.outbox.dispatcher import NotYet
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ class PendingChannel(Pending):
         await self.channel.send(address, replies)
 
     async def start(self) -> None:
-        return None  # the runtime builds and starts it (bot.runtime.Services.start)
+        return None  # the runtime builds and starts it (``Services.start``)
 
     async def stop(self) -> None:
         if self.channel is not None:

@@ -9,7 +9,7 @@ once when its event stream rings (``POST /api/webchat/stream``, then ``GET /api/
 :mod:`bot.channels.webchat_push`), every 5 s otherwise. A new session from an address over its cap
 (``HOTLINE_FLOOD_SESSIONS_*``) gets 429, with the emergency numbers as replies, and nothing is written.
 The POSTs take only ``application/json`` from the service's own origin or a listed one (415, 403:
-:mod:`bot.web.cross_site`), and JSON read by :mod:`bot.web.jsonbody` (400 when bad or too deep).
+:mod:`bot.http.cross_site`), and JSON read by :mod:`bot.http.jsonbody` (400 when bad or too deep).
 """
 
 from __future__ import annotations
@@ -18,25 +18,20 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
-from sqlalchemy import select
 
+from bot.channels.door import Door
+from bot.channels.kit import Refused, read_json
 from bot.channels.webchat_push import InboxBell, TooManyStreams
-from bot.engine.floods import address_key, admit_new_session, session_windows
-from bot.engine.messages import InboundMessage, Reply
+from bot.engine.floods import address_key
+from bot.engine.inbox import Inbox
 from bot.errors import BadInput
-from bot.store import conversations
-from bot.store.models import OutboxEvent
-from bot.store.notify import WEBCHAT
-from bot.web.clients import client_address
-from bot.web.cross_site import allowed_origins, refuse_cross_site
-from bot.web.jsonbody import BadJson, read_json
-
-if TYPE_CHECKING:
-    from bot.runtime import Services
+from bot.http.clients import client_address
+from bot.http.cross_site import allowed_origins, refuse_cross_site
+from bot.messages import InboundMessage, Reply
 
 NAME = "webchat"
 # Matched whole (fullmatch): with match() and "$", "<id>\n" passed, as "$" also matches before a final newline.
@@ -53,8 +48,8 @@ async def _session_of(request: Request, origins: frozenset[str]) -> str | JSONRe
         return refused
     try:
         _, data = await read_json(request, 4_000)
-    except BadJson as exc:
-        return _error(400, str(exc))
+    except Refused as exc:
+        return _error(exc.status, exc.reason)
     session_id = data.get("session") if isinstance(data, dict) else None
     if not isinstance(session_id, str) or not SESSION.fullmatch(session_id):
         return _error(422, "`session` must be an opaque id of 16-128 letters, digits, - or _")
@@ -71,18 +66,15 @@ class WebChat:
     name = NAME
     push = False
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, door: Door, inbox: Inbox) -> None:
+        self.door = door
+        self.inbox = inbox
         self.bell = InboxBell(
-            services.sessionmaker,
-            services.crypto,
-            channel=NAME,
-            max_streams=services.settings.webchat_max_streams,
-            check_seconds=services.settings.webchat_check_seconds,
+            inbox,
+            max_streams=door.settings.webchat_max_streams,
+            check_seconds=door.settings.webchat_check_seconds,
         )
-        self.bell.watch(services.db)
-        if services.listener is not None:  # PostgreSQL: other processes' messages ring at once
-            services.listener.subscribe(WEBCHAT, self.bell.check_soon, on_state=self.bell.set_listening)
+        self.bell.watch()  # this process's commits ring at once; on PostgreSQL, other processes' too
 
     async def start(self) -> None:
         return None
@@ -127,35 +119,9 @@ class WebChat:
             raise BadInput("the only `event` is `start`")
         return InboundMessage(NAME, session, transport_id=transport_id, kind="start")
 
-    async def inbox(self, session_id: str) -> list[Reply]:
-        """Messages waiting for this web session (a counsellor's replies), oldest first; marks them read."""
-        services = self.services
-        user_key = services.crypto.user_key(NAME, session_id)
-        now = services.clock.now()
-        async with services.sessionmaker() as session, session.begin():
-            conversation = await conversations.find(session, channel=NAME, user_key=user_key)
-            if conversation is None:
-                return []
-            rows = await session.execute(
-                select(OutboxEvent)
-                .where(
-                    OutboxEvent.kind == "inbox",
-                    OutboxEvent.conversation_id == conversation.id,
-                    OutboxEvent.status == "pending",
-                )
-                .order_by(OutboxEvent.id)
-            )
-            replies: list[Reply] = []
-            for event in rows.scalars():
-                payload = services.crypto.decrypt_json(event.payload_enc)
-                replies.extend(Reply.from_json(r) for r in payload["replies"])
-                event.status = "done"
-                event.done_at = now
-            return replies
-
     def router(self) -> APIRouter:
         router = APIRouter()
-        settings = self.services.settings
+        settings = self.door.settings
         max_body = min(MAX_BODY, settings.max_body_bytes)
         origins = allowed_origins(settings.public_url, settings.webchat_origins)
 
@@ -170,25 +136,24 @@ class WebChat:
                 return refused
             try:
                 _, data = await read_json(request, max_body)
-            except BadJson as exc:
-                return _error(400, str(exc))
+            except Refused as exc:
+                return _error(exc.status, exc.reason)
             try:
                 message = self.parse(data)
                 if message.text is not None and len(message.text) > settings.max_text_chars:
                     return _error(413, f"`text` is longer than {settings.max_text_chars} characters")
                 message = self.from_client(message, request)
-                self.services.engine.check(message)  # a refused message is never counted below
-                if not await self.admit(message):
+                self.door.check(message)  # a refused message is never counted below
+                if not await self.door.admit(message):
                     return self.flood_refusal()
-                outcome = await self.services.engine.handle(message)
+                outcome = await self.door.handle(message)
             except BadInput as exc:
                 return _error(422, str(exc))
-            locale = await self._locale(message.user_id)
             return JSONResponse(
                 {
                     "replies": [r.to_json() for r in outcome.replies],
                     "duplicate": outcome.duplicate,
-                    "locale": locale,
+                    "locale": outcome.locale,
                 }
             )
 
@@ -197,7 +162,7 @@ class WebChat:
             session_id = await _session_of(request, origins)
             if isinstance(session_id, JSONResponse):
                 return session_id
-            replies = await self.inbox(session_id)
+            replies = await self.inbox.take(session_id)
             return JSONResponse({"replies": [r.to_json() for r in replies]})
 
         self._push_routes(router, origins)
@@ -211,7 +176,7 @@ class WebChat:
             session_id = await _session_of(request, origins)
             if isinstance(session_id, JSONResponse):
                 return session_id
-            key = self.bell.key_for(self.services.crypto.user_key(NAME, session_id))
+            key = self.bell.key_for(self.inbox.user_key(session_id))
             return JSONResponse({"events": f"/api/webchat/events?key={key}"})
 
         @router.get("/api/webchat/events")
@@ -235,32 +200,14 @@ class WebChat:
 
     def from_client(self, message: InboundMessage, request: Request) -> InboundMessage:
         """The message, with the client's network address as a keyed hash: what the caps count against."""
-        address = client_address(request, self.services.settings.trusted_proxies)
+        address = client_address(request, self.door.settings.trusted_proxies)
         if address is None:
             return message
-        return replace(message, client_key=address_key(self.services.crypto, address))
-
-    async def admit(self, message: InboundMessage) -> bool:
-        """Whether the message may be handled: a new session counts against its address's cap."""
-        services = self.services
-        if message.client_key is None or not session_windows(services.settings):
-            return True
-        user_key = services.crypto.user_key(NAME, message.user_id)
-        async with services.sessionmaker() as session, session.begin():
-            if await conversations.find(session, channel=NAME, user_key=user_key) is not None:
-                return True
-            return await admit_new_session(
-                session,
-                services.crypto,
-                services.settings,
-                channel=NAME,
-                client=message.client_key,
-                now=services.clock.now(),
-            )
+        return replace(message, client_key=address_key(self.door.crypto, address))
 
     def flood_refusal(self) -> JSONResponse:
         """429 for a new session over the cap: nothing is written, and the emergency numbers are in it."""
-        text = self.services.content.flows.strings["flood_new_session"]
+        text = self.door.strings["flood_new_session"]
         replies = [Reply(text.get("vi")), Reply(text.get("en"))]
         return JSONResponse(
             {
@@ -272,13 +219,6 @@ class WebChat:
             status_code=429,
             headers={"Retry-After": "60"},
         )
-
-    async def _locale(self, session_id: str) -> str | None:
-        services = self.services
-        user_key = services.crypto.user_key(NAME, session_id)
-        async with services.sessionmaker() as session:
-            conversation = await conversations.find(session, channel=NAME, user_key=user_key)
-            return conversation.locale if conversation is not None else None
 
 
 # The page keeps nothing: no caching, no referrer sent onwards, no framing.
@@ -295,5 +235,5 @@ _PAGE_HEADERS = {
 _STREAM_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 
 
-def build(services: Services) -> WebChat:
-    return WebChat(services)
+def build(door: Door, *, inbox: Inbox) -> WebChat:
+    return WebChat(door, inbox)

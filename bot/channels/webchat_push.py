@@ -10,7 +10,7 @@ message handed to a dead stream would be marked read and never shown).
 How the stream learns of a message, without one database query per open page:
 
 - *same process*: a SQLAlchemy hook sees an ``inbox`` row committed through this process's database
-  engine and asks for a check at once;
+  engine and asks for a check at once (:meth:`bot.engine.inbox.Inbox.ring`);
 - *other processes* (several app processes on PostgreSQL): their commit sends ``NOTIFY
   hotline_webchat`` (:mod:`bot.store.notify`), and this process's listener asks for a check at once;
 - *and as a safety net*: one query per process for the newest pending ``inbox`` row of each watched
@@ -32,17 +32,10 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import weakref
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import Engine, event, func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
-
-from bot.store.crypto import Crypto
-from bot.store.models import Conversation, OutboxEvent
+from bot.engine.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +49,6 @@ PER_PERSON = 2
 """Streams per web chat session (two tabs, or a reconnect before the old stream is noticed gone)."""
 BATCH = 500
 """Keys per query."""
-_INFO_KEY = "webchat_inbox_written"
 
 
 class TooManyStreams(Exception):
@@ -77,17 +69,13 @@ class InboxBell:
 
     def __init__(
         self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        crypto: Crypto,
+        inbox: Inbox,
         *,
-        channel: str,
         max_streams: int,
         check_seconds: float = CHECK_SECONDS,
         keepalive_seconds: float = KEEPALIVE_SECONDS,
     ) -> None:
-        self.sessionmaker = sessionmaker
-        self.crypto = crypto
-        self.channel = channel
+        self.inbox = inbox
         self.max_streams = max_streams
         self.check_seconds = check_seconds
         self.keepalive_seconds = keepalive_seconds
@@ -112,12 +100,12 @@ class InboxBell:
         return user_key
 
     def _mac(self, user_key: str) -> str:
-        return self.crypto.ref_hash("webchat-events", user_key)[:32]
+        return self.inbox.crypto.ref_hash("webchat-events", user_key)[:32]
 
     # -- waking ----------------------------------------------------------------------------------
-    def watch(self, engine: AsyncEngine) -> None:
-        """Check at once when this process commits an inbox row through ``engine``."""
-        _BELLS[engine.sync_engine] = self
+    def watch(self) -> None:
+        """Check at once when an inbox row is committed (by this process, or announced by another)."""
+        self.inbox.ring(self.check_soon, self.set_listening)
 
     def check_soon(self) -> None:
         """Ask the checker to look now (safe from any thread, and before any stream opened)."""
@@ -213,9 +201,7 @@ class InboxBell:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for engine, bell in list(_BELLS.items()):
-            if bell is self:
-                del _BELLS[engine]
+        self.inbox.unring()
 
     # -- checking --------------------------------------------------------------------------------
     async def _check_forever(self) -> None:
@@ -239,48 +225,8 @@ class InboxBell:
         """One query: the newest pending inbox row of each watched person; ring the streams behind it."""
         keys = list(self._streams)
         for start in range(0, len(keys), BATCH):
-            for user_key, newest in await self._newest(keys[start : start + BATCH]):
+            for user_key, newest in await self.inbox.newest(keys[start : start + BATCH]):
                 for stream in self._streams.get(user_key, ()):
                     if newest > stream.rung_up_to:
                         stream.rung_up_to = newest
                         stream.wake.set()
-
-    async def _newest(self, keys: list[str]) -> Iterable[Any]:
-        query = (
-            select(Conversation.user_key, func.max(OutboxEvent.id))
-            .join(OutboxEvent, OutboxEvent.conversation_id == Conversation.id)
-            .where(
-                Conversation.channel == self.channel,
-                Conversation.user_key.in_(keys),
-                OutboxEvent.kind == "inbox",
-                OutboxEvent.status == "pending",
-            )
-            .group_by(Conversation.user_key)
-        )
-        async with self.sessionmaker() as session:
-            return (await session.execute(query)).all()
-
-
-# One bell per database engine of this process; the hooks below look the committing engine up here.
-_BELLS: weakref.WeakKeyDictionary[Engine, InboxBell] = weakref.WeakKeyDictionary()
-
-
-@event.listens_for(Session, "after_flush")
-def _note_inbox_rows(session: Session, _context: Any) -> None:
-    if any(isinstance(row, OutboxEvent) and row.kind == "inbox" for row in session.new):
-        session.info[_INFO_KEY] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _ring_after_commit(session: Session) -> None:
-    if not session.info.pop(_INFO_KEY, False):
-        return
-    bind = session.bind
-    bell = _BELLS.get(bind) if isinstance(bind, Engine) else None
-    if bell is not None:
-        bell.check_soon()
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_INFO_KEY, None)

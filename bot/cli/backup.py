@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli import load_settings
+from bot.cli.common import load_settings
 from bot.logs import setup_logging
 from bot.settings import Settings
 

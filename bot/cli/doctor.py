@@ -26,7 +26,7 @@ def doctor_command(ctx: click.Context, timeout: float) -> None:
 
     database_url = (ctx.find_root().obj or {}).get("database_url")
     try:
-        # Not bot.cli.load_settings: a bad secret key is one of the findings, not a reason to stop.
+        # Not bot.cli.common.load_settings: a bad secret key is one of the findings, not a reason to stop.
         settings = Settings(**({"database_url": database_url} if database_url else {}))
     except ValidationError as exc:
         raise click.ClickException(f"the settings have mistakes:\n{exc}") from None

@@ -6,7 +6,7 @@ import asyncio
 
 import click
 
-from bot.cli import load_settings
+from bot.cli.common import load_settings
 from bot.logs import setup_logging
 
 PSEUDONYMS_REFUSED = (

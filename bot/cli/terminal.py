@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import secrets
 
 import click
 
-from bot.engine.messages import Choice, InboundMessage, Reply
+from bot.cli.common import settings_for
 from bot.errors import BadInput
+from bot.messages import Choice, InboundMessage, Reply
 from bot.runtime import build_services
 from bot.settings import Settings
 
@@ -51,3 +54,17 @@ async def run_terminal_chat(settings: Settings, user: str, locale: str | None) -
             choices = _show(outcome.replies) or choices
     finally:
         await services.close()
+
+
+@click.command()
+@click.option("--user", default=None, help="A name for this terminal session (kept only as a keyed hash).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default=None)
+@click.pass_context
+def chat(ctx: click.Context, user: str | None, lang: str | None) -> None:
+    """Talk to the engine in the terminal (type a number to choose, Ctrl-D to leave)."""
+    from bot.store.migrate import upgrade
+
+    settings = settings_for(ctx)
+    upgrade(settings.database_url)
+    logging.getLogger().setLevel(logging.WARNING)
+    asyncio.run(run_terminal_chat(settings, user or secrets.token_hex(8), lang))

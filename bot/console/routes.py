@@ -25,7 +25,7 @@ from bot.console import throttle
 from bot.console.auth import COOKIE, DEVICE_COOKIE, DEVICE_DAYS, Staff, authenticate
 from bot.console.i18n import words
 from bot.console.web import ConsoleWeb, NeedLogin
-from bot.escalation.desk import OUTCOMES, READ_REASONS, DeskError, ReasonNeeded
+from bot.escalation.desk import READ_REASONS, DeskError, ReasonNeeded
 from bot.escalation.rota import (
     RotaChange,
     RotaError,
@@ -35,13 +35,14 @@ from bot.escalation.rota import (
     parse_rota,
 )
 from bot.escalation.watch import possible_risks
+from bot.http.clients import client_address
+from bot.http.ids import FormRowId, RowId
 from bot.metrics import Counter
+from bot.store.escalations import OUTCOMES
 from bot.store.models import AuditEntry, Counsellor, Escalation, Message
-from bot.web.clients import client_address
-from bot.web.ids import FormRowId, RowId
 
 if TYPE_CHECKING:
-    from bot.runtime import Services
+    from bot.console.deps import ConsoleServices
 # An open event stream checks every this many beats (of 1.5 s) that its session has not ended.
 SESSION_CHECK_BEATS = 20
 REFUSED = Counter(
@@ -64,7 +65,7 @@ def back_to(request: Request, public_url: str) -> str:
     return path + (f"?{referer.query}" if referer.query else "")
 
 
-def build_router(services: "Services") -> APIRouter:
+def build_router(services: "ConsoleServices") -> APIRouter:
     """The console's routes, bound to the running services."""
     router = APIRouter(prefix="/console", include_in_schema=False)
     web = ConsoleWeb(services)
@@ -424,7 +425,7 @@ def build_router(services: "Services") -> APIRouter:
     return router
 
 
-def install(app: Any, services: "Services") -> None:
+def install(app: Any, services: "ConsoleServices") -> None:
     """Mount the console on the app, with its login redirect."""
     from fastapi.staticfiles import StaticFiles
 

@@ -24,7 +24,7 @@ from bot.stats.report import Report, load_report
 from bot.stats.sections import legend, sections
 
 if TYPE_CHECKING:
-    from bot.runtime import Services
+    from bot.console.deps import ConsoleServices
 
 DOWNLOADS = {
     "csv": "text/csv; charset=utf-8",
@@ -36,7 +36,7 @@ From = Annotated[str | None, Query(alias="from", max_length=10)]
 To = Annotated[str | None, Query(alias="to", max_length=10)]
 
 
-def build_router(services: "Services") -> APIRouter:
+def build_router(services: "ConsoleServices") -> APIRouter:
     """The statistics routes, bound to the running services."""
     router = APIRouter(prefix="/console/stats", include_in_schema=False)
     web = ConsoleWeb(services)

@@ -22,7 +22,7 @@ from bot.console.i18n import words
 from bot.console.sessions import Lifetimes
 
 if TYPE_CHECKING:
-    from bot.runtime import Services
+    from bot.console.deps import ConsoleServices
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent / "templates")
 # The security headers every response gets are added by bot/web/headers.py.
@@ -36,7 +36,7 @@ class NeedLogin(Exception):
 class ConsoleWeb:
     """Login state and page rendering for the console's routes."""
 
-    def __init__(self, services: "Services") -> None:
+    def __init__(self, services: "ConsoleServices") -> None:
         self.services = services
         settings = services.settings
         self._sessions_key = services.crypto.console_key

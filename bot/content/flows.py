@@ -17,6 +17,7 @@ from typing import Any
 from bot.content.fields import LOCALES, Errors, LocalText, check_keys, get_local, get_str
 from bot.content.yamlfile import LineDict, LineList, display_path, load_yaml
 from bot.errors import ContentError, ContentErrors
+from bot.topics import TOPICS
 
 SPEC_VERSION = 1
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -24,7 +25,6 @@ CHOICE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 MAX_CALLBACK_BYTES = 64  # Telegram's limit for callback data
 MAX_BUTTON_CHARS = 40
 MAX_VOICE = 350  # as for articles: a short spoken text
-TOPICS = ("hiv_sti", "harm_reduction", "legal", "violence", "support")
 CANDIDATES = "candidates"  # `articles: candidates`: the articles the matcher was unsure between
 
 
@@ -113,9 +113,6 @@ class Flows:
     strings: dict[str, LocalText]
     commands: list[Command]
     triggers: dict[str, str]  # article id -> node ref
-
-    def node(self, ref: str) -> Node:
-        return self.nodes[ref]
 
     def string(self, key: str, locale: str, **values: object) -> str:
         return self.strings[key].format(locale, **values)

@@ -17,9 +17,9 @@ from bot.engine.places import find_province
 from bot.engine.spoken import number_words
 from bot.engine.timeparse import hours_since
 from bot.engine.turn import Turn
-from bot.escalation.requests import current_escalation, open_escalation, staff_reachable
 from bot.nlu.data import EMERGENCY_KINDS
 from bot.store.erasure import erase_conversation
+from bot.store.escalations import current_escalation, open_escalation, staff_reachable
 
 PEP_HOURS = 72
 # Estimates of elapsed time are rough ("3 days ago"): around the 72-hour limit the person is sent to a

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.content.knowledge import Article, Service
-from bot.engine.messages import Choice
 from bot.engine.turn import Turn
+from bot.messages import Choice
 from bot.store.contacts import add_unique
 
 FEEDBACK = "feedback.ask"

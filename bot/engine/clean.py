@@ -16,7 +16,7 @@ import dataclasses
 import re
 import unicodedata
 
-from bot.engine.messages import InboundMessage
+from bot.messages import InboundMessage
 
 # Direction marks and embeddings/isolates (LRM, RLM, ALM, LRE..RLO, LRI..PDI), word joiners and
 # invisible operators, the byte-order mark / zero-width no-break space, and zero-width space / non-joiner.

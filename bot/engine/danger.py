@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.content.flows import TOPICS
 from bot.engine.actions import action
 from bot.engine.steps import MAIN_MENU, answer_article, run_from
 from bot.engine.turn import Turn
 from bot.metrics import POSSIBLE_RISKS, word
 from bot.nlu import Understanding, normalize
+from bot.topics import TOPICS
 
 ASK = "danger.ask"
 EMERGENCY = "emergency.start"

@@ -13,24 +13,26 @@ import logging
 import time
 from datetime import timedelta
 
-from bot.content.flows import TOPICS
 from bot.engine.actions import ACTIONS
 from bot.engine.clean import cleaned
 from bot.engine.danger import ASK, keep_pending
 from bot.engine.deps import EngineDeps
+from bot.engine.floods import admit_new_session, session_windows
 from bot.engine.language import guess_locale
-from bot.engine.messages import Choice, InboundMessage, Outcome, Reply
 from bot.engine.places import locate_province
 from bot.engine.safety import POSSIBLE
 from bot.engine.steps import MAIN_MENU, answer_article, node_choices, run_from
 from bot.engine.turn import Turn
 from bot.errors import BadInput
-from bot.escalation.requests import current_escalation
+from bot.messages import Choice, InboundMessage, Outcome, Reply
 from bot.metrics import MESSAGES, SAFETY_REPLY_SECONDS, word
 from bot.nlu import Understanding, normalize
 from bot.store import conversations as store
 from bot.store.contacts import add_unique, current_contact
-from bot.store.outbox import enqueue
+from bot.store.escalations import current_escalation
+from bot.store.outbox import enqueue, queue_delivery
+from bot.store.outbox_kinds import RELAY_TO_STAFF, RelayToStaffPayload
+from bot.topics import TOPICS
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,12 @@ class Engine:
                 )
                 if seen:
                     replies = crypto.decrypt_json(processed.replies_enc) if processed.replies_enc else []
-                    return Outcome(tuple(Reply.from_json(r) for r in replies), duplicate=True)
+                    known = await store.find(session, channel=message.channel, user_key=user_key)
+                    return Outcome(
+                        tuple(Reply.from_json(r) for r in replies),
+                        duplicate=True,
+                        locale=known.locale if known is not None else None,
+                    )
             conversation, created = await store.get_or_create(
                 session,
                 channel=message.channel,
@@ -141,20 +148,16 @@ class Engine:
                     crypto.decrypt(conversation.address_enc) if conversation.address_enc else None
                 )
                 if address is not None:
-                    await enqueue(
+                    await queue_delivery(
                         session,
                         crypto,
-                        kind="deliver",
                         channel=message.channel,
+                        user_key=user_key,
                         conversation_id=conversation_id,
-                        ordering_key=f"{message.channel}:{user_key[:32]}",
-                        payload={
-                            "address": address,
-                            "replies": [r.to_json() for r in replies],
-                            # the outbox times the safety reply when it is sent (bot.runtime.deliver)
-                            **({"emergency": True} if turn.emergency else {}),
-                        },
+                        address=address,
+                        replies=replies,
                         now=now,
+                        emergency=turn.emergency,
                         erase_when_done=turn.deleted,  # the "deleted" confirmation: gone once sent
                     )
             if processed is not None:
@@ -167,7 +170,47 @@ class Engine:
         if turn.emergency and replies and message.channel not in deps.push_channels:
             # Answered in this request (web chat, phone): the safety reply is out when this returns.
             SAFETY_REPLY_SECONDS.observe(time.monotonic() - started)
-        return Outcome(replies, conversation_id=conversation_id, emergency=turn.emergency)
+        return Outcome(
+            replies,
+            conversation_id=conversation_id,
+            emergency=turn.emergency,
+            locale=None if conversation_id is None else conversation.locale,
+        )
+
+    async def locale_of(self, channel: str, user_id: str) -> str | None:
+        """The language of a person's conversation on a channel, or None when they have none."""
+        user_key = self.deps.crypto.user_key(channel, user_id)
+        async with self.deps.sessionmaker() as session:
+            conversation = await store.find(session, channel=channel, user_key=user_key)
+        return conversation.locale if conversation is not None else None
+
+    async def danger_level(self, text: str) -> str:
+        """The safety check's level for words: "emergency", "possible" or "none" (as :meth:`handle` runs it).
+
+        A verdict without a ``level`` (a check from before the three levels) has two of them.
+        """
+        verdict = self.deps.safety.check(await self.deps.nlu.understand(text))
+        return str(getattr(verdict, "level", "emergency" if verdict.emergency else "none"))
+
+    async def admit(self, message: InboundMessage) -> bool:
+        """Whether a message may be handled under the new-session caps (:mod:`bot.engine.floods`): a
+        message that would open a new conversation counts against its client's cap; nothing is written
+        when it is over."""
+        deps = self.deps
+        if message.client_key is None or not session_windows(deps.settings):
+            return True
+        user_key = deps.crypto.user_key(message.channel, message.user_id)
+        async with deps.sessionmaker() as session, session.begin():
+            if await store.find(session, channel=message.channel, user_key=user_key) is not None:
+                return True
+            return await admit_new_session(
+                session,
+                deps.crypto,
+                deps.settings,
+                channel=message.channel,
+                client=message.client_key,
+                now=deps.clock.now(),
+            )
 
     def _transcript_line(self, message: InboundMessage) -> str:
         if message.kind == "choice" and message.choice:
@@ -226,16 +269,17 @@ class Engine:
     async def _relay(self, turn: Turn, *, urgent: bool) -> None:
         """Pass the person's message to the counsellor who holds the conversation."""
         escalation = await current_escalation(turn.session, turn.conversation)
+        payload: RelayToStaffPayload = {
+            "escalation_id": escalation.id if escalation else None,
+            "counsellor_id": turn.conversation.held_by,
+            "text": turn.message.text or turn.string("unsupported_relayed"),
+            "urgent": urgent,
+        }
         await enqueue(
             turn.session,
             turn.deps.crypto,
-            kind="relay_to_staff",
-            payload={
-                "escalation_id": escalation.id if escalation else None,
-                "counsellor_id": turn.conversation.held_by,
-                "text": turn.message.text or turn.string("unsupported_relayed"),
-                "urgent": urgent,
-            },
+            kind=RELAY_TO_STAFF,
+            payload=payload,
             now=turn.now,
             conversation_id=turn.conversation.id,
             escalation_id=escalation.id if escalation else None,

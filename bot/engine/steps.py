@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from bot.content.flows import CANDIDATES, Node
 from bot.engine.actions import ACTIONS
 from bot.engine.answers import FEEDBACK, article_choice, show_article
-from bot.engine.messages import Choice
 from bot.engine.turn import Turn
+from bot.messages import Choice
 from bot.store.contacts import append
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.fields import LocalText
-from bot.engine.messages import Choice, InboundMessage, Reply
+from bot.messages import Choice, InboundMessage, Reply
 from bot.store.models import Contact, Conversation
 
 if TYPE_CHECKING:

@@ -14,17 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.content.flows import Flows
-from bot.engine.messages import BY_COUNSELLOR, Reply
 from bot.errors import HotlineError
 from bot.escalation.notify import send_to_person
-from bot.escalation.requests import linked, lock_escalation
+from bot.messages import BY_COUNSELLOR, Reply
 from bot.metrics import TAKEN_SECONDS, level_of
 from bot.store.crypto import Crypto
+from bot.store.escalations import OPEN_STATES, OUTCOMES, linked, lock_escalation
 from bot.store.ids import is_row_id
 from bot.store.models import AuditEntry, Conversation, Counsellor, Escalation
 
-OUTCOMES = ("safe", "police", "health", "shelter", "no_contact", "other")
-OPEN = ("open", "taken")
 # Why a supervisor reads a case they do not hold. Fixed codes, not free text: free text would invite
 # personal data into the audit log. "supervision" (supporting a counsellor live) is for open cases only.
 READ_REASONS = ("supervision", "quality_review", "complaint", "safeguarding", "legal_request")
@@ -80,6 +78,24 @@ class Desk:
         self.clock = clock
         self.flows = flows
         self.push_channels = push_channels
+
+    async def counsellor_by_key(self, telegram_user_hash: str) -> Counsellor | None:
+        """The active counsellor with this keyed hash of a Telegram user id (:mod:`bot.escalation.rota`)."""
+        async with self.sessionmaker() as session:
+            query = select(Counsellor).where(
+                Counsellor.telegram_user_hash == telegram_user_hash, Counsellor.active
+            )
+            return (await session.execute(query)).scalar_one_or_none()
+
+    async def held_by(self, counsellor_id: int) -> list[int]:
+        """The escalations a counsellor holds now, the earliest taken first."""
+        async with self.sessionmaker() as session:
+            rows = await session.execute(
+                select(Escalation.id)
+                .where(Escalation.taken_by == counsellor_id, Escalation.status == "taken")
+                .order_by(Escalation.taken_at)
+            )
+            return [int(i) for i in rows.scalars()]
 
     async def _lock(self, session: AsyncSession, escalation_id: int) -> Escalation:
         # An id no row can have would make the database driver raise (a 500), whoever sent it.
@@ -207,7 +223,7 @@ class Desk:
         now = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
             escalation = await self._lock(session, escalation_id)
-            if escalation.status not in OPEN:
+            if escalation.status not in OPEN_STATES:
                 raise DeskError(f"#{escalation_id} is already closed")
             if escalation.taken_by != counsellor_id and not supervisor:
                 raise DeskError(f"#{escalation_id} is not held by you")
@@ -230,7 +246,7 @@ class Desk:
             if escalation.taken_by is not None:
                 await self._tell(session, conversation, "counsellor_closed", now)
 
-    async def queue(self, *, include_closed_since: datetime | None = None) -> list[QueueItem]:
+    async def queue(self) -> list[QueueItem]:
         """Open and held escalations: emergencies first, then the longest waiting; those from a flooding
         client (``flooded``) after the others of their status, so a flood cannot push a real person down."""
         now = self.clock.now()
@@ -241,7 +257,7 @@ class Desk:
             rows = await session.execute(
                 select(Escalation, Counsellor.display_name)
                 .outerjoin(Counsellor, Counsellor.id == Escalation.taken_by)
-                .where(Escalation.status.in_(OPEN))
+                .where(Escalation.status.in_(OPEN_STATES))
                 .order_by(
                     case((Escalation.status == "open", 0), else_=1),
                     Escalation.flooded,
@@ -343,5 +359,5 @@ def check_reason(reason: str | None, escalation: Escalation) -> None:
         )
     if reason not in READ_REASONS:
         raise ReasonNeeded(f"the reason must be one of: {', '.join(READ_REASONS)}")
-    if reason == "supervision" and escalation.status not in OPEN:
+    if reason == "supervision" and escalation.status not in OPEN_STATES:
         raise ReasonNeeded(f"#{escalation.id} is closed: supervision is for open cases")

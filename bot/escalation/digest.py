@@ -28,8 +28,8 @@ from bot.store.crypto import Crypto
 from bot.store.locking import for_update
 from bot.store.models import OutboxEvent
 from bot.store.outbox import LANE_URGENT, enqueue
+from bot.store.outbox_kinds import PAGE_DIGEST, PAGE_SEND, PageDigestPayload, PageRoute
 
-DIGEST_KIND = "page_digest"
 WINDOW = timedelta(minutes=1)
 
 
@@ -55,7 +55,7 @@ async def pages_in_last_minute(session: AsyncSession, recipient: str, now: datet
             select(func.count())
             .select_from(OutboxEvent)
             .where(
-                OutboxEvent.kind == "page_send",
+                OutboxEvent.kind == PAGE_SEND,
                 OutboxEvent.recipient == recipient,
                 OutboxEvent.created_at > now - WINDOW,
             )
@@ -69,7 +69,7 @@ async def add_to_digest(
     crypto: Crypto,
     *,
     recipient: str,
-    payload: dict[str, object],
+    payload: PageRoute,
     escalation_id: int,
     now: datetime,
     every: timedelta,
@@ -88,7 +88,7 @@ async def add_to_digest(
                 session,
                 select(OutboxEvent)
                 .where(
-                    OutboxEvent.kind == DIGEST_KIND,
+                    OutboxEvent.kind == PAGE_DIGEST,
                     OutboxEvent.recipient == recipient,
                     OutboxEvent.status == "pending",
                     OutboxEvent.claimed_by.is_(None),
@@ -104,12 +104,13 @@ async def add_to_digest(
             content["escalation_ids"].append(escalation_id)
             waiting.payload_enc = crypto.encrypt_json(content)
         return None
+    digest: PageDigestPayload = {**payload, "escalation_ids": [escalation_id]}
     not_before = await _next_digest_slot(session, recipient, now=now, every=every, per_minute=per_minute)
     await enqueue(
         session,
         crypto,
-        kind=DIGEST_KIND,
-        payload={**payload, "escalation_ids": [escalation_id]},
+        kind=PAGE_DIGEST,
+        payload=digest,
         now=now,
         not_before=not_before,
         lane=LANE_URGENT,
@@ -129,7 +130,7 @@ async def _next_digest_slot(
         for d in (
             await session.scalars(
                 select(OutboxEvent.not_before)
-                .where(OutboxEvent.kind == DIGEST_KIND, OutboxEvent.recipient == recipient)
+                .where(OutboxEvent.kind == PAGE_DIGEST, OutboxEvent.recipient == recipient)
                 .order_by(OutboxEvent.not_before.desc())
                 .limit(max(per_minute, 1))
             )

@@ -11,11 +11,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.engine.messages import Reply
+from bot.messages import Reply
 from bot.store.conversations import add_message
 from bot.store.crypto import Crypto
 from bot.store.models import Conversation
-from bot.store.outbox import enqueue
+from bot.store.outbox import enqueue, queue_delivery
+from bot.store.outbox_kinds import INBOX, InboxPayload
 
 
 async def send_to_person(
@@ -30,23 +31,23 @@ async def send_to_person(
 ) -> None:
     """Queue ``replies`` for the person of ``conversation`` through their own channel."""
     address = crypto.decrypt(conversation.address_enc) if conversation.address_enc else None
-    payload = {"replies": [r.to_json() for r in replies]}
     if conversation.channel in push_channels and address is not None:
-        await enqueue(
+        await queue_delivery(
             session,
             crypto,
-            kind="deliver",
             channel=conversation.channel,
+            user_key=conversation.user_key,
             conversation_id=conversation.id,
-            ordering_key=f"{conversation.channel}:{conversation.user_key[:32]}",
-            payload={"address": address, **payload},
+            address=address,
+            replies=replies,
             now=now,
         )
     else:
+        payload: InboxPayload = {"replies": [r.to_json() for r in replies]}
         await enqueue(
             session,
             crypto,
-            kind="inbox",
+            kind=INBOX,
             channel=conversation.channel,
             conversation_id=conversation.id,
             payload=payload,

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -26,25 +26,36 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.content.flows import Flows
-from bot.engine.messages import Reply
 from bot.escalation.digest import (
-    DIGEST_KIND,
     add_to_digest,
     lock_recipient,
     pages_in_last_minute,
     recipient_key,
 )
 from bot.escalation.notify import send_to_person
-from bot.escalation.requests import linked, lock_escalation, staff_reachable
 from bot.escalation.rota import chain_at, everyone, target
+from bot.messages import Reply
 from bot.metrics import FIRST_PAGE_SECONDS, level_of
 from bot.outbox.dispatcher import Dispatcher, Event, GiveUp
 from bot.settings import Settings
 from bot.store.conversations import add_message
 from bot.store.crypto import Crypto
-from bot.store.erasure import CASE_DELETED
+from bot.store.escalations import linked, lock_escalation, staff_reachable
 from bot.store.models import Contact, Conversation, Counsellor, Escalation, OutboxEvent
 from bot.store.outbox import LANE_OTHER, LANE_URGENT, enqueue
+from bot.store.outbox_kinds import (
+    CASE_DELETED,
+    PAGE,
+    PAGE_DIGEST,
+    PAGE_SEND,
+    PAGE_UPDATE,
+    RELAY_TO_STAFF,
+    REPAGE,
+    STAFF_NOTICE,
+    PagePayload,
+    PageRoute,
+    PageSendPayload,
+)
 
 log = logging.getLogger(__name__)
 
@@ -115,13 +126,13 @@ class Paging:
 
     def register(self, dispatcher: Dispatcher) -> None:
         self.dispatcher = dispatcher
-        dispatcher.register("page", self.on_page)
-        dispatcher.register("repage", self.on_page)
-        dispatcher.register("page_send", self.on_page_send)
-        dispatcher.register(DIGEST_KIND, self.on_page_digest)
-        dispatcher.register("page_update", self.on_page_update)
-        dispatcher.register("relay_to_staff", self.on_relay_to_staff)
-        dispatcher.register("staff_notice", self.on_staff_notice)
+        dispatcher.register(PAGE, self.on_page)
+        dispatcher.register(REPAGE, self.on_page)
+        dispatcher.register(PAGE_SEND, self.on_page_send)
+        dispatcher.register(PAGE_DIGEST, self.on_page_digest)
+        dispatcher.register(PAGE_UPDATE, self.on_page_update)
+        dispatcher.register(RELAY_TO_STAFF, self.on_relay_to_staff)
+        dispatcher.register(STAFF_NOTICE, self.on_staff_notice)
         dispatcher.register(CASE_DELETED, self.on_case_deleted)
 
     # -- the page text -------------------------------------------------------------------------------
@@ -191,7 +202,7 @@ class Paging:
                 await self._queue_send(
                     session,
                     escalation,
-                    {"route": route, "address": address, "counsellor_id": counsellor_id, "level": level},
+                    PageRoute(route=route, address=address, counsellor_id=counsellor_id, level=level),
                     lane=lane,
                     now=now,
                     combine=combine,
@@ -210,8 +221,8 @@ class Paging:
             await enqueue(
                 session,
                 self.crypto,
-                kind="repage",
-                payload={"escalation_id": escalation.id, "level": level + 1},
+                kind=REPAGE,
+                payload=PagePayload(escalation_id=escalation.id, level=level + 1),
                 now=now,
                 not_before=now + delay,
                 escalation_id=escalation.id,
@@ -221,7 +232,7 @@ class Paging:
         self,
         session: AsyncSession,
         escalation: Escalation,
-        send: dict[str, Any],
+        send: PageRoute,
         *,
         lane: int,
         now: datetime,
@@ -252,8 +263,8 @@ class Paging:
         await enqueue(
             session,
             self.crypto,
-            kind="page_send",
-            payload={"escalation_id": escalation.id, **send},
+            kind=PAGE_SEND,
+            payload=PageSendPayload(escalation_id=escalation.id, **send),
             now=now,
             escalation_id=escalation.id,
             lane=lane,
@@ -360,7 +371,7 @@ class Paging:
                 .select_from(OutboxEvent)
                 .where(
                     OutboxEvent.escalation_id == escalation_id,
-                    OutboxEvent.kind == "page_send",
+                    OutboxEvent.kind == PAGE_SEND,
                     OutboxEvent.status == "done",
                     OutboxEvent.id != event_id,
                 )
@@ -376,10 +387,10 @@ class Paging:
             escalation = await session.get(Escalation, int(event.payload["escalation_id"]))
             if escalation is None or escalation.status != "open":
                 return
-            if event.payload.get("reason") == "emergency":
-                page = self.compose(escalation)
-                await pager.page(str(self.settings.telegram_staff_chat_id), page)
-                return
+        # The page goes out after the session is handed back: no connection is held while Telegram answers.
+        if event.payload.get("reason") == "emergency":
+            await pager.page(str(self.settings.telegram_staff_chat_id), self.compose(escalation))
+            return
         text = self.flows.string("staff_new_message", "vi", id=str(escalation.id))
         await pager.notify(str(self.settings.telegram_staff_chat_id), text)
 

@@ -6,8 +6,6 @@ Twilio. A 429 or a server error is retried through the outbox; a refused number 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
@@ -16,9 +14,6 @@ from twilio.twiml.voice_response import VoiceResponse
 from bot.escalation.paging import Page
 from bot.outbox.dispatcher import GiveUp, Retry
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.runtime import Services
 
 
 class TwilioPager:
@@ -81,15 +76,13 @@ def _configured(settings: Settings) -> bool:
     return bool(settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_caller_id)
 
 
-def build_sms(services: Services) -> TwilioPager | None:
-    settings = services.settings
+def build_sms(settings: Settings) -> TwilioPager | None:
     if _configured(settings) and settings.page_phone_route in ("sms", "both"):
         return TwilioPager(settings, "sms")
     return None
 
 
-def build_voice(services: Services) -> TwilioPager | None:
-    settings = services.settings
+def build_voice(settings: Settings) -> TwilioPager | None:
     if _configured(settings) and settings.page_phone_route in ("voice", "both"):
         return TwilioPager(settings, "voice")
     return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.nlu.contract import NLU, TOPICS, Understanding
+from bot.nlu.contract import NLU, Understanding
 from bot.nlu.data import load_training_data
 from bot.nlu.errors import NLUDataError, NLUError
 from bot.nlu.lexicon import Lexicon
@@ -20,7 +20,6 @@ from bot.nlu.normalize import fold, has_words, normalize
 
 __all__ = [
     "NLU",
-    "TOPICS",
     "BuiltinNLU",
     "NLUDataError",
     "NLUError",

@@ -12,12 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
 
 from bot.nlu.features import Features, rows_to_csr
 from bot.nlu.lexicon import Lexicon
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 CONCEPT_WEIGHT = 0.6
 """The value of a concept feature (the TF-IDF blocks are each normalised to length 1)."""

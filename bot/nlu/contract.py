@@ -1,11 +1,9 @@
-"""What the engine codes against: the topic labels, :class:`Understanding` and the :class:`NLU` protocol."""
+"""What the engine codes against: :class:`Understanding` and the :class:`NLU` protocol (the topic labels: :mod:`bot.topics`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
-
-TOPICS: tuple[str, ...] = ("hiv_sti", "harm_reduction", "legal", "violence", "support", "other")
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from typing import Any
 
 import yaml
 
-from bot.nlu.contract import TOPICS
 from bot.nlu.errors import NLUDataError
+from bot.topics import LABELS, TOPICS
 
 EMERGENCY_KINDS: tuple[str, ...] = (
     "violence_now",
@@ -130,8 +130,8 @@ def load_article(path: Path) -> Article:
     if not isinstance(raw, dict):
         raise NLUDataError(f"{path}: an article is a mapping with id, topic, title, examples...")
     topic = raw.get("topic")
-    if topic not in TOPICS or topic == "other":
-        raise NLUDataError(f"{path}: topic {topic!r} is not one of {', '.join(TOPICS[:-1])}")
+    if topic not in TOPICS:
+        raise NLUDataError(f"{path}: topic {topic!r} is not one of {', '.join(TOPICS)}")
     article_id = str(raw.get("id") or path.stem)
     titles = _languages(raw.get("title"), f"{path}: title") + _languages(raw.get("short"), f"{path}: short")
     examples = _languages(raw.get("examples"), f"{path}: examples")
@@ -163,7 +163,7 @@ def load_topic_examples(path: Path) -> tuple[tuple[str, str], ...]:
     """``nlu/topics.yaml``: ``{label: [messages]}``."""
     if not path.exists():
         return ()
-    return _labelled(read_yaml(path), TOPICS, str(path))
+    return _labelled(read_yaml(path), LABELS, str(path))
 
 
 def _emergency_examples(raw: Any, where: str) -> EmergencyExamples:
@@ -189,7 +189,7 @@ def load_training_file(path: Path) -> tuple[EmergencyExamples, tuple[tuple[str, 
     raw = read_yaml(path)
     if not isinstance(raw, dict) or set(raw) - {"emergency", "not_emergency", "topics", "source"}:
         raise NLUDataError(f"{path}: expected the keys source, emergency, not_emergency and topics")
-    return _emergency_examples(raw, str(path)), _labelled(raw.get("topics"), TOPICS, f"{path}: topics")
+    return _emergency_examples(raw, str(path)), _labelled(raw.get("topics"), LABELS, f"{path}: topics")
 
 
 def load_training_data(knowledge_dir: Path) -> TrainingData:
@@ -233,7 +233,7 @@ def _cases(raw: Any, where: str) -> tuple[Case, ...]:
         raise NLUDataError(f"{where}: expected messages: [...] (or topics, emergency and not_emergency)")
     if "messages" not in raw:
         return (
-            *(Case(text, label, False) for label, text in _labelled(raw.get("topics"), TOPICS, where)),
+            *(Case(text, label, False) for label, text in _labelled(raw.get("topics"), LABELS, where)),
             *(Case(text, None, True) for text in _messages(raw.get("emergency"), f"{where}: emergency")),
             *(
                 Case(text, None, False, hard=True)
@@ -249,8 +249,8 @@ def _cases(raw: Any, where: str) -> tuple[Case, ...]:
         if not isinstance(record, dict) or not str(record.get("text") or "").strip():
             raise NLUDataError(f"{at}: expected text, emergency, topic (and kind for an emergency)")
         emergency, kind, topic = record.get("emergency"), record.get("kind"), record.get("topic")
-        if not isinstance(emergency, bool) or topic not in TOPICS:
-            raise NLUDataError(f"{at}: emergency must be true or false and topic one of {', '.join(TOPICS)}")
+        if not isinstance(emergency, bool) or topic not in LABELS:
+            raise NLUDataError(f"{at}: emergency must be true or false and topic one of {', '.join(LABELS)}")
         if emergency and kind not in EMERGENCY_KINDS:
             raise NLUDataError(f"{at}: kind must be one of {', '.join(EMERGENCY_KINDS)}")
         cases.append(

@@ -21,12 +21,12 @@ from typing import Any
 
 from sklearn.model_selection import StratifiedGroupKFold
 
-from bot.nlu.contract import TOPICS
 from bot.nlu.data import Case, EmergencyExamples, HeldOut, TrainingData, load_heldouts, load_training_data
 from bot.nlu.emergency import EMERGENCY, NONE
 from bot.nlu.lexicon import Lexicon
 from bot.nlu.model import BuiltinNLU, Settings
 from bot.nlu.normalize import normalize
+from bot.topics import LABELS
 
 BAR_RECALL = 0.98  # emergencies found at level ``emergency``
 BAR_RECALL_ANY = 0.99  # emergencies found at level ``emergency`` or ``possible``
@@ -417,7 +417,7 @@ def format_report(report: Report, *, details: bool = True) -> str:
 
 def _confusion(confusion: dict[str, dict[str, int]]) -> list[str]:
     labels = [
-        label for label in TOPICS if label in confusion or any(label in row for row in confusion.values())
+        label for label in LABELS if label in confusion or any(label in row for row in confusion.values())
     ]
     short = {label: label[:8] for label in labels}
     lines = [f"{'':16}" + "".join(f"{short[label]:>9}" for label in labels)]

@@ -1,23 +1,67 @@
 """TF-IDF features of normalised text: character n-grams within words plus word n-grams.
 
-Fitted with scikit-learn, then applied to one message by a small pure-Python path (same analyzers, same
-vocabulary, same weights) that avoids scikit-learn's per-call overhead: a message is turned into features
-in tens of microseconds. :meth:`Features.transform` gives the same rows as scikit-learn would.
+Fitted with scikit-learn, then applied to one message by a small pure-Python path (the same analyzers,
+written here, the same vocabulary, the same weights) that avoids scikit-learn's per-call overhead: a
+message is turned into features in tens of microseconds. :meth:`Features.transform` gives the same rows as
+scikit-learn would. A fitted object holds only Python and numpy values, so the service loads a trained
+model without importing scikit-learn or SciPy (tens of megabytes and most of a second); those are
+imported only to train.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 Analyzer = Callable[[str], list[str]]
+WORD = r"(?u)\b\w+\b"
+"""What a word is for the word n-grams (scikit-learn's ``token_pattern``, one-letter words kept)."""
+
+
+@dataclass(frozen=True)
+class CharNgramsInWords:
+    """scikit-learn's ``char_wb`` analyzer (no preprocessing): character n-grams inside each word padded
+    with a space on both sides; a word shorter than an n-gram counts once, whole."""
+
+    low: int
+    high: int
+
+    def __call__(self, text: str) -> list[str]:
+        grams: list[str] = []
+        for word in text.split():
+            padded = f" {word} "
+            length = len(padded)
+            for n in range(self.low, self.high + 1):
+                if length <= n:
+                    grams.append(padded)
+                    break
+                grams.extend(padded[i : i + n] for i in range(length - n + 1))
+        return grams
+
+
+@dataclass(frozen=True)
+class WordNgrams:
+    """scikit-learn's ``word`` analyzer (no preprocessing, no stop words): words, then word n-grams."""
+
+    low: int
+    high: int
+    pattern: re.Pattern[str] = re.compile(WORD)
+
+    def __call__(self, text: str) -> list[str]:
+        words = self.pattern.findall(text)
+        grams: list[str] = list(words) if self.low == 1 else []
+        for n in range(max(self.low, 2), min(self.high, len(words)) + 1):
+            grams.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+        return grams
 
 
 class FeatureSpace(Protocol):
@@ -35,7 +79,9 @@ class FeatureSpace(Protocol):
 
 
 def rows_to_csr(rows: Iterable[tuple[np.ndarray, np.ndarray]], size: int) -> sp.csr_matrix:
-    """Stack sparse rows given as ``(indices, values)`` into a CSR matrix of ``size`` columns."""
+    """Stack sparse rows given as ``(indices, values)`` into a CSR matrix of ``size`` columns (to train)."""
+    import scipy.sparse as sp
+
     data: list[np.ndarray] = []
     columns: list[np.ndarray] = []
     indptr = [0]
@@ -64,20 +110,14 @@ class Features:
 
     def __init__(self, texts: Sequence[str], *, char_ngrams: tuple[int, int] = (2, 5)) -> None:
         """Fit on already-normalised ``texts``."""
-        vectorizers = [
-            TfidfVectorizer(analyzer="char_wb", ngram_range=char_ngrams, sublinear_tf=True, lowercase=False),
-            TfidfVectorizer(
-                analyzer="word",
-                ngram_range=(1, 2),
-                sublinear_tf=True,
-                lowercase=False,
-                token_pattern=r"(?u)\b\w+\b",  # noqa: S106 (a regular expression, not a password)
-            ),
-        ]
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        analyzers: list[Analyzer] = [CharNgramsInWords(*char_ngrams), WordNgrams(1, 2)]
+        vectorizers = [TfidfVectorizer(analyzer=analyzer, sublinear_tf=True) for analyzer in analyzers]
         blocks: list[_Block] = []
         offset = 0
         corpus = list(texts) or [""]
-        for vectorizer in vectorizers:
+        for analyzer, vectorizer in zip(analyzers, vectorizers, strict=True):
             try:
                 vectorizer.fit(corpus)
             except ValueError:  # empty vocabulary: nothing to learn from
@@ -85,7 +125,7 @@ class Features:
             vocabulary = {str(key): int(value) for key, value in vectorizer.vocabulary_.items()}
             blocks.append(
                 _Block(
-                    analyzer=vectorizer.build_analyzer(),
+                    analyzer=analyzer,
                     vocabulary=vocabulary,
                     idf=np.asarray(vectorizer.idf_, dtype=np.float64),
                     offset=offset,

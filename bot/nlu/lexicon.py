@@ -200,11 +200,6 @@ class Lexicon:
         self._without_idioms.cache_clear()
         self._cached_concepts.cache_clear()
 
-    def phrases_in(self, normalized: str) -> tuple[str, ...]:
-        """The danger phrases (as written in the lexicon) found in a message: for people reading, slow."""
-        text = self.without_idioms(normalized) + " "
-        return tuple(phrase for _, phrase, pattern in self.phrases if pattern.search(text))
-
     def concepts(self, normalized: str) -> tuple[str, ...]:
         """The concept classes with an entry in the message (idioms blanked out first)."""
         return self._cached_concepts(normalized)

@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.svm import LinearSVC
 
 from bot.nlu.data import Article
 from bot.nlu.features import Features
@@ -65,8 +63,17 @@ class ArticleMatcher:
                     texts.append(normalized)
                     owners.append(number)
         self._owners = np.asarray(owners, dtype=np.int64)
+        # to train only: the fitted matcher keeps numpy arrays, and answers without SciPy or scikit-learn
+        import scipy.sparse as sp
+        from sklearn.svm import LinearSVC
+
         matrix = features.transform(texts) if texts else sp.csr_matrix((0, features.size))
-        self._by_feature = sp.csr_matrix(matrix.T)  # (features, examples)
+        # The examples by feature, as the arrays of a CSR matrix (features x examples): for a message's
+        # features, the examples that have them and their weights.
+        by_feature = sp.csr_matrix(matrix.T)
+        self._starts = np.asarray(by_feature.indptr, dtype=np.int64)
+        self._examples = np.asarray(by_feature.indices, dtype=np.int64)
+        self._weights = np.asarray(by_feature.data, dtype=np.float64)
         self._coef_t: np.ndarray | None = None
         if len(set(owners)) >= 2:
             model = LinearSVC(C=0.5)
@@ -86,7 +93,7 @@ class ArticleMatcher:
         indices, values = self._features.one(normalized)
         if not len(indices):
             return []
-        similarity = np.asarray(self._by_feature[indices].T @ values).ravel()
+        similarity = self.similarity(indices, values)
         nearest = np.zeros(len(self._ids))
         np.maximum.at(nearest, self._owners, similarity)
         if topic is not None:
@@ -96,6 +103,19 @@ class ArticleMatcher:
             combined = combined + values @ self._coef_t[indices] + self._intercept
         order = np.argsort(-combined, kind="stable")
         return [(self._ids[i], round(float(combined[i]), 4)) for i in order]
+
+    def similarity(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """The cosine similarity of a message (its features' ``indices`` and ``values``) to every example."""
+        starts = self._starts[indices]
+        lengths = self._starts[indices + 1] - starts
+        total = int(lengths.sum())
+        if not total:
+            return np.zeros(len(self._owners))
+        # the positions of every (feature, example) entry of the message's features, in one array
+        first = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        positions = np.arange(total) + first
+        products = self._weights[positions] * np.repeat(values, lengths)
+        return np.bincount(self._examples[positions], weights=products, minlength=len(self._owners))
 
     def confident(self, ranked: Sequence[tuple[str, float]]) -> bool:
         """Whether the first article of a ranking leads the second clearly enough to answer with it."""

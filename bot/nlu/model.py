@@ -13,6 +13,7 @@ from bot.nlu.lexicon import Lexicon
 from bot.nlu.matcher import DEFAULT_THRESHOLD, ArticleMatcher
 from bot.nlu.normalize import has_words, normalize
 from bot.nlu.topics import TopicClassifier
+from bot.topics import OTHER
 
 OTHER_IS_SURE = 0.6
 """When the topic classifier is this sure a message is small talk or off-topic, no article is offered."""
@@ -80,7 +81,7 @@ class BuiltinNLU:
     def topic(self, normalized: str) -> tuple[str, float]:
         """The topic of a normalised message and its probability (``other`` for an empty one)."""
         if not normalized:
-            return "other", 1.0
+            return OTHER, 1.0
         label, probability = self.topics.predict(normalized)
         return label, round(probability, 4)
 
@@ -104,7 +105,7 @@ class BuiltinNLU:
         articles, confident = (
             self.matcher.match(normalized, topic, parts=parts) if normalized else ((), False)
         )
-        if topic == "other" and topic_score >= OTHER_IS_SURE:
+        if topic == OTHER and topic_score >= OTHER_IS_SURE:
             articles, confident = (), False  # a greeting, thanks, or something else entirely
         return Understanding(
             text=text,

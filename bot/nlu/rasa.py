@@ -16,9 +16,10 @@ from typing import Any
 
 import httpx
 
-from bot.nlu.contract import TOPICS, Understanding
+from bot.nlu.contract import Understanding
 from bot.nlu.data import EMERGENCY_KINDS, TrainingData
 from bot.nlu.model import BuiltinNLU
+from bot.topics import LABELS
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def _example_line(text: str) -> str:
 
 def export_rasa_yaml(data: TrainingData) -> str:
     """All training examples as Rasa NLU YAML (``version: "3.1"``), deduplicated, in a stable order."""
-    intents: dict[str, list[str]] = {topic: [] for topic in TOPICS}
+    intents: dict[str, list[str]] = {topic: [] for topic in LABELS}
     for label, text in data.topic_examples:
         intents[label].append(text)
     for kind in EMERGENCY_KINDS:
@@ -95,7 +96,7 @@ class RasaNLU:
         if answer is None:
             return builtin
         intent, confidence = answer
-        if intent in TOPICS:
+        if intent in LABELS:
             articles, confident = self.fallback.matcher.match(builtin.normalized, intent)
             return dataclasses.replace(
                 builtin,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from bot.nlu.features import FeatureSpace
 
@@ -28,6 +27,8 @@ class TopicClassifier:
         ``c`` is the inverse regularisation strength; ``balanced`` weighs every label equally; a larger
         ``tol`` stops the solver sooner (the topic model trains four times faster with 1e-3).
         """
+        from sklearn.linear_model import LogisticRegression  # to train only: predicting needs numpy alone
+
         self._features = features
         model = LogisticRegression(C=c, max_iter=3000, tol=tol, class_weight="balanced" if balanced else None)
         model.fit(features.transform(texts), list(labels))

@@ -51,6 +51,7 @@ from bot.outbox.instance import InstanceSlot, clean_instance_id
 from bot.store.crypto import Crypto
 from bot.store.models import OutboxEvent
 from bot.store.outbox import enqueue
+from bot.store.outbox_kinds import PAGE, PAGE_DIGEST, PAGE_UPDATE, REPAGE, STAFF_NOTICE, StaffNoticePayload
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ class Dispatcher:
         batch: int = 50,
         workers: int = 8,
         max_attempts: int = 50,
-        persistent_kinds: frozenset[str] = frozenset({"page", "page_update", "repage", "page_digest"}),
+        persistent_kinds: frozenset[str] = frozenset({PAGE, PAGE_UPDATE, REPAGE, PAGE_DIGEST}),
         instance_id: str | None = None,
         lock_dir: Path | None = None,
     ) -> None:
@@ -278,11 +279,16 @@ class Dispatcher:
             )
             if not result.rowcount:  # type: ignore[attr-defined]
                 return  # the lease ran out and another worker has it now
+            notice: StaffNoticePayload = {
+                "conversation_id": row.conversation_id,
+                "reason": reason,
+                "held_event_id": row.id,
+            }
             await enqueue(
                 session,
                 self.crypto,
-                kind="staff_notice",
-                payload={"conversation_id": row.conversation_id, "reason": reason, "held_event_id": row.id},
+                kind=STAFF_NOTICE,
+                payload=notice,
                 now=self.clock.now(),
                 channel=row.channel,
                 conversation_id=row.conversation_id,

@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from scipy.optimize import linprog
-
-if TYPE_CHECKING:
-    from bot.stats.suppress import Key, Line
+from bot.stats.lines import Key, Line
 
 _EPSILON = 1e-6
 
@@ -31,6 +28,8 @@ def _bounds(mark: str, min_cell: int) -> tuple[float, float | None]:
 
 def _solve(cost: list[float], system: dict[str, Any]) -> float | None:
     """The optimum of ``cost . x``, or None when it is unbounded."""
+    from scipy.optimize import linprog  # when a report is made: SciPy is not loaded to serve
+
     result = linprog(cost, method="highs", **system)
     if result.status == 3:
         return None

@@ -11,10 +11,10 @@ import io
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.content.flows import TOPICS
 from bot.stats.labels import Words
 from bot.stats.report import Report, Value
 from bot.stats.suppress import TOTAL
+from bot.topics import TOPICS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

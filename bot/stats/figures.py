@@ -25,14 +25,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from bot.content.flows import TOPICS
+from bot.channels.registry import channel_labels
 from bot.content.knowledge import SERVICE_KINDS
-from bot.escalation.desk import OUTCOMES
 from bot.stats.period import Period
 from bot.stats.queries import ContactRow, EscalationRow
+from bot.store.escalations import OUTCOMES
+from bot.topics import TOPICS
 
-PHONE = "phone"  # the phone line's channel (ivr/calls.py CHANNEL)
-CHANNEL_ORDER = ("webchat", "telegram", "zalo", "zalo_oa", PHONE)
+PHONE = "phone"  # the phone line's channel (ivr/calls.py CHANNEL): its contacts are calls
+# The channels in the order their registry lines declare them (bot/channels/registry.py imports none).
+CHANNEL_ORDER = tuple(channel_labels())
 KINDS = ("emergency", "counsellor", "callback")
 NOT_TOLD = "not_told"
 NOT_CLOSED = "not_closed"

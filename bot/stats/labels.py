@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.channels.registry import channel_labels
 from bot.stats.report import Value
 
 WORDS: dict[str, dict[str, str]] = {
@@ -45,12 +46,6 @@ WORDS: dict[str, dict[str, str]] = {
         "median_duration_seconds": "Median duration (min:s)",
         "abandoned": "Abandoned calls",
         "calls_count": "Calls",
-        "webchat": "Web chat",
-        "telegram": "Telegram",
-        "zalo": "Zalo",
-        "zalo_oa": "Zalo OA",
-        "phone": "Phone",
-        "terminal": "Terminal",
         "hiv_sti": "Health, HIV/STI",
         "harm_reduction": "Harm reduction",
         "legal": "Legal",
@@ -129,12 +124,6 @@ WORDS: dict[str, dict[str, str]] = {
         "median_duration_seconds": "Thời lượng trung vị (phút:giây)",
         "abandoned": "Cuộc gọi bỏ dở",
         "calls_count": "Cuộc gọi",
-        "webchat": "Chat trên web",
-        "telegram": "Telegram",
-        "zalo": "Zalo",
-        "zalo_oa": "Zalo OA",
-        "phone": "Điện thoại",
-        "terminal": "Dòng lệnh",
         "hiv_sti": "Sức khỏe, HIV/STI",
         "harm_reduction": "Giảm hại",
         "legal": "Pháp lý",
@@ -180,6 +169,10 @@ WORDS: dict[str, dict[str, str]] = {
         "legend_not_shown": "bảng có quá ít lượt liên hệ để hiển thị an toàn",
     },
 }
+
+# Each channel's name, as its registry line declares it (bot/channels/registry.py).
+for _name, (_vi, _en) in channel_labels().items():
+    WORDS["vi"][_name], WORDS["en"][_name] = _vi, _en
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.content.flows import TOPICS
 from bot.stats import queries
 from bot.stats.figures import (
     NOT_TAKEN,
@@ -28,19 +27,20 @@ from bot.stats.figures import (
     median,
     percentile,
 )
+from bot.stats.lines import Key
 from bot.stats.period import Period
 from bot.stats.suppress import (
     COMPLEMENTARY,
     TOTAL,
     WITHHELD,
     CountTable,
-    Key,
     check_min_cell,
     column_totals,
     one_way,
     protect_all,
     two_way,
 )
+from bot.topics import TOPICS
 
 Value = int | str
 COUNT = "count"

@@ -35,24 +35,12 @@ from dataclasses import dataclass, field
 
 from bot.stats.audit import first_exposed
 from bot.stats.errors import StatsError
+from bot.stats.lines import Key, Line
 
-Key = tuple[str, str]
 TOTAL = "total"
 PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
 WITHHELD = "withheld"  # a table too sparse to protect: none of it is shown
-
-
-@dataclass(frozen=True)
-class Line:
-    """An additive relation: the ``parts`` add up to ``total``."""
-
-    parts: tuple[Key, ...]
-    total: Key
-
-    @property
-    def cells(self) -> tuple[Key, ...]:
-        return (*self.parts, self.total)
 
 
 @dataclass

@@ -16,12 +16,20 @@ T = TypeVar("T")
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """Create the async engine; on SQLite, create the file private, turn on foreign keys and WAL and wait
-    for locks."""
+    """Create the async engine; on SQLite, create the file private, turn on foreign keys and WAL (with
+    ``synchronous=NORMAL``: a committed transaction survives a crash of the process, and only a power cut
+    may lose the last ones; a deployment that cannot accept that runs on PostgreSQL), and use one
+    connection."""
     if url.startswith("sqlite"):
         path = sqlite_path(url)
         if path is not None:
             private_sqlite(path)
+        # One connection per process: SQLite has one writer at a time anyway, and a second connection
+        # waiting for the write lock sleeps in SQLite's busy handler (1 ms, 2 ms, ... 100 ms) instead of
+        # being woken when the lock is free. Sessions queue for the connection in the event loop instead.
+        if path is not None and "poolclass" not in kwargs:
+            kwargs.setdefault("pool_size", 1)
+            kwargs.setdefault("max_overflow", 0)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
@@ -30,6 +38,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
             # Let SQLAlchemy's "begin" below decide when a transaction starts.
             dbapi_connection.isolation_level = None

@@ -46,10 +46,10 @@ from bot.store.models import (
     ProcessedMessage,
 )
 from bot.store.outbox import enqueue
+from bot.store.outbox_kinds import CASE_DELETED, CaseDeletedPayload
 
 Rule = Literal["erase", "anonymise", "expire", "staff"]
 DELETED_OUTCOME = "deleted"  # an escalation closed because the person deleted their data
-CASE_DELETED = "case_deleted"  # the outbox event telling the counsellor who held it (ids only)
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,7 @@ REGISTRY: dict[str, Entry] = {
         ("conversation_id", "callback_phone_enc", "contact_id"),
     ),
     "contacts": Entry("anonymise", "statistics: stats_key made random", ("stats_key", "call_ref_hash")),
+    "phone_screens": Entry("expire", "keyed hashes of counsellors' accepted call legs", ("ref_hash",)),
     "flood_counts": Entry("expire", "counts under a keyed hash, gone with their window", ("key_hash",)),
     # the link to a deleted conversation is emptied by its foreign key (ON DELETE SET NULL)
     "audit_log": Entry("staff", "staff actions on cases", ("conversation_id", "escalation_id")),
@@ -154,15 +155,16 @@ async def _escalations(
     rows = await session.execute(select(Escalation).where(Escalation.conversation_id == conversation.id))
     for escalation in rows.scalars():
         if escalation.status == "taken" and escalation.taken_by is not None:
+            payload: CaseDeletedPayload = {
+                "escalation_id": escalation.id,
+                "counsellor_id": escalation.taken_by,
+                "via": (conversation.context or {}).get("held_via"),
+            }
             await enqueue(
                 session,
                 crypto,
                 kind=CASE_DELETED,
-                payload={
-                    "escalation_id": escalation.id,
-                    "counsellor_id": escalation.taken_by,
-                    "via": (conversation.context or {}).get("held_via"),
-                },
+                payload=payload,
                 now=now,
                 escalation_id=escalation.id,
             )

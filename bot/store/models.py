@@ -335,6 +335,17 @@ class ConsoleSession(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)  # the absolute end
 
 
+class ScreenedCall(Base):
+    """A counsellor's leg of a phone call on which they pressed 1 to take the caller (ivr/ringing.py):
+    the keyed hash of Twilio's id for that leg, nothing else. Purged with the de-duplication ids
+    (``HOTLINE_PURGE_DEDUP_HOURS``)."""
+
+    __tablename__ = "phone_screens"
+
+    ref_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class LoginFailure(Base):
     """Failed console logins of one client (bot/console/throttle.py): an address, a user name from an
     address, or a known browser, always as a keyed hash. While ``locked_until`` is ahead, that client's

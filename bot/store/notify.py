@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import NullPool
 
 from bot.store.models import OutboxEvent
+from bot.store.outbox_kinds import INBOX
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ def announce(engine: AsyncEngine) -> None:
 
 
 def channel_of(kind: str) -> str:
-    return WEBCHAT if kind == "inbox" else OUTBOX
+    return WEBCHAT if kind == INBOX else OUTBOX
 
 
 @event.listens_for(Session, "after_flush")

@@ -8,15 +8,17 @@ notices, clean-ups).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.messages import Reply
 from bot.store.crypto import Crypto
 from bot.store.models import OutboxEvent
 from bot.store.notify import announce_outbox
+from bot.store.outbox_kinds import DELIVER, PAGE, PAGE_DIGEST, RELAY_TO_STAFF, DeliverPayload
 
 LANE_REPLY = 0  # a reply to a person, or a counsellor's message to them (``deliver``)
 LANE_URGENT = 1  # an emergency's first page; a person's words to the counsellor who holds them
@@ -24,10 +26,10 @@ LANE_OTHER = 2  # re-pages, page updates, staff notices, clean-ups
 # The lane of a kind when the writer does not say: ``page`` is an escalation's first page (re-pages are
 # ``repage``); paging decides per ``page_send`` (bot.escalation.paging).
 KIND_LANES = {
-    "deliver": LANE_REPLY,
-    "page": LANE_URGENT,
-    "page_digest": LANE_URGENT,
-    "relay_to_staff": LANE_URGENT,
+    DELIVER: LANE_REPLY,
+    PAGE: LANE_URGENT,
+    PAGE_DIGEST: LANE_URGENT,
+    RELAY_TO_STAFF: LANE_URGENT,
 }
 
 
@@ -36,7 +38,7 @@ async def enqueue(
     crypto: Crypto,
     *,
     kind: str,
-    payload: dict[str, Any],
+    payload: Mapping[str, object],
     now: datetime,
     channel: str | None = None,
     conversation_id: int | None = None,
@@ -47,7 +49,7 @@ async def enqueue(
     recipient: str | None = None,
     erase_when_done: bool = False,
 ) -> OutboxEvent:
-    """Add an event (its payload encrypted) to the session; it is sent once the transaction commits.
+    """Add an event (kinds and payloads: :mod:`bot.store.outbox_kinds`; the payload encrypted) to the session; it is sent once the transaction commits.
 
     ``lane`` defaults to the kind's (:data:`KIND_LANES`, else :data:`LANE_OTHER`); ``recipient`` is a
     keyed hash naming who a page goes to, never an address in clear. ``erase_when_done``: for a person
@@ -71,6 +73,38 @@ async def enqueue(
     session.add(event)
     await session.flush()
     return event
+
+
+async def queue_delivery(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    channel: str,
+    user_key: str,
+    conversation_id: int | None,
+    address: str,
+    replies: Sequence[Reply],
+    now: datetime,
+    emergency: bool = False,
+    erase_when_done: bool = False,
+) -> OutboxEvent:
+    """Replies to a person through their push channel: a ``deliver`` event, in order with the person's
+    other deliveries (one ordering key per person and channel). ``emergency``: the safety reply, timed
+    when it is sent."""
+    payload: DeliverPayload = {"address": address, "replies": [r.to_json() for r in replies]}
+    if emergency:
+        payload["emergency"] = True
+    return await enqueue(
+        session,
+        crypto,
+        kind=DELIVER,
+        channel=channel,
+        conversation_id=conversation_id,
+        ordering_key=f"{channel}:{user_key[:32]}",
+        payload=payload,
+        now=now,
+        erase_when_done=erase_when_done,
+    )
 
 
 async def release_held(session: AsyncSession, *, conversation_id: int, now: datetime) -> int:

@@ -20,7 +20,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
 from bot.store.floodcounts import purge_expired
-from bot.store.models import Conversation, Escalation, Message, OutboxEvent, ProcessedMessage
+from bot.store.models import (
+    Conversation,
+    Escalation,
+    Message,
+    OutboxEvent,
+    ProcessedMessage,
+    ScreenedCall,
+)
+from bot.store.outbox_kinds import INBOX
 
 
 def _older(hours: float, now: datetime) -> datetime:
@@ -37,6 +45,9 @@ async def purge(session: AsyncSession, *, now: datetime, settings: Settings) -> 
     processed = await session.execute(
         delete(ProcessedMessage).where(ProcessedMessage.created_at < _older(settings.purge_dedup_hours, now))
     )
+    screens = await session.execute(
+        delete(ScreenedCall).where(ScreenedCall.created_at < _older(settings.purge_dedup_hours, now))
+    )
     not_claimed = or_(OutboxEvent.claimed_until.is_(None), OutboxEvent.claimed_until < now)
     outbox = await session.execute(
         delete(OutboxEvent).where(
@@ -49,7 +60,7 @@ async def purge(session: AsyncSession, *, now: datetime, settings: Settings) -> 
                 ),
                 and_(
                     OutboxEvent.status == "pending",
-                    OutboxEvent.kind == "inbox",
+                    OutboxEvent.kind == INBOX,
                     OutboxEvent.created_at < _older(settings.purge_webchat_unread_hours, now),
                 ),
                 and_(
@@ -75,7 +86,7 @@ async def purge(session: AsyncSession, *, now: datetime, settings: Settings) -> 
         "flood_counts": flood_counts,
         "messages": _count(messages),
         "conversations": _count(idle),
-        "processed_ids": _count(processed),
+        "processed_ids": _count(processed) + _count(screens),
         "outbox": _count(outbox),
         "callback_numbers": _count(numbers),
     }

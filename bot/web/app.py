@@ -14,12 +14,12 @@ from fastapi.staticfiles import StaticFiles
 
 from bot.channels.pending import PendingChannel
 from bot.console import routes as console
+from bot.http.cross_site import WebChatCors
+from bot.http.limits import BodyLimit
 from bot.runtime import Services, build_services
 from bot.settings import Settings
 from bot.web import ops
-from bot.web.cross_site import WebChatCors
 from bot.web.headers import SecurityHeaders
-from bot.web.limits import BodyLimit
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"

@@ -9,14 +9,11 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
-from typing import cast
 
 import pytest
 from pydantic import SecretStr
 
-from bot.channels.registry import PAGER_FACTORIES, Lazy
-from bot.runtime import Services
+from bot.channels.registry import PAGER_FACTORIES
 from bot.settings import ROOT, Settings
 from tests.conftest import SECRET
 from tests.nlu.test_cache import small_knowledge
@@ -103,7 +100,6 @@ def test_a_background_pagers_stand_in_is_there_exactly_when_the_pager_will_be(
             "page_phone_route": route,
         }
     )
-    services = cast(Services, SimpleNamespace(settings=settings))
     for entry in PAGER_FACTORIES:
-        if isinstance(entry, Lazy) and entry.name in ("sms", "voice"):
-            assert entry.wanted(services) == (entry(services) is not None), entry.name
+        if entry.name in ("sms", "voice"):
+            assert entry.wanted(settings) == (entry.load()(settings) is not None), entry.name

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import secrets
 
-from bot.engine.messages import InboundMessage
+from bot.messages import InboundMessage
 from bot.nlu import NLU, Understanding
 from bot.runtime import Services
 

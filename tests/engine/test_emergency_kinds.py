@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.engine.messages import InboundMessage, Outcome
 from bot.engine.safety import SafetyVerdict
 from bot.escalation.rota import import_rota, parse_rota
+from bot.messages import InboundMessage, Outcome
 from bot.nlu import Understanding, normalize
 from bot.nlu.bystander import Bystander
 from bot.runtime import Services

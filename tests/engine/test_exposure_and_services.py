@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
-from bot.engine.messages import InboundMessage, Outcome
 from bot.engine.timeparse import hours_since
+from bot.messages import InboundMessage, Outcome
 from bot.nlu import NLU
 from bot.runtime import Services, build_services
 from bot.settings import ROOT, Settings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.engine.content import Content
-from bot.engine.messages import Choice
+from bot.messages import Choice
 from ivr.keys import fixed_keys, menu_page
 
 

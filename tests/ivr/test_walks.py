@@ -351,6 +351,13 @@ async def test_a_voicemail_is_not_a_counsellor(phone: Callable[..., FakeCaller],
     contact = await only_contact(services)
     assert contact.dial_outcome == "answered"
     assert contact.counsellor_answer_seconds == 20 + 30 + 5, "from key 9 to the counsellor who pressed 1"
+    async with services.sessionmaker() as session:
+        from bot.store.models import ProcessedMessage, ScreenedCall
+
+        accepted = (await session.execute(select(ScreenedCall.ref_hash))).scalars().all()
+        channels = (await session.execute(select(ProcessedMessage.channel))).scalars().all()
+    assert len(accepted) == 1, "the leg taken with key 1, in the phone line's own table"
+    assert "phone-screen" not in channels, "not in the engine's de-duplication table"
 
 
 async def test_a_counsellor_who_declines_passes_it_on(phone: Callable[..., FakeCaller]) -> None:
@@ -378,7 +385,7 @@ async def test_screening_requests_must_be_signed(
     response = await caller.post(gather_url, {"CallSid": "CA" + "1" * 32, "Digits": "1"}, signature="forged")
     assert response.status_code == 403
     async with services.sessionmaker() as session:
-        from bot.store.models import ProcessedMessage
+        from bot.store.models import ScreenedCall
 
-        seen = (await session.execute(select(ProcessedMessage.channel))).scalars().all()
-        assert "phone-screen" not in seen, "a forged key press accepts nothing"
+        seen = (await session.execute(select(ScreenedCall.ref_hash))).scalars().all()
+        assert seen == [], "a forged key press accepts nothing"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.engine.messages import InboundMessage
+from bot.messages import InboundMessage
 from bot.runtime import Services
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from bot.engine.messages import InboundMessage
+from bot.messages import InboundMessage
 from bot.runtime import Services
 
 MIN_EXAMPLES = 3

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from bot.nlu.commands import classify_command, eval_command, export_rasa_command
+from bot.cli.nlu import classify_command, eval_command, export_rasa_command
 
 
 def test_classify_prints_one_json_object_per_line_in_order(knowledge_dir: Path) -> None:

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram.limits import RateLimiter
-from bot.engine.messages import InboundMessage
+from bot.messages import InboundMessage
 from bot.runtime import Services
 from bot.settings import Settings
 from tests.channels.telegram.helpers import VirtualTime

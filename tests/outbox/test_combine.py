@@ -9,7 +9,7 @@ import secrets
 from sqlalchemy import select
 
 from bot.clock import FrozenClock
-from bot.engine.messages import InboundMessage
+from bot.messages import InboundMessage
 from bot.runtime import Services
 from bot.store.models import OutboxEvent
 from tests.channels.telegram.helpers import VirtualTime

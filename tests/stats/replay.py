@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from bot.clock import FrozenClock
 from bot.content.knowledge import Article
-from bot.engine.messages import InboundMessage
+from bot.messages import InboundMessage
 from bot.runtime import Services
 from bot.store.models import Contact, Conversation, Counsellor, Escalation
 from tests.escalation.conftest import drain

@@ -8,13 +8,13 @@ import random
 import pytest
 
 from bot.stats.errors import StatsError
+from bot.stats.lines import Key
 from bot.stats.suppress import (
     COMPLEMENTARY,
     PRIMARY,
     TOTAL,
     WITHHELD,
     CountTable,
-    Key,
     one_way,
     protect,
     protect_all,

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.engine.messages import InboundMessage
+from bot.messages import InboundMessage
 from bot.runtime import Services
 from bot.store.backup import BackupError, backup, backup_sqlite, restore
 from bot.store.crypto import Crypto, DecryptionError

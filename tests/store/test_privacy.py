@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from bot.engine.messages import InboundMessage
+from bot.messages import InboundMessage
 from bot.runtime import Services
 from bot.store.models import Conversation, Message
 

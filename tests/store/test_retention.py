@@ -12,11 +12,11 @@ import httpx
 from sqlalchemy import func, select
 
 from bot.clock import FrozenClock
-from bot.engine.messages import Reply
 from bot.escalation.notify import send_to_person
+from bot.messages import Reply
 from bot.outbox.dispatcher import Event, GiveUp
 from bot.runtime import Services
-from bot.store.models import Contact, Conversation, Message, OutboxEvent, ProcessedMessage
+from bot.store.models import Contact, Conversation, Message, OutboxEvent, ProcessedMessage, ScreenedCall
 from bot.store.outbox import enqueue
 from tests.support.db import count, drain
 
@@ -116,3 +116,16 @@ async def test_stale_undelivered_rows_cached_replies_and_erasure_rows_are_purged
     clock.advance(days=settings.purge_undelivered_days)
     await services.purge()
     assert await count(services, OutboxEvent) == 0
+
+
+async def test_accepted_phone_legs_are_purged_with_the_de_duplication_ids(
+    services: Services, clock: FrozenClock
+) -> None:
+    async with services.sessionmaker() as session, session.begin():
+        session.add(ScreenedCall(ref_hash="c" * 64, created_at=clock.now()))
+    clock.advance(hours=services.settings.purge_dedup_hours, seconds=-1)
+    await services.purge()
+    assert await count(services, ScreenedCall) == 1, "kept while a late dial callback may still ask"
+    clock.advance(seconds=2)
+    await services.purge()
+    assert await count(services, ScreenedCall) == 0

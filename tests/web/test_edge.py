@@ -12,9 +12,9 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 
+from bot.http.jsonbody import MAX_DEPTH, BadJson, parse_json
 from bot.runtime import Services
 from bot.store.ids import MAX_ROW_ID
-from bot.web.jsonbody import MAX_DEPTH, BadJson, parse_json
 from tests.channels.telegram.test_staff import LAN, setup_rota
 from tests.console.test_console import add_staff, emergency, login
 from tests.fakes.telegram_api import FakeTelegram
@@ -187,7 +187,7 @@ async def _every_console_route(client: httpx.AsyncClient, services: Services) ->
 
 
 async def test_every_route_that_takes_an_id_bounds_it(client: httpx.AsyncClient) -> None:
-    """A new route with a bare ``int`` path parameter would bring the 500 back: use bot.web.ids.RowId."""
+    """A new route with a bare ``int`` path parameter would bring the 500 back: use bot.http.ids.RowId."""
     app = client._transport.app  # type: ignore[attr-defined]
     checked = 0
     for route in api_routes(app.routes):

@@ -17,26 +17,23 @@ import json
 import logging
 import secrets
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from aiogram import Bot
 from aiogram.types import Update
 from aiogram.types.update import UpdateTypeLookupError
 from fastapi import APIRouter
 
+from bot.channels.door import ChannelStore, Door
 from bot.channels.telegram.client import TelegramClient, build_bot, webhook_secret
 from bot.channels.telegram.handlers import build_dispatcher
 from bot.channels.telegram.inbound import NAME
 from bot.channels.telegram.render import RenderError, render
 from bot.channels.telegram.shown import CLEANUP_KIND, ShownMessages
 from bot.channels.telegram.webhook import webhook_router
-from bot.engine.messages import InboundMessage, Outcome, Reply
 from bot.errors import BadInput
+from bot.escalation.desk import Desk
+from bot.messages import InboundMessage, Outcome, Reply
 from bot.outbox.dispatcher import GiveUp
-from bot.store import conversations
-
-if TYPE_CHECKING:
-    from bot.runtime import Services
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +44,14 @@ class TelegramChannel:
     name = NAME
     push = True
 
-    def __init__(self, services: Services, client: TelegramClient, *, secret: str | None) -> None:
-        self.services = services
+    def __init__(
+        self, door: Door, client: TelegramClient, *, secret: str | None, store: ChannelStore, desk: Desk
+    ) -> None:
+        self.door = door
+        self.desk = desk  # for counsellors on Telegram (bot/channels/telegram/staff.py)
         self.client = client
         self.secret = secret
-        self.shown = ShownMessages(services.sessionmaker, services.crypto, services.clock, client)
+        self.shown = ShownMessages(store.sessionmaker, store.crypto, store.clock, client)
         self.dispatcher = build_dispatcher(self)
         # A delivery cut short (a 429 on its third message) resumes where it stopped: address -> (which
         # replies, how many messages went). In memory: after a restart the first messages may go twice.
@@ -92,23 +92,19 @@ class TelegramChannel:
     async def receive(self, message: InboundMessage, *, message_id: int | None = None) -> Outcome | None:
         """Give one message to the engine; remember the person's message id for a later clean-up."""
         try:
-            outcome = await self.services.engine.handle(message)
+            outcome = await self.door.handle(message)
         except BadInput as exc:
             log.info("telegram message not taken: %s", exc)
             return None
         if message_id is not None and not await self.shown.remember(message.user_id, [message_id]):
             # The conversation is gone: this very message asked to delete it. Clear it from the chat too.
             await self.shown.forget_now(message.user_id, [message_id])
-        self.services.dispatcher.wake()
+        self.door.wake()
         return outcome
 
     async def string_for(self, chat_id: str, key: str) -> str:
         """One of the engine's strings (flows/strings.yaml) in the person's language."""
-        user_key = self.services.crypto.user_key(NAME, chat_id)
-        async with self.services.sessionmaker() as session:
-            conversation = await conversations.find(session, channel=NAME, user_key=user_key)
-        locale = conversation.locale if conversation else self.services.settings.default_locale
-        return self.services.content.flows.strings[key].get(locale)
+        return self.door.strings[key].get(await self.door.locale(chat_id))
 
     # ------------------------------------------------------------------ out
 
@@ -145,15 +141,16 @@ class TelegramChannel:
             log.warning("telegram: could not remember sent message ids (%s)", type(exc).__name__)
 
 
-def build(services: Services) -> TelegramChannel | None:
+def build(door: Door, *, store: ChannelStore, desk: Desk) -> TelegramChannel | None:
     """The channel when ``HOTLINE_TELEGRAM_TOKEN`` is set (None otherwise); checks the token and the secret."""
-    settings = services.settings
+    settings = door.settings
     if settings.telegram_token is None:
         return None
     secret = webhook_secret(settings)
-    channel = TelegramChannel(services, TelegramClient(build_bot(settings)), secret=secret)
-    services.dispatcher.register(CLEANUP_KIND, channel.shown.run_cleanup)
-    services.engine.deps.forget_hooks[NAME] = channel.shown.before_delete
+    client = TelegramClient(build_bot(settings))
+    channel = TelegramChannel(door, client, secret=secret, store=store, desk=desk)
+    door.on_event(CLEANUP_KIND, channel.shown.run_cleanup)
+    door.on_forget(channel.shown.before_delete)
     if secret is None:
         log.warning(
             "HOTLINE_TELEGRAM_WEBHOOK_SECRET is not set, so /telegram/webhook refuses every request: "

@@ -44,7 +44,7 @@ def private_chats() -> Router:
 
 async def on_message(message: Message, channel: TelegramChannel) -> None:
     """A person wrote (or sent a sticker, a photo ...): hand it to the engine."""
-    inbound = from_message(message, max_chars=channel.services.settings.max_text_chars)
+    inbound = from_message(message, max_chars=channel.door.settings.max_text_chars)
     if inbound is not None:
         await channel.receive(inbound, message_id=message.message_id)
 
@@ -58,7 +58,7 @@ async def on_button(query: CallbackQuery, channel: TelegramChannel) -> None:
     inbound = from_callback(query)
     notice = None
     if inbound is not None:
-        if not channel.services.engine.is_choice(inbound.choice or ""):
+        if not channel.door.is_choice(inbound.choice or ""):
             inbound = replace(inbound, kind="text", choice=None, text=MENU_WORD)
             notice = await channel.string_for(inbound.user_id, "unknown_choice")
         await channel.receive(inbound)

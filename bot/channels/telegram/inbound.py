@@ -17,7 +17,7 @@ from __future__ import annotations
 from aiogram.enums import ContentType
 from aiogram.types import CallbackQuery, Message
 
-from bot.engine.messages import InboundMessage
+from bot.messages import InboundMessage
 
 NAME = "telegram"
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.engine.messages import Choice, Reply
 from bot.errors import HotlineError
+from bot.messages import Choice, Reply
 
 MAX_TEXT = 4096  # Telegram's limit on a message's text, counted in UTF-16 code units
 MAX_CALLBACK_BYTES = 64  # Telegram's limit on a button's callback data

@@ -31,11 +31,12 @@ from bot.store.encrypted import TELEGRAM_SHOWN
 from bot.store.locking import for_update
 from bot.store.models import Conversation
 from bot.store.outbox import enqueue
+from bot.store.outbox_kinds import TELEGRAM_CLEANUP
 
 log = logging.getLogger(__name__)
 
+CLEANUP_KIND = TELEGRAM_CLEANUP
 CONTEXT_KEY = TELEGRAM_SHOWN  # re-encrypted by a key rotation (bot/store/encrypted.py)
-CLEANUP_KIND = "telegram_cleanup"
 DELETABLE_FOR = timedelta(hours=48)  # Telegram refuses to delete older messages
 MAX_REMEMBERED = 500
 

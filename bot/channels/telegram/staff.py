@@ -20,17 +20,17 @@ from aiogram.enums import ChatType
 from aiogram.filters import Filter
 from aiogram.methods import EditMessageText
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from sqlalchemy import select
 
-from bot.escalation.desk import OUTCOMES, DeskError
+from bot.escalation.desk import DeskError
 from bot.escalation.paging import Page
 from bot.escalation.rota import telegram_user_hash
-from bot.store.models import Counsellor, Escalation
+from bot.settings import Settings
+from bot.store.escalations import OUTCOMES
+from bot.store.models import Counsellor
 
 if TYPE_CHECKING:
     from bot.channels.telegram.channel import TelegramChannel
     from bot.channels.telegram.client import TelegramClient
-    from bot.runtime import Services
 
 log = logging.getLogger(__name__)
 
@@ -63,41 +63,29 @@ class TelegramPager:
         await self.client.send_text(int(address), text)
 
 
-def build_pager(services: Services) -> TelegramPager | None:
-    """The Telegram pager, when the Telegram channel is on."""
+def build_pager(settings: Settings, *, channel: object) -> TelegramPager | None:
+    """The Telegram pager, when the Telegram channel is on (``channel``: the one the runtime built)."""
     from bot.channels.telegram.channel import TelegramChannel
 
-    channel = services.channels.get("telegram")
     return TelegramPager(channel.client) if isinstance(channel, TelegramChannel) else None
 
 
 class _Staff:
-    """What the handlers need: the services, the client, and the staff's language."""
+    """What the handlers need: the channel's door, the counsellor desk, the client, the staff's language."""
 
     def __init__(self, channel: TelegramChannel) -> None:
         self.channel = channel
-        self.services = channel.services
+        self.door = channel.door
+        self.desk = channel.desk
 
     def say(self, key: str, **values: object) -> str:
-        return self.services.content.flows.string(key, self.services.settings.staff_locale, **values)
+        return self.door.string(key, self.door.settings.staff_locale, **values)
 
     async def counsellor(self, telegram_user_id: int) -> Counsellor | None:
-        key = telegram_user_hash(self.services.crypto, str(telegram_user_id))
-        async with self.services.sessionmaker() as session:
-            return (
-                await session.execute(
-                    select(Counsellor).where(Counsellor.telegram_user_hash == key, Counsellor.active)
-                )
-            ).scalar_one_or_none()
+        return await self.desk.counsellor_by_key(telegram_user_hash(self.door.crypto, str(telegram_user_id)))
 
     async def held_by(self, counsellor_id: int) -> list[int]:
-        async with self.services.sessionmaker() as session:
-            rows = await session.execute(
-                select(Escalation.id)
-                .where(Escalation.taken_by == counsellor_id, Escalation.status == "taken")
-                .order_by(Escalation.taken_at)
-            )
-            return [int(i) for i in rows.scalars()]
+        return await self.desk.held_by(counsellor_id)
 
 
 class IsCounsellor(Filter):
@@ -134,11 +122,11 @@ async def on_take(query: CallbackQuery, channel: TelegramChannel) -> None:
         await channel.client.answer_callback(query.id, text=staff.say("staff_not_registered"))
         return
     try:
-        result = await staff.services.desk.take(escalation_id, counsellor.id, via="telegram")
+        result = await staff.desk.take(escalation_id, counsellor.id, via="telegram")
     except DeskError as exc:
         await channel.client.answer_callback(query.id, text=str(exc))
         return
-    staff.services.dispatcher.wake()
+    staff.door.wake()
     if not result.taken:
         await channel.client.answer_callback(
             query.id, text=staff.say("staff_taken_by", id=str(escalation_id), name=result.holder or "?")
@@ -166,19 +154,15 @@ async def _brief(staff: _Staff, escalation_id: int, counsellor: Counsellor) -> N
     and "delete my data". An operator may turn the copy on (``HOTLINE_TELEGRAM_STAFF_TRANSCRIPT_COPY``);
     it is then read through the desk, so the read is audited like any other.
     """
-    chat = (
-        staff.services.crypto.decrypt(counsellor.telegram_chat_enc) if counsellor.telegram_chat_enc else None
-    )
+    chat = staff.door.crypto.decrypt(counsellor.telegram_chat_enc) if counsellor.telegram_chat_enc else None
     if chat is None:
         return
-    settings = staff.services.settings
+    settings = staff.door.settings
     text = staff.say("staff_how_to_talk", id=str(escalation_id), outcomes=", ".join(OUTCOMES))
     link = f"{settings.public_url.rstrip('/')}/console/escalations/{escalation_id}"
     text = f"{text}\n{staff.say('staff_console_link', url=link)}"
     if settings.telegram_staff_transcript_copy:
-        lines = await staff.services.desk.transcript(
-            escalation_id, counsellor.id, staff_id=None, via="telegram"
-        )
+        lines = await staff.desk.transcript(escalation_id, counsellor.id, staff_id=None, via="telegram")
         who = {"in": "👤", "out": "🤖", "staff": "🧑‍⚕️", "note": "ℹ️"}
         history = "\n".join(f"{who.get(d, d)} {line}" for d, line, _ in lines[-20:])
         text = f"{text}\n\n{staff.say('staff_history')}\n{history}"
@@ -222,19 +206,19 @@ async def on_counsellor_message(message: Message, channel: TelegramChannel, coun
             )
             return
         try:
-            await staff.services.desk.close(escalation_id, counsellor.id, outcome)
+            await staff.desk.close(escalation_id, counsellor.id, outcome)
         except DeskError as exc:
             await channel.client.send_text(reply_to, str(exc))
             return
-        staff.services.dispatcher.wake()
+        staff.door.wake()
         await channel.client.send_text(
             reply_to, staff.say("staff_closed", id=str(escalation_id), outcome=outcome)
         )
         return
     body = TAGGED.sub("", text, count=1).strip() if text.startswith("#") else text
     try:
-        await staff.services.desk.reply(escalation_id, counsellor.id, body)
+        await staff.desk.reply(escalation_id, counsellor.id, body)
     except DeskError as exc:
         await channel.client.send_text(reply_to, str(exc))
         return
-    staff.services.dispatcher.wake()
+    staff.door.wake()

@@ -4,7 +4,7 @@ What it answers, and why (Telegram sends an update again until it gets a 2xx):
 
 * no or a wrong ``X-Telegram-Bot-Api-Secret-Token``: **401** before the body is read; nothing is parsed
   and nothing reaches the engine. (With no secret configured the webhook refuses everything.)
-* a body over 256 kB: **413**; not JSON, JSON nested over 32 levels (:mod:`bot.web.jsonbody`), or JSON
+* a body over 256 kB: **413**; not JSON, JSON nested over 32 levels (:mod:`bot.http.jsonbody`), or JSON
   without an ``update_id``: **400**. Telegram never
   sends these, so the refusal is for whoever did, and says what is wrong.
 * an update aiogram cannot read, or of a type this version does not know, an edited message, a group
@@ -24,8 +24,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from bot.metrics import webhook_refused
-from bot.web.jsonbody import BadJson, read_json
+from bot.channels.kit import Refused, read_json, refuse
 
 if TYPE_CHECKING:
     from bot.channels.telegram.channel import TelegramChannel
@@ -38,14 +37,13 @@ MAX_UPDATE_BYTES = 256_000
 
 
 def _refuse(status: int, message: str) -> JSONResponse:
-    webhook_refused("telegram", status)
-    return JSONResponse({"error": message}, status_code=status)
+    return refuse("telegram", status, message)
 
 
 def webhook_router(channel: TelegramChannel) -> APIRouter:
     """The webhook route for one channel."""
     router = APIRouter()
-    max_bytes = min(MAX_UPDATE_BYTES, channel.services.settings.max_body_bytes)
+    max_bytes = min(MAX_UPDATE_BYTES, channel.door.settings.max_body_bytes)
 
     @router.post(PATH, include_in_schema=False)
     async def telegram_webhook(request: Request) -> Response:
@@ -53,8 +51,8 @@ def webhook_router(channel: TelegramChannel) -> APIRouter:
             return _refuse(401, f"missing or wrong {SECRET_HEADER}")
         try:
             _, data = await read_json(request, max_bytes)
-        except BadJson as exc:
-            return _refuse(400, str(exc))
+        except Refused as exc:
+            return _refuse(exc.status, exc.reason)
         if not isinstance(data, dict) or type(data.get("update_id")) is not int:
             return _refuse(400, "not a Telegram update: `update_id` is missing")
         try:

@@ -13,23 +13,21 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import SecretStr
 
+from bot.channels.door import Door
 from bot.channels.zalo import render
 from bot.channels.zalo.bot_api import BotApi
 from bot.channels.zalo.errors import ZaloApiError, ZaloAuthError
 from bot.channels.zalo.webhook import Refused, accepted, as_id, read_json, refuse
-from bot.engine.messages import InboundMessage, Reply
 from bot.errors import BadInput, ConfigError
+from bot.messages import InboundMessage, Reply
 from bot.outbox.dispatcher import GiveUp, Retry
-
-if TYPE_CHECKING:
-    from bot.runtime import Services
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +85,11 @@ class ZaloBot:
     name = NAME
     push = True
 
-    def __init__(self, services: Services, token: SecretStr, webhook_secret: SecretStr) -> None:
-        self.services = services
+    def __init__(self, door: Door, token: SecretStr, webhook_secret: SecretStr) -> None:
+        self.door = door
         self._secret = webhook_secret.get_secret_value().encode()
         self._http = httpx.AsyncClient()
-        self.api = BotApi(services.settings.zalo_bot_api_url, token, self._http)
+        self.api = BotApi(door.settings.zalo_bot_api_url, token, self._http)
 
     async def start(self) -> None:
         return None
@@ -122,7 +120,7 @@ class ZaloBot:
         """One webhook call: check the secret, read the event, hand it to the engine."""
         if not self.authorised(request):
             return refuse(401, f"missing or wrong {AUTH_HEADER}")
-        settings = self.services.settings
+        settings = self.door.settings
         try:
             _, data = await read_json(request, settings.max_body_bytes)
         except Refused as exc:
@@ -135,11 +133,11 @@ class ZaloBot:
             log.info("zalo: event ignored (%s)", reason)
             return accepted(ignored=reason)
         try:
-            await self.services.engine.handle(message)
+            await self.door.handle(message)
         except BadInput as exc:
             log.info("zalo: message refused (%s)", exc)
             return accepted(ignored=str(exc))
-        self.services.dispatcher.wake()
+        self.door.wake()
         return accepted()
 
     def router(self) -> APIRouter:
@@ -148,13 +146,13 @@ class ZaloBot:
         return router
 
 
-def build(services: Services) -> ZaloBot | None:
+def build(door: Door) -> ZaloBot | None:
     """The channel when ``HOTLINE_ZALO_BOT_TOKEN`` and ``HOTLINE_ZALO_BOT_WEBHOOK_SECRET`` are set."""
-    settings = services.settings
+    settings = door.settings
     if settings.zalo_bot_token is None or settings.zalo_bot_webhook_secret is None:
         return None
     if not 8 <= len(settings.zalo_bot_webhook_secret.get_secret_value()) <= 256:
         raise ConfigError(
             "HOTLINE_ZALO_BOT_WEBHOOK_SECRET must be 8 to 256 characters (Zalo's setWebhook rule)."
         )
-    return ZaloBot(services, settings.zalo_bot_token, settings.zalo_bot_webhook_secret)
+    return ZaloBot(door, settings.zalo_bot_token, settings.zalo_bot_webhook_secret)

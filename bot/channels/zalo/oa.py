@@ -19,26 +19,24 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import SecretStr
 
+from bot.channels.door import ChannelStore, Door
 from bot.channels.zalo import render
 from bot.channels.zalo.errors import ZaloApiError, ZaloAuthError
 from bot.channels.zalo.oa_api import EXPIRED_TOKEN, SENT, OaApi
 from bot.channels.zalo.oa_tokens import OaTokens
 from bot.channels.zalo.oa_window import REASON, ReplyWindow
 from bot.channels.zalo.webhook import Refused, accepted, as_id, read_json, refuse
-from bot.engine.messages import InboundMessage, Reply
 from bot.errors import BadInput
+from bot.messages import InboundMessage, Reply
 from bot.outbox.dispatcher import Hold, Retry
 from bot.store.outbox import release_held
-
-if TYPE_CHECKING:
-    from bot.runtime import Services
 
 log = logging.getLogger(__name__)
 
@@ -101,26 +99,27 @@ class ZaloOa:
     name = NAME
     push = True
 
-    def __init__(self, services: Services, app_id: str, secret_key: SecretStr) -> None:
-        self.services = services
+    def __init__(self, door: Door, store: ChannelStore, app_id: str, secret_key: SecretStr) -> None:
+        self.door = door
+        self.store = store  # the OA's tokens, its reply window, and its held replies
         self._app_id = app_id
         self._secret_key = secret_key
-        settings = services.settings
+        settings = door.settings
         self._skew = timedelta(seconds=settings.zalo_oa_max_timestamp_skew_seconds)
         self._http = httpx.AsyncClient()
         self.api = OaApi(settings.zalo_oa_api_url, settings.zalo_oa_oauth_url, self._http)
         self.tokens = OaTokens(
-            sessionmaker=services.sessionmaker,
-            crypto=services.crypto,
-            clock=services.clock,
+            sessionmaker=store.sessionmaker,
+            crypto=store.crypto,
+            clock=store.clock,
             settings=settings,
             api=self.api,
         )
         self.window = ReplyWindow(
             channel=NAME,
-            sessionmaker=services.sessionmaker,
-            crypto=services.crypto,
-            clock=services.clock,
+            sessionmaker=store.sessionmaker,
+            crypto=store.crypto,
+            clock=store.clock,
             count_parts=lambda replies: len(render.messages(replies, pack=True)),
         )
 
@@ -169,7 +168,7 @@ class ZaloOa:
         if not secrets.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode()):
             return Refused(401, f"wrong {SIGNATURE_HEADER}")
         when = event_time(timestamp)
-        if when is None or abs(self.services.clock.now() - when) > self._skew:
+        if when is None or abs(self.door.clock.now() - when) > self._skew:
             return Refused(403, "the timestamp is too old or in the future")
         if as_id(data.get("app_id")) not in (None, self._app_id):
             return Refused(403, "the event is for another app")
@@ -179,9 +178,9 @@ class ZaloOa:
         """One webhook call: verify it, hand the person's message to the engine, release held replies."""
         if not request.headers.get(SIGNATURE_HEADER):
             return refuse(401, f"missing {SIGNATURE_HEADER}")
-        services = self.services
+        door = self.door
         try:
-            body, data = await read_json(request, services.settings.max_body_bytes)
+            body, data = await read_json(request, door.settings.max_body_bytes)
         except Refused as exc:
             return refuse(exc.status, exc.reason)
         if not isinstance(data, dict):
@@ -189,20 +188,20 @@ class ZaloOa:
         refused = self.verify(request, body, data)
         if refused is not None:
             return refuse(refused.status, refused.reason)
-        message, reason = parse_event(data, max_chars=services.settings.max_text_chars)
+        message, reason = parse_event(data, max_chars=door.settings.max_text_chars)
         if message is None:
             log.info("zalo-oa: event ignored (%s)", reason)
             return accepted(ignored=reason)
         try:
-            outcome = await services.engine.handle(message)
+            outcome = await door.handle(message)
         except BadInput as exc:
             log.info("zalo-oa: message refused (%s)", exc)
             return accepted(ignored=str(exc))
         if outcome.conversation_id is not None:
             # The person wrote: the window is open again, so what waited may go (in its order).
-            async with services.sessionmaker() as session, session.begin():
-                await release_held(session, conversation_id=outcome.conversation_id, now=services.clock.now())
-        services.dispatcher.wake()
+            async with self.store.sessionmaker() as session, session.begin():
+                await release_held(session, conversation_id=outcome.conversation_id, now=door.clock.now())
+        door.wake()
         return accepted()
 
     def router(self) -> APIRouter:
@@ -211,9 +210,9 @@ class ZaloOa:
         return router
 
 
-def build(services: Services) -> ZaloOa | None:
+def build(door: Door, *, store: ChannelStore) -> ZaloOa | None:
     """The channel when ``HOTLINE_ZALO_OA_APP_ID`` and ``HOTLINE_ZALO_OA_SECRET_KEY`` are set."""
-    settings = services.settings
+    settings = door.settings
     if not settings.zalo_oa_app_id or settings.zalo_oa_secret_key is None:
         return None
-    return ZaloOa(services, settings.zalo_oa_app_id, settings.zalo_oa_secret_key)
+    return ZaloOa(door, store, settings.zalo_oa_app_id, settings.zalo_oa_secret_key)

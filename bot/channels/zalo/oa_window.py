@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
-from bot.engine.messages import Reply
+from bot.messages import Reply
 from bot.outbox.dispatcher import GiveUp, Hold, Retry
 from bot.store import conversations
 from bot.store.crypto import Crypto

@@ -7,43 +7,21 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from bot.channels.zalo.errors import ZaloError
-from bot.metrics import webhook_refused
-from bot.web.jsonbody import BadJson
-from bot.web.jsonbody import read_json as read_json_body
+from bot.channels import kit
+from bot.channels.kit import Refused, accepted
+
+__all__ = ["MAX_BODY", "Refused", "accepted", "as_id", "read_json", "refuse"]
 
 MAX_BODY = 64_000  # Zalo events are small; anything bigger is not from Zalo
 
 
-class Refused(ZaloError):
-    """A webhook request refused before anything is processed (status and a short reason)."""
-
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-
-
 def refuse(status: int, reason: str) -> JSONResponse:
-    webhook_refused("zalo", status)
-    return JSONResponse({"error": reason}, status_code=status)
-
-
-def accepted(ignored: str | None = None) -> JSONResponse:
-    """200: Zalo must not send it again (also for what we deliberately ignore)."""
-    body: dict[str, Any] = {"ok": True}
-    if ignored:
-        body["ignored"] = ignored
-    return JSONResponse(body)
+    return kit.refuse("zalo", status, reason)
 
 
 async def read_json(request: Request, max_bytes: int) -> tuple[bytes, Any]:
-    """The raw body (for signatures) and its JSON; :class:`Refused` (400/413) when it is not (or is nested
-    too deeply, :mod:`bot.web.jsonbody`)."""
-    try:
-        return await read_json_body(request, min(MAX_BODY, max_bytes))
-    except BadJson as exc:
-        raise Refused(400, str(exc)) from None
+    """The raw body and its JSON, at most :data:`MAX_BODY` (:func:`bot.channels.kit.read_json`)."""
+    return await kit.read_json(request, min(MAX_BODY, max_bytes))
 
 
 def as_id(value: object) -> str | None:

@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from bot.channels.messenger import MAX_QUICK_REPLIES, Messenger, build, messages
 from bot.clock import FrozenClock
-from bot.engine.messages import Choice, Reply
 from bot.errors import ConfigError
+from bot.messages import Choice, Reply
 from bot.outbox.dispatcher import Hold
 from bot.runtime import Services
 from bot.settings import Settings
@@ -375,8 +375,8 @@ async def test_two_people_in_one_call_are_both_answered(
 def test_half_a_configuration_stops_the_start_and_none_leaves_the_channel_off(settings: Settings) -> None:
     half = settings.model_copy(update={"messenger_verify_token": None})
     with pytest.raises(ConfigError, match="HOTLINE_MESSENGER_VERIFY_TOKEN"):
-        build(SimpleNamespace(settings=half))  # type: ignore[arg-type]
+        build(SimpleNamespace(settings=half), store=None)  # type: ignore[arg-type]
     off = settings.model_copy(
         update={"messenger_page_token": None, "messenger_app_secret": None, "messenger_verify_token": None}
     )
-    assert build(SimpleNamespace(settings=off)) is None  # type: ignore[arg-type]
+    assert build(SimpleNamespace(settings=off), store=None) is None  # type: ignore[arg-type]

@@ -7,7 +7,7 @@ import asyncio
 import secrets
 import threading
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import httpx
@@ -21,7 +21,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram.staff import TelegramPager
 from bot.clock import FrozenClock
 from bot.engine.content import Content
-from bot.engine.messages import InboundMessage
+from bot.messages import InboundMessage
 from bot.nlu import NLU
 from bot.runtime import Services, build_services
 from bot.settings import Settings
@@ -42,7 +42,7 @@ class HeldLazy(Lazy):
     go: threading.Event = field(default_factory=threading.Event)
     broken: bool = False
 
-    def load(self) -> Callable[[Services], Any]:
+    def load(self) -> Callable[..., Any]:
         self.go.wait(10)
         if self.broken:
             raise ImportError("no module named aiogram (a broken install)")
@@ -65,9 +65,7 @@ async def start(settings: Settings, clock: FrozenClock, nlu: NLU, content: Conte
     services = build_services(settings, clock=clock, nlu=nlu, content=content, background=True)
     [(pending, lazy)] = [item for item in services.later if isinstance(item[0], PendingChannel)]
     assert isinstance(pending, PendingChannel) and pending.name == "telegram"
-    entry = HeldLazy(
-        lazy.name, lazy.target, lazy.wanted, background=True, push=True, prefix=lazy.prefix, **held
-    )
+    entry = HeldLazy(**{f.name: getattr(lazy, f.name) for f in fields(lazy)}, **held)
     services.later[services.later.index((pending, lazy))] = (pending, entry)
     app = create_app(services=services, run_dispatcher=False)
     await services.start(dispatcher=False)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.channels.telegram import TelegramChannel
 from bot.clock import FrozenClock
-from bot.engine.messages import Choice, Reply
+from bot.messages import Choice, Reply
 from bot.runtime import Services
 from bot.store.models import Contact, Conversation, Message, OutboxEvent, ProcessedMessage
 from tests.channels.telegram.helpers import count, deliver, post_update

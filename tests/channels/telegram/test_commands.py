@@ -9,8 +9,8 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
-from bot.channels.telegram.commands import check_webhook_url
 from bot.cli import main
+from bot.cli.telegram import check_webhook_url
 from tests.fakes.telegram_api import FakeTelegram
 
 SECRET = "A_good-webhook_secret_42"

@@ -13,7 +13,7 @@ from bot.channels.telegram.render import (
     utf16_length,
 )
 from bot.engine.content import Content
-from bot.engine.messages import Choice, Reply
+from bot.messages import Choice, Reply
 
 
 def test_a_short_text_is_one_message() -> None:

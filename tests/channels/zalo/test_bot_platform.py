@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.channels.zalo.bot_platform import ZaloBot
 from bot.clock import FrozenClock
-from bot.engine.messages import Reply
+from bot.messages import Reply
 from bot.runtime import Services
 from bot.store.models import Conversation, Counsellor, Escalation, Message, OutboxEvent, ProcessedMessage
 from tests.channels.zalo.conftest import (

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.channels.zalo.oa import build
+from bot.channels.registry import CHANNEL_FACTORIES
 from bot.clock import FrozenClock
 from bot.runtime import Services
 from bot.store.erasure import erase_conversation
@@ -127,7 +127,8 @@ async def test_the_window_survives_a_restart_because_it_is_read_from_the_databas
     await takeover.write("em dang o nha nghi")
     for n in range(1, 9):
         await takeover.counsellor_says(f"tin {n}")
-    first, fresh = services.channels["zalo_oa"], build(services)
+    [entry] = [e for e in CHANNEL_FACTORIES if e.name == "zalo_oa"]
+    first, fresh = services.channels["zalo_oa"], services.build(entry)
     assert fresh is not None
     services.channels["zalo_oa"] = fresh
     try:

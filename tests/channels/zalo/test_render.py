@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.channels.zalo.render import TEXT_LIMIT, messages, split, units
-from bot.engine.messages import Choice, Reply
+from bot.messages import Choice, Reply
 
 MENU = Reply("Bạn cần hỗ trợ gì?", (Choice("main.menu:hiv", "HIV"), Choice("main.menu:legal", "Pháp luật")))
 

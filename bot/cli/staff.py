@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
+from bot.cli.common import load_settings
 from bot.console.auth import hash_password
 from bot.escalation.rota import (
     RotaError,
@@ -29,8 +30,6 @@ from bot.store.models import Counsellor, StaffAccount
 
 def _settings() -> Settings:
     """Settings from the environment, with ``hotline --database-url`` when it was given."""
-    from bot.cli import load_settings
-
     root = click.get_current_context().find_root()
     return load_settings(database_url=(root.obj or {}).get("database_url"))
 

@@ -13,8 +13,11 @@ from bot.store.crypto import Crypto
 from bot.store.locking import for_update
 from bot.store.models import Contact, Conversation, Counsellor, Escalation, StaffAccount
 from bot.store.outbox import enqueue
+from bot.store.outbox_kinds import PAGE, PAGE_UPDATE, PagePayload, PageUpdatePayload
 
 OPEN_STATES = ("open", "taken")
+OUTCOMES = ("safe", "police", "health", "shelter", "no_contact", "other")
+"""How a counsellor closes an escalation (the desk refuses any other; the statistics count them)."""
 
 
 async def lock_escalation(session: AsyncSession, escalation_id: int) -> Escalation | None:
@@ -71,11 +74,15 @@ async def open_escalation(
             existing.risk = risk
             count_escalation("emergency", risk)
         if page:
+            update: PageUpdatePayload = {
+                "escalation_id": existing.id,
+                "reason": "emergency" if upgraded else "new_message",
+            }
             await enqueue(
                 session,
                 crypto,
-                kind="page_update",
-                payload={"escalation_id": existing.id, "reason": "emergency" if upgraded else "new_message"},
+                kind=PAGE_UPDATE,
+                payload=update,
                 now=now,
                 escalation_id=existing.id,
             )
@@ -111,13 +118,13 @@ async def queue_page(
 ) -> None:
     """The first page of a new escalation, in the caller's transaction (the dispatcher sends it);
     ``combine``: only in a combined page, never as a single one."""
-    payload: dict[str, object] = {"escalation_id": escalation.id, "level": 0}
+    payload: PagePayload = {"escalation_id": escalation.id, "level": 0}
     if combine:
         payload["combine"] = True
     await enqueue(
         session,
         crypto,
-        kind="page",
+        kind=PAGE,
         payload=payload,
         now=now,
         escalation_id=escalation.id,

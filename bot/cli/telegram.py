@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import click
 
+from bot.cli.common import settings_for
 from bot.errors import ConfigError, ContentErrors
 from bot.settings import Settings
 
@@ -24,12 +25,7 @@ WEBHOOK_PORTS = (443, 80, 88, 8443)  # the only ports Telegram's own servers del
 
 
 def _settings(ctx: click.Context) -> Settings:
-    # Imported here: bot.cli imports this module while it is being set up.
-    from bot.cli import load_settings
-    from bot.logs import setup_logging
-
-    settings = load_settings(database_url=ctx.find_root().obj.get("database_url"))
-    setup_logging(settings.log_level, settings.log_format)
+    settings = settings_for(ctx)
     if settings.telegram_token is None:
         raise click.ClickException("HOTLINE_TELEGRAM_TOKEN is not set: create a bot with @BotFather first.")
     return settings

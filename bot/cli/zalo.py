@@ -14,18 +14,9 @@ from bot.channels.zalo.bot_api import BotApi
 from bot.channels.zalo.errors import ZaloError
 from bot.channels.zalo.oa_api import OaApi, TokenPair
 from bot.channels.zalo.oa_tokens import OaTokens
+from bot.cli.common import settings_for
 from bot.clock import SystemClock
 from bot.settings import Settings
-
-
-def _settings(ctx: click.Context) -> Settings:
-    from bot.cli import load_settings
-    from bot.logs import setup_logging
-
-    root = ctx.find_root().obj or {}
-    settings = load_settings(database_url=root.get("database_url"))
-    setup_logging(settings.log_level, settings.log_format)
-    return settings
 
 
 def _bot_call(settings: Settings, method: str, payload: dict[str, Any] | None = None) -> Any:
@@ -57,7 +48,7 @@ def zalo() -> None:
 @click.pass_context
 def set_webhook(ctx: click.Context, url: str | None) -> None:
     """Tell Zalo where to send the bot's messages, with HOTLINE_ZALO_BOT_WEBHOOK_SECRET."""
-    settings = _settings(ctx)
+    settings = settings_for(ctx)
     secret = settings.zalo_bot_webhook_secret
     if secret is None or not 8 <= len(secret.get_secret_value()) <= 256:
         raise click.ClickException("Set HOTLINE_ZALO_BOT_WEBHOOK_SECRET (8 to 256 characters) first.")
@@ -72,7 +63,7 @@ def set_webhook(ctx: click.Context, url: str | None) -> None:
 @click.pass_context
 def me(ctx: click.Context) -> None:
     """Check the bot token: show the bot Zalo knows it by."""
-    result = _bot_call(_settings(ctx), "getMe")
+    result = _bot_call(settings_for(ctx), "getMe")
     name = result.get("account_name") or result.get("display_name") if isinstance(result, dict) else None
     click.echo(f"the token works: {name or 'the bot'}")
 
@@ -108,7 +99,7 @@ def zalo_oa() -> None:
 @click.pass_context
 def webhook_url(ctx: click.Context) -> None:
     """Print the webhook URL to enter in Zalo for Developers (Webhook settings of the OA app)."""
-    settings = _settings(ctx)
+    settings = settings_for(ctx)
     click.echo(settings.public_url.rstrip("/") + "/zalo-oa/webhook")
 
 
@@ -120,7 +111,7 @@ def set_tokens(ctx: click.Context, access_token: str, refresh_token: str) -> Non
     """Store a new token pair (after authorising the OA again), encrypted; used from now on."""
     from bot.store.migrate import upgrade
 
-    settings = _settings(ctx)
+    settings = settings_for(ctx)
     upgrade(settings.database_url)
     pair = TokenPair(SecretStr(access_token.strip()), SecretStr(refresh_token.strip()))
 
@@ -135,7 +126,7 @@ def set_tokens(ctx: click.Context, access_token: str, refresh_token: str) -> Non
 @click.pass_context
 def refresh(ctx: click.Context) -> None:
     """Refresh the access token now (uses up the refresh token; the new pair is stored)."""
-    settings = _settings(ctx)
+    settings = settings_for(ctx)
 
     async def run(tokens: OaTokens) -> None:
         current = await tokens.current()

@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 from fastapi import Request
 
 from bot.errors import BadInput
-from bot.web.limits import read_body
+from bot.http.limits import read_body
 
 # Real bodies are shallow: a Telegram update nests about ten levels (a reply inside a message inside the
 # update, a keyboard's rows), a Zalo event four, the web chat's one.

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from bot.cli.common import load_settings
 from bot.stats.chart import render_chart
 from bot.stats.errors import StatsError
 from bot.stats.formats import FORMATS, render
@@ -50,7 +51,6 @@ def stats_command(
     chart: Path | None, lang: str | None,
 ) -> None:  # fmt: skip
     """Contacts, escalations and calls for a period; counts under HOTLINE_STATS_MIN_CELL are hidden."""
-    from bot.cli import load_settings
     from bot.clock import SystemClock
 
     root = ctx.find_root().obj or {}

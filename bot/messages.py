@@ -81,3 +81,5 @@ class Outcome:
     duplicate: bool = False
     conversation_id: int | None = None
     emergency: bool = False
+    # The conversation's language after this message (None when there is no conversation: deleted).
+    locale: str | None = None

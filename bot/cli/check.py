@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import click
+
 from bot.errors import ContentErrors
+from bot.settings import Settings
 
 
 def run_check(
@@ -38,3 +42,13 @@ def run_check(
     for article in knowledge.review_needed:
         echo(f"  needs review: {article.path}: {article.review_check}")
     return 0
+
+
+@click.command()
+@click.option("--flows", "flows_dir", type=click.Path(path_type=Path), default=None)
+@click.option("--knowledge", "knowledge_dir", type=click.Path(path_type=Path), default=None)
+def check(flows_dir: Path | None, knowledge_dir: Path | None) -> None:
+    """Check flows/ and knowledge/; print file:line for each mistake (exit 1 on any)."""
+    settings = Settings()
+    code = run_check(flows_dir or settings.flows_dir, knowledge_dir or settings.knowledge_dir, click.echo)
+    sys.exit(code)

@@ -1,0 +1,428 @@
+"""Requests per second through the whole service, beside a bare ASGI echo measured in the same run.
+
+    make bench-tools                                   # Debian's wrk, once
+    .venv/bin/python benchmarks/http_bench.py [--duration 10] [--connections 32]
+        [--postgres postgresql+asyncpg://127.0.0.1/postgres] [--only webchat,voice,key,telegram]
+
+One run starts, each in its own process on a loopback port:
+- a bare Starlette + uvicorn JSON echo (the ceiling for one Python process on this machine, measured now);
+- the service (``hotline serve``) on a fresh SQLite file, or on a fresh PostgreSQL database with
+  ``--postgres`` (created and dropped here), with the web chat, the phone line and Telegram switched on
+  (Telegram talks to a fake Bot API on loopback, in a thread of this process).
+
+wrk (one thread, ``--connections`` connections, ``--duration`` seconds per target) then drives: the echo;
+``POST /api/webchat`` with a new text message each time (256 sessions in turn, so most messages go to an
+existing conversation, as in real use); ``POST /ivr/voice``, a new incoming call each time, signed as
+Twilio signs; ``POST /ivr/key``, a key press on the main menu of an answered call; and
+``POST /telegram/webhook``, a new text update each time. For each it prints req/s, p50, p99, the ratio to
+the echo, non-2xx answers and socket errors, and at the end the server's RSS and its start-up time.
+
+Bounded in count and time; nothing leaves the machine. No figure here is a pass/fail: this machine is
+shared, so compare the ratio to the echo, not the absolute figures, between runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import html
+import json
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
+from tests.support.server import LiveServer, free_port, hotline_env, run_cli  # noqa: E402
+
+MESSAGES = [
+    "bcs bi rach phai lam sao",
+    "ban dam bi phat bao nhieu",
+    "xet nghiem hiv o dau",
+    "PrEP là gì",
+    "e bi cong an bat thi sao",
+    "thuoc lac co nguy hiem ko",
+    "menu",
+    "1",
+]
+AUTH_TOKEN = "bench-auth-token-0123456789abcdef"  # noqa: S105 (a made-up token for loopback)
+ACCOUNT_SID = "AC" + "0" * 32
+CALLER_ID = "+84900000001"
+WEBHOOK_SECRET = "bench-webhook-secret"  # noqa: S105
+ECHO = """
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+async def echo(request: Request) -> JSONResponse:
+    return JSONResponse(await request.json())
+
+app = Starlette(routes=[Route("/echo", echo, methods=["POST"])])
+uvicorn.run(app, host="127.0.0.1", port=int(__import__("sys").argv[1]), log_level="warning",
+            access_log=False)
+"""
+
+
+@dataclass
+class Result:
+    target: str
+    requests: int
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    non_2xx: int
+    socket_errors: int
+
+
+# -- wrk ---------------------------------------------------------------------------------------------
+
+LUA_FIXED = """
+local reqs = {%s}
+local formatted = {}
+local i = 0
+init = function(args)
+  for n, r in ipairs(reqs) do formatted[n] = wrk.format("POST", r[1], r[2], r[3]) end
+end
+request = function()
+  i = i %% #formatted + 1
+  return formatted[i]
+end
+"""
+
+LUA_WEBCHAT = """
+local texts = {%s}
+local sessions = {}
+for n = 1, 256 do sessions[n] = string.format("bench%%012d%%s", n, "%s") end
+local i = 0
+request = function()
+  i = i + 1
+  local body = string.format('{"session":"%%s","id":"m%%d","text":"%%s"}',
+    sessions[i %% 256 + 1], i, texts[i %% #texts + 1])
+  return wrk.format("POST", "/api/webchat", {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+LUA_TELEGRAM = """
+local texts = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  local chat = 700000000 + i %% 256
+  local body = string.format(
+    '{"update_id":%%d,"message":{"message_id":%%d,"date":1767580000,' ..
+    '"chat":{"id":%%d,"type":"private","first_name":"Lan"},' ..
+    '"from":{"id":%%d,"is_bot":false,"first_name":"Lan"},"text":"%%s"}}',
+    %d + i, i, chat, chat, texts[i %% #texts + 1])
+  return wrk.format("POST", "/telegram/webhook", {
+    ["Content-Type"] = "application/json",
+    ["X-Telegram-Bot-Api-Secret-Token"] = "%s"}, body)
+end
+"""
+
+LUA_ECHO = """
+request = function()
+  return wrk.format("POST", "/echo", {["Content-Type"] = "application/json"},
+    '{"session":"bench000000000001","id":"m1","text":"xet nghiem hiv o dau"}')
+end
+"""
+
+
+def _lua_string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid Lua string here
+
+
+def _lua_fixed(requests: list[tuple[str, dict[str, str], str]]) -> str:
+    rows = []
+    for path, headers, body in requests:
+        header_table = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items())
+        rows.append(f"{{{_lua_string(path)}, {{{header_table}}}, {_lua_string(body)}}}")
+    return LUA_FIXED % ",\n".join(rows)
+
+
+def _texts() -> str:
+    return ", ".join(_lua_string(t) for t in MESSAGES)
+
+
+def _unit_ms(value: str) -> float:
+    number = float(re.match(r"[\d.]+", value).group())  # type: ignore[union-attr]
+    unit = value[len(re.match(r"[\d.]+", value).group()) :]  # type: ignore[union-attr]
+    return number * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
+
+
+def run_wrk(target: str, url: str, script: str, connections: int, duration: int) -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency"]
+    output = subprocess.run(  # noqa: S603 (wrk, our arguments)
+        [*command, "-s", handle.name, url], capture_output=True, text=True, timeout=duration + 60, check=True
+    ).stdout
+    Path(handle.name).unlink()
+    latency = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)\s*$", output, re.M))
+    if set(latency) != {"50", "99"}:
+        raise RuntimeError(f"{target}: no latency figures from wrk:\n{output}")
+    requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    return Result(
+        target=target,
+        requests=requests,
+        rps=float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
+        p50_ms=_unit_ms(latency["50"]),
+        p99_ms=_unit_ms(latency["99"]),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+    )
+
+
+# -- servers -----------------------------------------------------------------------------------------
+
+
+def rss_mib(pid: int) -> float:
+    """The resident memory of a process and its children (uvicorn workers), in MiB."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for each in pids:
+        status = Path(f"/proc/{each}/status")
+        if status.exists():
+            match = re.search(r"VmRSS:\s+(\d+) kB", status.read_text())
+            total += int(match.group(1)) if match else 0
+    return total / 1024
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 180) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited: {log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return time.monotonic() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"no answer from {url} in {timeout} s: {log.read_text(errors='replace')[-3000:]}")
+
+
+@contextmanager
+def echo_server(folder: Path) -> Iterator[str]:
+    port = free_port()
+    log = folder / "echo.log"
+    process = subprocess.Popen(  # noqa: S603 (this Python, our arguments)
+        [sys.executable, "-c", ECHO, str(port)], stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
+    server = LiveServer(f"http://127.0.0.1:{port}", process, log)
+    try:
+        started = time.monotonic()
+        while time.monotonic() - started < 30:
+            try:
+                httpx.post(f"{server.url}/echo", json={}, timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        yield server.url
+    finally:
+        server.stop()
+
+
+@contextmanager
+def fake_telegram() -> Iterator[FakeTelegram]:
+    """The fake Bot API in a thread with its own event loop (the service sends its replies there)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    fake = FakeTelegram()
+    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(30)
+    try:
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+
+@contextmanager
+def database(folder: Path, postgres: str | None) -> Iterator[str]:
+    if postgres is None:
+        yield f"sqlite+aiosqlite:///{folder / 'bench.db'}"
+        return
+    import asyncpg  # type: ignore[import-untyped]
+
+    name = f"bench_{secrets.token_hex(4)}"
+    plain = postgres.replace("postgresql+asyncpg://", "postgresql://")
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(plain)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield postgres.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@dataclass
+class Service:
+    server: LiveServer
+    startup_seconds: float
+
+
+@contextmanager
+def service(folder: Path, database_url: str, telegram: FakeTelegram) -> Iterator[Service]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = hotline_env(
+        database_url,
+        secrets.token_hex(32),
+        {
+            "HOTLINE_PUBLIC_URL": url,
+            "HOTLINE_LOG_LEVEL": "WARNING",
+            "HOTLINE_DISPATCHER_INTERVAL_SECONDS": "1",
+            # one client (loopback) opens every session here: the per-address caps would refuse them
+            "HOTLINE_FLOOD_SESSIONS_PER_MINUTE": "0",
+            "HOTLINE_FLOOD_SESSIONS_PER_HOUR": "0",
+            "HOTLINE_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+            "HOTLINE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+            "HOTLINE_TWILIO_CALLER_ID": CALLER_ID,
+            "HOTLINE_TELEGRAM_TOKEN": telegram.token,
+            "HOTLINE_TELEGRAM_API_URL": telegram.url,
+            "HOTLINE_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        },
+    )
+    migrated = run_cli(["db", "upgrade"], env)
+    if migrated.returncode != 0:
+        raise RuntimeError(migrated.stderr)
+    log = folder / "service.log"
+    process = subprocess.Popen(  # noqa: S603 (this Python, our arguments)
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--no-migrate"],
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+    server = LiveServer(url, process, log)
+    try:
+        started = wait_for(f"{url}/healthz", process, log)
+        wait_for(f"{url}/readyz", process, log)  # Telegram is built after the server listens
+        yield Service(server, started)
+    finally:
+        server.stop()
+
+
+# -- the phone line's requests, signed as Twilio signs them -------------------------------------------
+
+
+def _signed(url: str, path: str, params: dict[str, str]) -> tuple[str, dict[str, str], str]:
+    from urllib.parse import urlencode
+
+    from twilio.request_validator import RequestValidator
+
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(url + path, params)
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
+    return path, headers, urlencode(params)
+
+
+def _call(n: int) -> dict[str, str]:
+    return {
+        "CallSid": f"CA{n:032x}",
+        "AccountSid": ACCOUNT_SID,
+        "From": f"+8498{n % 10_000_000:07d}",
+        "To": CALLER_ID,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+    }
+
+
+def voice_requests(url: str, count: int) -> list[tuple[str, dict[str, str], str]]:
+    first = secrets.randbelow(1 << 40) << 20  # new calls in every run, even on the same database
+    return [_signed(url, "/ivr/voice", _call(first + n)) for n in range(count)]
+
+
+def key_requests(url: str, calls: int) -> list[tuple[str, dict[str, str], str]]:
+    """Answer ``calls`` calls now, then one key press on each one's main menu, signed for its action URL."""
+    requests = []
+    first = secrets.randbelow(1 << 40) << 20
+    with httpx.Client(timeout=10) as client:
+        for n in range(calls):
+            path, headers, body = _signed(url, "/ivr/voice", _call(first + n))
+            answer = client.post(url + path, headers=headers, content=body)
+            action = re.search(r'<Gather[^>]*action="([^"]+)"', answer.text)
+            if action is None:
+                raise RuntimeError(f"no <Gather> in the greeting: {answer.status_code} {answer.text[:300]}")
+            key_path = html.unescape(action.group(1)).removeprefix(url)
+            params = _call(first + n) | {"CallStatus": "in-progress", "Digits": "1"}
+            requests.append(_signed(url, key_path, params))
+    return requests
+
+
+# -- the run -----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per target")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server's URL (a database is made)")
+    parser.add_argument("--only", default="webchat,voice,key,telegram")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: run `make bench-tools` (Debian's wrk)")
+    targets = args.only.split(",")
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp, fake_telegram() as telegram:
+        folder = Path(tmp)
+        with echo_server(folder) as echo:
+            results.append(run_wrk("echo", echo, LUA_ECHO, args.connections, args.duration))
+        with database(folder, args.postgres) as url, service(folder, url, telegram) as running:
+            base = running.server.url
+            scripts = {
+                "webchat": LUA_WEBCHAT % (_texts(), secrets.token_hex(4)),
+                "telegram": LUA_TELEGRAM % (_texts(), secrets.randbelow(1 << 30), WEBHOOK_SECRET),
+            }
+            for target in targets:
+                if target == "voice":
+                    script = _lua_fixed(voice_requests(base, 20_000))
+                elif target == "key":
+                    script = _lua_fixed(key_requests(base, 200))
+                else:
+                    script = scripts[target]
+                results.append(run_wrk(target, base, script, args.connections, args.duration))
+            rss = rss_mib(running.server.process.pid)
+            startup = running.startup_seconds
+    ceiling = results[0].rps
+    print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; {args.connections} connections, "
+          f"{args.duration} s per target, one wrk thread; echo measured in the same run")  # fmt: skip
+    print(f"{'target':<10} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>9} {'of echo':>8} "
+          f"{'non-2xx':>8} {'errors':>7}")  # fmt: skip
+    for r in results:
+        print(f"{r.target:<10} {r.requests:>9} {r.rps:>9.0f} {r.p50_ms:>8.1f} {r.p99_ms:>9.1f} "
+              f"{r.rps / ceiling:>8.1%} {r.non_2xx:>8} {r.socket_errors:>7}")  # fmt: skip
+    print(f"service RSS after the load: {rss:.0f} MiB; start-up to /healthz: {startup:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""``hotline serve`` (the web chat, webhooks, console and the outbox dispatcher) and ``hotline dispatch``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Iterable
+from typing import Any
+
+import click
+
+from bot.cli.common import settings_for
+from bot.errors import ContentErrors
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface to listen on (default HOTLINE_HOST, 127.0.0.1).")
+@click.option("--port", default=None, type=int, help="Port (default HOTLINE_PORT, 8000).")
+@click.option("--migrate/--no-migrate", default=True, help="Bring the database up to date first.")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool) -> None:
+    """Serve the web chat, the webhooks and the console."""
+    import uvicorn
+
+    from bot.web.app import create_app
+    from bot.web.server import server_options
+
+    settings = settings_for(ctx)
+    if migrate:  # imported only then: alembic (and mako, pygments) take most of a second to import
+        from bot.store.migrate import upgrade
+
+        upgrade(settings.database_url)
+    try:
+        # Telegram (aiogram: seconds to import) is built once the server listens; until then its webhook
+        # waits for it and its deliveries are re-timed (bot/channels/pending.py).
+        app = create_app(settings, run_dispatcher=settings.dispatcher_enabled, background=True)
+    except ContentErrors as exc:
+        raise click.ClickException(f"the content has mistakes; run `hotline check`:\n{exc}") from exc
+    host = host or settings.host
+    port = port or settings.port
+    channels = app.state.services.channels
+    click.echo(f"Serving on http://{host}:{port}  (channels: {', '.join(channels)})")
+    # Limits against slow and greedy clients (bot/web/server.py): a request timeout, a header size limit,
+    # connections kept under the open-file limit.
+    limits = server_options(
+        request_timeout=settings.request_timeout_seconds,
+        max_connections=settings.max_connections,
+        keep_alive=settings.keep_alive_seconds,
+    )
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **limits,
+    )  # fmt: skip
+    _run_server(config, channels.values())
+
+
+GRACEFUL_SHUTDOWN_SECONDS = 10
+"""After a stop signal, requests still open after this long are cancelled (long-lived streams)."""
+
+
+def _run_server(config: Any, channels: Iterable[object]) -> None:
+    """Run uvicorn, ending the web chat's event streams when it starts shutting down.
+
+    uvicorn waits for open requests to finish before the app's shutdown runs; an event stream never
+    finishes by itself, so it is ended first (the page reconnects, or polls, on its own).
+    """
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            for channel in channels:
+                end_streams = getattr(channel, "end_streams", None)
+                if end_streams is not None:
+                    end_streams()
+            await super().shutdown(sockets)
+
+    server = Server(config)
+    server.run()
+    if not server.started:  # e.g. the port is taken: uvicorn logged why; fail as uvicorn.run does
+        sys.exit(3)
+
+
+@click.command()
+@click.pass_context
+def dispatch(ctx: click.Context) -> None:
+    """Run only the outbox dispatcher (pages, deliveries), e.g. as a separate worker process."""
+    from bot.runtime import build_services
+
+    settings = settings_for(ctx)
+    if settings.dispatch_metrics_port is not None:  # its page timings, for Prometheus (deploy/README.md)
+        from bot.metrics import serve_in_thread
+
+        serve_in_thread(settings.dispatch_metrics_port)
+
+    async def run() -> None:
+        services = build_services(settings)
+        await services.start(dispatcher=False)
+        try:
+            await services.dispatcher.run_forever(settings.dispatcher_interval_seconds)
+        finally:
+            await services.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())

@@ -1,0 +1,110 @@
+"""A trained model answers with numpy alone: the same features and scores as scikit-learn and SciPy give,
+and a service that loads it never imports them (issue 17: memory and start-up)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bot.nlu import BuiltinNLU, normalize
+from bot.nlu.data import load_training_data
+from bot.nlu.features import WORD, CharNgramsInWords, WordNgrams
+from bot.settings import ROOT
+
+ODD = ["", " ", "a", "ab", "abcd", "a  b\t\tc\n d", "xin chào!!!", "😢😢", "ck   dang  danh e", "ok.ok,ok"]
+
+
+@pytest.fixture(scope="module")
+def texts(knowledge_dir: Path) -> list[str]:
+    data = load_training_data(knowledge_dir)
+    raw = [text for article in data.articles for text in (*article.examples, *article.titles)]
+    raw += [text for _, text in data.emergency.emergency] + list(data.emergency.not_emergency)
+    return [normalize(text) for text in raw] + ODD
+
+
+def test_the_analyzers_are_scikit_learns(texts: list[str]) -> None:
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=False).build_analyzer()
+    word = TfidfVectorizer(
+        analyzer="word", ngram_range=(1, 2), lowercase=False, token_pattern=WORD
+    ).build_analyzer()
+    ours_char, ours_word = CharNgramsInWords(2, 5), WordNgrams(1, 2)
+    assert len(texts) > 1000
+    for text in texts:
+        assert ours_char(text) == char(text), text
+        assert sorted(ours_word(text)) == sorted(word(text)), text
+
+
+def test_the_matcher_scores_as_scipy_would(model: BuiltinNLU, texts: list[str]) -> None:
+    matcher = model.matcher
+    by_feature = sp.csr_matrix(
+        (matcher._weights, matcher._examples, matcher._starts),
+        shape=(len(matcher._starts) - 1, len(matcher._owners)),
+    )
+    for text in texts[::7]:
+        indices, values = model.features.one(text)
+        expected = np.asarray(by_feature[indices].T @ values).ravel()
+        assert np.allclose(matcher.similarity(indices, values), expected, rtol=0, atol=1e-12), text
+
+
+LOAD = """
+import json, sys
+from pathlib import Path
+from bot.nlu import build_builtin
+model = build_builtin(Path(sys.argv[1]), model_dir=Path(sys.argv[2]))
+heavy = sorted({name.split(".")[0] for name in sys.modules} & {"sklearn", "scipy"})
+print(json.dumps({"heavy": heavy, "topic": model.topics.predict("xet nghiem hiv o dau")[0]}))
+"""
+
+
+def test_a_trained_model_loads_without_scikit_learn_or_scipy(knowledge_dir: Path, tmp_path: Path) -> None:
+    def run() -> dict[str, object]:
+        done = subprocess.run(
+            [sys.executable, "-c", LOAD, str(knowledge_dir), str(tmp_path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+        return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+    trained = run()  # no file yet: trains (and imports scikit-learn to do it), then keeps the model
+    assert trained["topic"] == "hiv_sti"
+    loaded = run()  # the kept file: numpy alone
+    assert loaded == {"heavy": [], "topic": "hiv_sti"}
+
+
+SERVE = """
+import json, sys
+from bot.settings import Settings
+from bot.web.app import create_app
+create_app(Settings(_env_file=None, env="test", database_url="sqlite+aiosqlite:///" + sys.argv[1],
+                    secret_key="s" * 40, model_dir=sys.argv[2]))
+heavy = {"sklearn", "scipy", "matplotlib", "openpyxl", "aiogram", "twilio"}
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules} & heavy)))
+"""
+
+
+def test_the_web_chat_alone_serves_without_the_heavy_libraries(
+    model: BuiltinNLU, knowledge_dir: Path, tmp_path: Path
+) -> None:
+    """Training, reports and the other channels import what they need when they are used or switched on."""
+    models = knowledge_dir.parent / "var" / "models"  # where the `model` fixture kept it
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE, str(tmp_path / "hotline.db"), str(models)],
+        env={k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")},  # no channel switched on
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
