@@ -4,7 +4,7 @@ a public URL that answers ``/healthz``, a migrated database and a rota covering 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from bot.store.keyring import load_crypto
 from bot.store.models import Counsellor, Shift
 from tests.conftest import SECRET
 from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.twilio_api import FakeTwilio, start_fake_twilio
+from tests.fakes.twilio_api import FakeTwilio
 from tests.fakes.zalo_api import FakeZalo
 
 WEBHOOK_SECRET = "doctor_webhook-secret_0123456789"
@@ -33,19 +33,16 @@ NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def telegram(public: str) -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.webhook = {"url": public + "/telegram/webhook", "secret_token": WEBHOOK_SECRET}
-        yield fake
+def telegram(telegram: FakeTelegram, public: str) -> FakeTelegram:
+    telegram.webhook = {"url": public + "/telegram/webhook", "secret_token": WEBHOOK_SECRET}
+    return telegram
 
 
 @pytest.fixture
-def twilio(public: str) -> Iterator[FakeTwilio]:
-    fake, stop = start_fake_twilio()
-    fake.credentials = (TWILIO_SID, TWILIO_TOKEN)
-    fake.numbers = {HOTLINE_NUMBER: public + "/ivr/voice"}
-    yield fake
-    stop()
+def twilio(twilio: FakeTwilio, public: str) -> FakeTwilio:
+    twilio.credentials = (TWILIO_SID, TWILIO_TOKEN)
+    twilio.numbers = {HOTLINE_NUMBER: public + "/ivr/voice"}
+    return twilio
 
 
 @pytest.fixture
