@@ -58,7 +58,7 @@ import json
 import threading
 import urllib.parse
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -150,7 +150,7 @@ class FakeServer:
                 Failure(status, self.error_body(status) if body is None else body, times, after)
             )
 
-    def calls_of(self, name: str, *, ok_only: bool = True) -> list[Call]:
+    def calls_of(self, name: str, *, ok_only: bool = True) -> Sequence[Call]:
         """The requests to ``name`` (only those answered 200/201 unless ``ok_only`` is false)."""
         return [c for c in list(self.calls) if c.name == name and (c.status < 300 or not ok_only)]
 
@@ -242,7 +242,11 @@ class FakeServer:
             failure = self._due_failure(call.name)
         if failure is not None:
             return self.refuse(call, failure.status, failure.body)
-        response = await handler(request)
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:  # a route that answers by raising (web.HTTPBadGateway ...)
+            call.status = exc.status
+            raise
         if call.status == 200:
             call.status = response.status
         return response

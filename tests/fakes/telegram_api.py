@@ -132,6 +132,9 @@ class FakeTelegram(FakeServer):
         """From now on, sending to this chat answers 403 (the person blocked the bot)."""
         self._blocked.add(str(chat_id))
 
+    def calls_of(self, method: str, *, ok_only: bool = True) -> list[Call]:
+        return [c for c in super().calls_of(method, ok_only=ok_only) if isinstance(c, Call)]
+
     def sent(self, chat_id: int | str | None = None) -> list[Call]:
         """Successful ``sendMessage`` calls (to one chat, if given), oldest first."""
         return [c for c in self.calls_of("sendMessage") if chat_id is None or c.chat_id == str(chat_id)]

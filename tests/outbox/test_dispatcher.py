@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.clock import FrozenClock
-from bot.outbox.dispatcher import MAX_BACKOFF_SECONDS, Dispatcher, Event, GiveUp, Hold, NotYet, Retry
+from bot.outbox.dispatcher import MAX_BACKOFF_SECONDS, Dispatcher, Event, GiveUp, Handler, Hold, NotYet, Retry
 from bot.runtime import Services
 from bot.store.models import OutboxEvent
 from bot.store.outbox import LANE_OTHER, LANE_REPLY, LANE_URGENT, enqueue
@@ -23,7 +23,7 @@ KIND = "test_send"
 
 
 @dataclass
-class Handler:
+class Recorder:
     """Records each event it is given; raises the next scripted outcome (then succeeds)."""
 
     script: list[BaseException] = field(default_factory=list)
@@ -43,10 +43,10 @@ class Handler:
 
 
 def dispatcher(
-    services: Services, clock: FrozenClock, handler: Handler, *kinds: str, **options: Any
+    services: Services, clock: FrozenClock, handler: Recorder, *kinds: str, **options: Any
 ) -> Dispatcher:
     """A dispatcher of its own (not the service's) that runs ``handler`` for ``kinds``."""
-    handlers = {kind: handler for kind in kinds or (KIND,)}
+    handlers: dict[str, Handler] = {kind: handler for kind in kinds or (KIND,)}
     return Dispatcher(services.sessionmaker, services.crypto, clock, handlers, **options)
 
 
@@ -80,7 +80,7 @@ async def run(outbox: Dispatcher) -> int:
 async def test_a_live_lease_is_left_alone_and_an_expired_one_is_taken_back(
     services: Services, clock: FrozenClock
 ) -> None:
-    handler = Handler()
+    handler = Recorder()
     event_id = await add(services, clock, 1)
     # another process claimed it and died mid-send: its lease runs for 15 more seconds
     async with services.sessionmaker() as session, session.begin():
@@ -105,7 +105,7 @@ async def test_a_live_lease_is_left_alone_and_an_expired_one_is_taken_back(
 async def test_one_ordering_keys_events_go_out_in_order_one_at_a_time(
     services: Services, clock: FrozenClock
 ) -> None:
-    handler = Handler()
+    handler = Recorder()
     for n in (1, 2, 3):
         await add(services, clock, n, ordering_key="person-a")
     await add(services, clock, 9, ordering_key="person-b")
@@ -119,7 +119,7 @@ async def test_one_ordering_keys_events_go_out_in_order_one_at_a_time(
 async def test_a_later_event_waits_while_an_earlier_one_of_its_key_waits_for_a_retry(
     services: Services, clock: FrozenClock
 ) -> None:
-    handler = Handler(script=[Retry(30, "429")])
+    handler = Recorder(script=[Retry(30, "429")])
     first = await add(services, clock, 1, ordering_key="person-a")
     await add(services, clock, 2, ordering_key="person-a")
     outbox = dispatcher(services, clock, handler)
@@ -134,7 +134,7 @@ async def test_a_later_event_waits_while_an_earlier_one_of_its_key_waits_for_a_r
 async def test_replies_then_first_pages_then_the_rest_whatever_the_order_written(
     services: Services, clock: FrozenClock
 ) -> None:
-    handler = Handler()
+    handler = Recorder()
     ids = [
         await add(services, clock, 3, kind="staff_notice"),
         await add(services, clock, 2, kind="page"),
@@ -154,8 +154,8 @@ async def test_replies_then_first_pages_then_the_rest_whatever_the_order_written
 async def test_a_held_event_is_kept_never_retried_and_staff_are_told_why(
     services: Services, clock: FrozenClock
 ) -> None:
-    handler = Handler(script=[Hold("zalo_oa_window")])
-    notices = Handler()
+    handler = Recorder(script=[Hold("zalo_oa_window")])
+    notices = Recorder()
     event_id = await add(services, clock, 1, conversation_id=None)
     outbox = Dispatcher(
         services.sessionmaker, services.crypto, clock, {KIND: handler, "staff_notice": notices}
@@ -179,7 +179,7 @@ async def test_a_held_event_is_kept_never_retried_and_staff_are_told_why(
 
 
 async def test_give_up_is_dead_at_once(services: Services, clock: FrozenClock) -> None:
-    handler = Handler(always=GiveUp("blocked by the person"))
+    handler = Recorder(always=GiveUp("blocked by the person"))
     event_id = await add(services, clock, 1)
     outbox = dispatcher(services, clock, handler)
     assert await outbox.run_once() == 1
@@ -193,7 +193,7 @@ async def test_give_up_is_dead_at_once(services: Services, clock: FrozenClock) -
 async def test_an_event_that_keeps_failing_is_dead_after_max_attempts(
     services: Services, clock: FrozenClock
 ) -> None:
-    handler = Handler(always=RuntimeError("the platform is down"))
+    handler = Recorder(always=RuntimeError("the platform is down"))
     event_id = await add(services, clock, 1)
     outbox = dispatcher(services, clock, handler, max_attempts=3)
     for _ in range(5):
@@ -206,7 +206,7 @@ async def test_an_event_that_keeps_failing_is_dead_after_max_attempts(
 
 
 async def test_a_page_is_never_given_up_after_max_attempts(services: Services, clock: FrozenClock) -> None:
-    handler = Handler(always=RuntimeError("the platform is down"))
+    handler = Recorder(always=RuntimeError("the platform is down"))
     event_id = await add(services, clock, 1, kind="page")
     outbox = dispatcher(services, clock, handler, "page", max_attempts=2)
     for _ in range(5):
@@ -220,7 +220,7 @@ async def test_a_page_is_never_given_up_after_max_attempts(services: Services, c
 
 
 async def test_failures_back_off_doubling_up_to_the_cap(services: Services, clock: FrozenClock) -> None:
-    handler = Handler(always=RuntimeError("down"))
+    handler = Recorder(always=RuntimeError("down"))
     event_id = await add(services, clock, 1)
     outbox = dispatcher(services, clock, handler)
     waits: list[float] = []
@@ -238,7 +238,7 @@ async def test_failures_back_off_doubling_up_to_the_cap(services: Services, cloc
 async def test_retry_moves_not_before_by_what_the_handler_says_and_counts_the_attempt(
     services: Services, clock: FrozenClock
 ) -> None:
-    handler = Handler(script=[Retry(42, "429 flood control")])
+    handler = Recorder(script=[Retry(42, "429 flood control")])
     event_id = await add(services, clock, 1)
     outbox = dispatcher(services, clock, handler)
     await run(outbox)
@@ -256,7 +256,7 @@ async def test_retry_moves_not_before_by_what_the_handler_says_and_counts_the_at
 async def test_not_yet_re_times_the_event_without_counting_an_attempt(
     services: Services, clock: FrozenClock
 ) -> None:
-    handler = Handler(script=[NotYet(5), NotYet(5)])
+    handler = Recorder(script=[NotYet(5), NotYet(5)])
     event_id = await add(services, clock, 1)
     outbox = dispatcher(services, clock, handler, max_attempts=1)
     for _ in range(2):
@@ -276,7 +276,7 @@ async def test_not_yet_re_times_the_event_without_counting_an_attempt(
 async def test_a_retry_now_or_in_the_past_is_due_at_once(
     services: Services, clock: FrozenClock, after: float
 ) -> None:
-    handler = Handler(script=[Retry(after)])
+    handler = Recorder(script=[Retry(after)])
     await add(services, clock, 1)
     outbox = dispatcher(services, clock, handler)
     await outbox.run_once()
