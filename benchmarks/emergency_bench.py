@@ -46,11 +46,12 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 from aiohttp import web
@@ -62,7 +63,7 @@ if str(ROOT) not in sys.path:
 from startup_bench import cpu_seconds, free_port  # noqa: E402 (its neighbour in benchmarks/)
 
 from tests.fakes.telegram_api import Call, FakeTelegram  # noqa: E402
-from tests.fakes.twilio_api import start_fake_twilio  # noqa: E402
+from tests.fakes.twilio_api import FakeTwilio  # noqa: E402
 from tests.fakes.zalo_api import FakeZalo  # noqa: E402
 
 EMERGENCY = "cuu em voi, no dang danh em"  # violence now: the safety reply names 113
@@ -113,8 +114,9 @@ class TimedTelegram(FakeTelegram):
         self.deliveries: list[Delivery] = []
         self.hold: Callable[[str, str], bool] | None = None
         self.held: list[Delivery] = []
-        self.holding = asyncio.Event()
-        self.release = asyncio.Event()
+        # threading events: the fake answers on its own loop in its own thread (tests/fakes/base.py)
+        self.holding = threading.Event()
+        self.release = threading.Event()
 
     async def _m_sendMessage(self, call: Call) -> Any:
         arrived = time.monotonic()
@@ -122,8 +124,7 @@ class TimedTelegram(FakeTelegram):
         if self.hold is not None and self.hold(chat, text):
             self.held.append(Delivery(arrived, chat, text))
             self.holding.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.release.wait(), timeout=60)
+            await asyncio.to_thread(self.release.wait, 60)
             raise web.HTTPBadGateway()
         self.deliveries.append(Delivery(arrived, chat, text))
         return await super()._m_sendMessage(call)
@@ -493,9 +494,8 @@ async def kill_restart(
     telegram.hold = page_of_this_emergency
     await send(client, server.url, telegram, trial)
     try:
-        await asyncio.wait_for(telegram.holding.wait(), timeout=wait)
-    except TimeoutError:
-        return result  # the page never left: nothing to kill in the middle of
+        if not await asyncio.to_thread(telegram.holding.wait, wait):
+            return result  # the page never left: nothing to kill in the middle of
     finally:
         telegram.hold = None
     held = telegram.held[-1]
@@ -738,11 +738,9 @@ async def pause(seconds: float, since: float) -> None:
 async def bench(args: argparse.Namespace) -> None:
     loads = [os.getloadavg()]
     wait = args.wait
-    twilio, stop = start_fake_twilio()
-    stop_twilio = cast(Callable[[], None], stop)
+    twilio = FakeTwilio().start()
     zalo = FakeZalo().start()
-    telegram = TimedTelegram()
-    await telegram.start()
+    telegram = TimedTelegram().start()
     server: Server | None = None
     load_task: asyncio.Task[None] | None = None
     try:
@@ -818,9 +816,9 @@ async def bench(args: argparse.Namespace) -> None:
             load_task.cancel()
         if server is not None:
             server.stop()
-        await telegram.stop()
+        telegram.stop()
         zalo.stop()
-        stop_twilio()
+        twilio.stop()
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ from bot.settings import ROOT, Settings
 from bot.store.migrate import upgrade
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.twilio_api import FakeTwilio
 from tests.fakes.zalo_api import FakeZalo
 
 SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
@@ -166,6 +167,8 @@ async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
 
 
 # -- the fake platforms on loopback, for every test folder that turns a channel on ---------------------
+# Each is a tests.fakes.base.FakeServer: its own loop in a thread, so sync, async and subprocess tests
+# share one lifecycle; a folder that needs one set up differently overrides the fixture by its name.
 
 
 @pytest.fixture
@@ -176,17 +179,17 @@ async def telegram() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 def zalo() -> Iterator[FakeZalo]:
-    fake = FakeZalo().start()
-    try:
+    with FakeZalo() as fake:
         yield fake
-    finally:
-        fake.stop()
+
+
+@pytest.fixture
+def twilio() -> Iterator[FakeTwilio]:
+    with FakeTwilio() as fake:
+        yield fake
 
 
 @pytest.fixture
 def graph() -> Iterator[FakeGraph]:
-    fake = FakeGraph().start()
-    try:
+    with FakeGraph() as fake:
         yield fake
-    finally:
-        fake.stop()

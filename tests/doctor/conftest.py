@@ -4,7 +4,7 @@ a public URL that answers ``/healthz``, a migrated database and a rota covering 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,10 @@ from bot.store.db import make_engine, make_sessionmaker
 from bot.store.keyring import load_crypto
 from bot.store.models import Counsellor, Shift
 from tests.conftest import SECRET
+from tests.fakes.base import FakeServer
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.telegram_api import FakeTelegram
-from tests.fakes.twilio_api import FakeTwilio, start_fake_twilio
+from tests.fakes.twilio_api import FakeTwilio
 from tests.fakes.zalo_api import FakeZalo
 
 WEBHOOK_SECRET = "doctor_webhook-secret_0123456789"
@@ -34,37 +35,33 @@ NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-async def telegram(public: str) -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.webhook = {"url": public + "/telegram/webhook", "secret_token": WEBHOOK_SECRET}
-        yield fake
+def telegram(telegram: FakeTelegram, public: str) -> FakeTelegram:
+    telegram.webhook = {"url": public + "/telegram/webhook", "secret_token": WEBHOOK_SECRET}
+    return telegram
 
 
 @pytest.fixture
-def twilio(public: str) -> Iterator[FakeTwilio]:
-    fake, stop = start_fake_twilio()
-    fake.credentials = (TWILIO_SID, TWILIO_TOKEN)
-    fake.numbers = {HOTLINE_NUMBER: public + "/ivr/voice"}
-    yield fake
-    stop()
+def twilio(twilio: FakeTwilio, public: str) -> FakeTwilio:
+    twilio.credentials = (TWILIO_SID, TWILIO_TOKEN)
+    twilio.numbers = {HOTLINE_NUMBER: public + "/ivr/voice"}
+    return twilio
 
 
-@pytest.fixture
-async def public() -> AsyncIterator[str]:
-    """The public URL: a loopback server answering ``/healthz`` as the service does."""
+class PublicUrl(FakeServer):
+    """The service's public URL as the world sees it: answers ``/healthz`` as the service does."""
 
-    async def healthz(request: web.Request) -> web.Response:
+    def routes(self, app: web.Application) -> None:
+        app.router.add_get("/healthz", self._healthz)
+
+    async def _healthz(self, request: web.Request) -> web.Response:
         return web.json_response({"status": "ok"})
 
-    app = web.Application()
-    app.router.add_get("/healthz", healthz)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+
+@pytest.fixture
+def public() -> Iterator[str]:
+    """The public URL: a loopback server answering ``/healthz`` as the service does."""
+    with PublicUrl() as fake:
+        yield fake.url
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from sqlalchemy import func, select
 from bot.clock import FrozenClock
 from bot.engine.floods import CAPPED
 from bot.runtime import Services
-from bot.store.models import Base, Escalation, FloodCount, OutboxEvent
+from bot.store.models import Escalation, FloodCount, OutboxEvent
 from tests.escalation.conftest import RecordingPager, drain, rota, telegram_pager  # noqa: F401 (fixtures)
+from tests.support.db import assert_nothing_written, row_counts
 
 EMERGENCY = "cuu em voi, ck dang danh em"
 FLOODER = "203.0.113.7"
@@ -48,14 +49,6 @@ async def say(
 
 def said(data: dict[str, Any]) -> str:
     return " ".join(r["text"] for r in data["replies"])
-
-
-async def rows_everywhere(services: Services) -> dict[str, int]:
-    async with services.sessionmaker() as session:
-        return {
-            table.name: int(await session.scalar(select(func.count()).select_from(table)) or 0)
-            for table in Base.metadata.sorted_tables
-        }
 
 
 async def events(services: Services, *kinds: str) -> int:
@@ -130,7 +123,7 @@ async def test_over_the_new_session_cap_a_client_gets_429_with_the_safety_text_a
     sessions = [secrets.token_hex(16) for _ in range(5)]
     for session in sessions:
         await say(client, "PrEP là gì", address=FLOODER, session=session)
-    before = await rows_everywhere(services)
+    before = await row_counts(services)
 
     response = await client.post(
         "/api/webchat",
@@ -143,7 +136,7 @@ async def test_over_the_new_session_cap_a_client_gets_429_with_the_safety_text_a
     texts = [r["text"] for r in body["replies"]]
     assert "113" in texts[0] and "115" in texts[0] and "1900 969 680" in texts[0], "Vietnamese"
     assert "113" in texts[1] and "(police)" in texts[1], "and English"
-    assert await rows_everywhere(services) == before, "nothing written: no conversation, no count"
+    await assert_nothing_written(services, before)  # no conversation, no count
 
     # The sessions already open go on; another address is not affected.
     data = await say(client, "PEP là gì", address=FLOODER, session=sessions[0])

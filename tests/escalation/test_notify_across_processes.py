@@ -10,7 +10,6 @@ import asyncio
 import re
 import secrets
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -22,7 +21,7 @@ from bot.console.auth import hash_password
 from bot.store.db import make_engine, make_sessionmaker
 from bot.store.models import Counsellor, StaffAccount
 from tests.escalation.test_restart_and_scale import env_for, wait_for
-from tests.fakes.twilio_api import FakeTwilio, start_fake_twilio
+from tests.fakes.twilio_api import FakeTwilio
 from tests.support.server import LiveServer, start_server
 
 pytestmark = pytest.mark.slow
@@ -30,13 +29,6 @@ PASSWORD = "correct horse battery"
 SLOW_POLLS = {"HOTLINE_DISPATCHER_INTERVAL_SECONDS": "30", "HOTLINE_WEBCHAT_CHECK_SECONDS": "30"}
 WITHIN = 1.0
 """Seconds: a notified process acts in milliseconds; generous for a busy CI machine."""
-
-
-@pytest.fixture
-def twilio() -> Iterator[FakeTwilio]:
-    fake, stop = start_fake_twilio()
-    yield fake
-    stop()
 
 
 def postgresql_only(database_url: str) -> None:

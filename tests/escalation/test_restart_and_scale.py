@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +17,7 @@ from sqlalchemy import select
 from bot.store.db import make_engine, make_sessionmaker
 from bot.store.models import Contact, OutboxEvent
 from tests.conftest import SECRET
-from tests.fakes.twilio_api import FakeTwilio, start_fake_twilio
+from tests.fakes.twilio_api import FakeTwilio
 from tests.support.server import hotline_env, run_cli, start_server
 
 pytestmark = pytest.mark.slow
@@ -29,13 +28,6 @@ counsellors:
 weekly:
   - {days: [mon, tue, wed, thu, fri, sat, sun], from: "00:00", to: "24:00", chain: [Lan, Minh]}
 """
-
-
-@pytest.fixture
-def twilio() -> Iterator[FakeTwilio]:
-    fake, stop = start_fake_twilio()
-    yield fake
-    stop()
 
 
 def env_for(database_url: str, twilio: FakeTwilio, tmp_path: Path, **extra: str) -> dict[str, str]:

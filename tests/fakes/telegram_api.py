@@ -1,6 +1,6 @@
 """A fake Telegram Bot API server on loopback, for tests that run the real aiogram client against it.
 
-It is a small real HTTP server (aiohttp.web on ``127.0.0.1`` and a free port) that answers the Bot API
+It is a small real HTTP server on loopback that answers the Bot API
 methods the hotline uses (``getMe``, ``sendMessage``, ``editMessageText``, ``editMessageReplyMarkup``,
 ``answerCallbackQuery``, ``deleteMessage(s)``, ``getUpdates``, ``setWebhook``, ``deleteWebhook``,
 ``getWebhookInfo``, ``sendChatAction``, ``setMyCommands``), records every call, and can be told to fail:
@@ -11,7 +11,8 @@ It also builds updates as Telegram would send them (``text_update``, ``callback_
 message ids counted per chat like Telegram's (one sequence for both sides of a private chat), and
 queues them for ``getUpdates`` (long polling) with ``queue``.
 
-Use it as an async context manager::
+It is a :class:`tests.fakes.base.FakeServer`: one lifecycle (``with`` or ``async with``), every call
+recorded in ``calls``, ``fail(method, ...)`` besides the Telegram-shaped ``fail_next``::
 
     async with FakeTelegram() as telegram:
         bot = Bot(telegram.token, session=AiohttpSession(api=TelegramAPIServer.from_base(telegram.url)))
@@ -23,11 +24,12 @@ import asyncio
 import contextlib
 import itertools
 import json
-from collections import defaultdict
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.fakes.base import Call as BaseCall
+from tests.fakes.base import FakeServer
 
 DEFAULT_TOKEN = "424242:AAtest-fake-token_0123456789"
 BOT_USER = {"id": 424242, "is_bot": True, "first_name": "Hotline", "username": "hotline_test_bot"}
@@ -35,15 +37,27 @@ BOT_USER = {"id": 424242, "is_bot": True, "first_name": "Hotline", "username": "
 _JSON_FIELDS = frozenset(
     {"reply_markup", "message_ids", "allowed_updates", "commands", "link_preview_options"}
 )
+_DESCRIPTIONS = {
+    400: "Bad Request: message can't be deleted",
+    403: "Forbidden: bot was blocked by the user",
+    500: "Internal Server Error",
+}
 
 
-@dataclass
-class Call:
-    """One method call the fake received: its name, its parameters and the status it answered."""
+def _error(status: int, description: str, retry_after: int | None = None) -> dict[str, Any]:
+    """The Bot API's error body; a 429 carries ``parameters.retry_after`` as Telegram's flood control does."""
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if retry_after is not None:
+        body["parameters"] = {"retry_after": retry_after}
+    return body
 
-    method: str
-    params: dict[str, Any]
-    status: int = 200
+
+class Call(BaseCall):
+    """One Bot API call the fake received: its ``method``, its ``params`` and the status it answered."""
+
+    @property
+    def method(self) -> str:
+        return self.name
 
     @property
     def chat_id(self) -> str | None:
@@ -57,64 +71,38 @@ class Call:
         return [button for row in markup.get("inline_keyboard", []) for button in row]
 
 
-@dataclass
-class _Failure:
-    status: int
-    description: str
-    retry_after: int | None
-    times: int
-    after: int
-
-
-@dataclass
-class FakeTelegram:
+class FakeTelegram(FakeServer):
     """The fake server. ``url`` is the base to give aiogram's ``TelegramAPIServer.from_base``."""
 
-    token: str = DEFAULT_TOKEN
-    host: str = "127.0.0.1"
-    max_poll_wait: float = 1.0
-    calls: list[Call] = field(default_factory=list)
-    webhook: dict[str, Any] = field(default_factory=dict)
-    # What getWebhookInfo reports besides the URL, as Telegram does after failed deliveries, e.g.
-    # {"last_error_date": 1767580000, "last_error_message": "Wrong response from the webhook: 403"}
-    webhook_status: dict[str, Any] = field(default_factory=dict)
-    _failures: dict[str, list[_Failure]] = field(default_factory=lambda: defaultdict(list))
-    _blocked: set[str] = field(default_factory=set)
-    _message_ids: dict[str, itertools.count[int]] = field(default_factory=dict)
-    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500_001))
-    _callback_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(9_000_001))
-    _updates: list[dict[str, Any]] = field(default_factory=list)
-    _new_updates: asyncio.Event = field(default_factory=asyncio.Event)
-    _runner: web.AppRunner | None = None
-    port: int = 0
+    calls: list[Call]  # type: ignore[assignment]  # describe() records Telegram's own Call
 
-    # ---------------------------------------------------------------- lifecycle
+    def __init__(self, token: str = DEFAULT_TOKEN, *, max_poll_wait: float = 1.0) -> None:
+        super().__init__()
+        self.token = token
+        self.max_poll_wait = max_poll_wait
+        self.webhook: dict[str, Any] = {}
+        # What getWebhookInfo reports besides the URL, as Telegram does after failed deliveries, e.g.
+        # {"last_error_date": 1767580000, "last_error_message": "Wrong response from the webhook: 403"}
+        self.webhook_status: dict[str, Any] = {}
+        self._blocked: set[str] = set()
+        self._message_ids: dict[str, itertools.count[int]] = {}
+        self._update_ids = itertools.count(500_001)
+        self._callback_ids = itertools.count(9_000_001)
+        self._updates: list[dict[str, Any]] = []
+        self._new_updates = asyncio.Event()
 
-    async def start(self) -> FakeTelegram:
-        app = web.Application()
+    def routes(self, app: web.Application) -> None:
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
-        return self
 
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+    def name_of(self, request: web.Request) -> str:
+        return request.match_info.get("method", request.path)
 
-    async def __aenter__(self) -> FakeTelegram:
-        return await self.start()
+    def error_body(self, status: int) -> dict[str, Any]:
+        return {"ok": False, "error_code": status, "description": _DESCRIPTIONS.get(status, "Error")}
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+    def stopping(self) -> None:
+        self.call_soon(self._new_updates.set)  # a long poll under way ends now, not at its timeout
 
     # ---------------------------------------------------------------- what tests ask for
 
@@ -134,20 +122,18 @@ class FakeTelegram:
         """
         if status == 429 and retry_after is None:
             retry_after = 5
-        default = {
-            429: f"Too Many Requests: retry after {retry_after}",
-            400: "Bad Request: message can't be deleted",
-            403: "Forbidden: bot was blocked by the user",
-            500: "Internal Server Error",
-        }.get(status, "Error")
-        self._failures[method].append(_Failure(status, description or default, retry_after, times, after))
+        default = _DESCRIPTIONS.get(status, "Error")
+        if status == 429:
+            default = f"Too Many Requests: retry after {retry_after}"
+        body = _error(status, description or default, retry_after)
+        self.fail(method, status=status, body=body, times=times, after=after)
 
     def block(self, chat_id: int | str) -> None:
         """From now on, sending to this chat answers 403 (the person blocked the bot)."""
         self._blocked.add(str(chat_id))
 
     def calls_of(self, method: str, *, ok_only: bool = True) -> list[Call]:
-        return [c for c in self.calls if c.method == method and (c.status == 200 or not ok_only)]
+        return [c for c in super().calls_of(method, ok_only=ok_only) if isinstance(c, Call)]
 
     def sent(self, chat_id: int | str | None = None) -> list[Call]:
         """Successful ``sendMessage`` calls (to one chat, if given), oldest first."""
@@ -297,58 +283,36 @@ class FakeTelegram:
     def queue(self, *updates: dict[str, Any]) -> None:
         """Make updates available to ``getUpdates`` (long polling)."""
         self._updates.extend(updates)
-        self._new_updates.set()
+        self.call_soon(self._new_updates.set)
 
     # ---------------------------------------------------------------- the HTTP side
 
-    async def _params(self, request: web.Request) -> dict[str, Any]:
+    async def describe(self, request: web.Request) -> Call:
         params: dict[str, Any] = {}
         if request.content_type == "application/json":
             data = await request.json()
-            return dict(data) if isinstance(data, dict) else {}
-        form = await request.post()
-        for key, value in form.items():
-            if not isinstance(value, str):
-                continue
-            if key in _JSON_FIELDS:
-                params[key] = json.loads(value)
-            else:
-                params[key] = value
-        params.update(request.query)
-        return params
+            params = dict(data) if isinstance(data, dict) else {}
+        else:
+            form = await request.post()
+            for key, value in form.items():
+                if isinstance(value, str):
+                    params[key] = json.loads(value) if key in _JSON_FIELDS else value
+            params.update(request.query)
+        headers = {key.lower(): value for key, value in request.headers.items()}
+        return Call(name=self.name_of(request), path=request.path, headers=headers, params=params)
 
     async def _handle(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        params = await self._params(request)
-        call = Call(method, params)
-        self.calls.append(call)
+        call = self.call_of(request)
+        assert isinstance(call, Call)
         if request.match_info["token"] != self.token:
-            return self._error(call, 401, "Unauthorized")
-        failures = self._failures.get(method)
-        if failures and failures[0].after > 0:
-            failures[0].after -= 1
-        elif failures:
-            failure = failures[0]
-            failure.times -= 1
-            if failure.times <= 0:
-                failures.pop(0)
-            return self._error(call, failure.status, failure.description, failure.retry_after)
+            return self.refuse(call, 401, _error(401, "Unauthorized"))
         if call.chat_id is not None and call.chat_id in self._blocked:
-            return self._error(call, 403, "Forbidden: bot was blocked by the user")
-        answer = getattr(self, f"_m_{method}", None)
+            return self.refuse(call, 403, _error(403, _DESCRIPTIONS[403]))
+        answer = getattr(self, f"_m_{call.method}", None)
         if answer is None:
-            return self._error(call, 404, "Not Found: method not found")
+            return self.refuse(call, 404, _error(404, "Not Found: method not found"))
         result = await answer(call)
         return web.json_response({"ok": True, "result": result})
-
-    def _error(
-        self, call: Call, status: int, description: str, retry_after: int | None = None
-    ) -> web.Response:
-        call.status = status
-        body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
-        if retry_after is not None:
-            body["parameters"] = {"retry_after": retry_after}
-        return web.json_response(body, status=status)
 
     def _message_result(self, call: Call, message_id: int) -> dict[str, Any]:
         chat_id = int(call.params["chat_id"])

@@ -4,62 +4,46 @@ HTTP server that records every call.
 It behaves like Zalo where the hotline depends on it: a wrong bot token gets 401; ``sendMessage`` refuses
 a text over 2,000 characters; ``/v3.0/oa/message/cs`` answers ``-216`` to an access token that is not
 valid (or was expired with :meth:`FakeZalo.expire`); ``/v4/oa/access_token`` needs the app secret and
-honours each refresh token exactly once, as Zalo does.
+honours each refresh token exactly once, as Zalo does. It is a :class:`tests.fakes.base.FakeServer`
+(one lifecycle, every request in ``calls``, ``fail(name, ...)`` for failures on demand).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-import threading
-import time
 import urllib.parse
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from aiohttp import web
+
+from tests.fakes.base import Call, FakeServer
+
 TEXT_LIMIT = 2000
+BOT_SEND = "sendMessage"  # the name ``fail`` and ``calls_of`` know the Bot Platform's send under
 
 
-@dataclass
-class Call:
-    """One request the fake received."""
+class FakeZalo(FakeServer):
+    """The fake's state: what it accepts and what it was sent.
 
-    path: str
-    headers: dict[str, str]
-    body: bytes
+    A Bot Platform request is named by its method (``fail("sendMessage", status=429, body=...)``),
+    an OA or OAuth request by its path.
+    """
 
-    def json(self) -> Any:
-        return json.loads(self.body or b"{}")
-
-    def form(self) -> dict[str, str]:
-        return dict(urllib.parse.parse_qsl(self.body.decode()))
-
-
-@dataclass
-class FakeZalo:
-    """The fake's state: what it accepts and what it was sent."""
-
-    bot_token: str = "3141592653:fake-bot-token"
-    app_id: str = "2718281828459045"
-    app_secret: str = "fake-app-secret"
-    valid_access: set[str] = field(default_factory=lambda: {"access-0"})
-    refresh_tokens: dict[str, bool] = field(default_factory=lambda: {"refresh-0": False})  # token -> used
-    oauth_delay: float = 0.05  # seconds; makes racing refreshes overlap
-    bot_failures: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # next sendMessage answers
-    window_closed: set[str] = field(default_factory=set)  # users Zalo refuses free messages to (-213)
-    calls: list[Call] = field(default_factory=list)
-    bot_sent: list[tuple[str, str]] = field(default_factory=list)  # (chat_id, text) the bot sent
-    oa_sent: list[tuple[str, str]] = field(default_factory=list)  # (user_id, text) the OA sent
-    issued: int = 0
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _server: ThreadingHTTPServer | None = None
+    def __init__(self, *, oauth_delay: float = 0.05) -> None:
+        super().__init__()
+        self.bot_token = "3141592653:fake-bot-token"
+        self.app_id = "2718281828459045"
+        self.app_secret = "fake-app-secret"
+        self.valid_access: set[str] = {"access-0"}
+        self.refresh_tokens: dict[str, bool] = {"refresh-0": False}  # token -> used
+        self.oauth_delay = oauth_delay  # seconds; makes racing refreshes overlap
+        self.window_closed: set[str] = set()  # users Zalo refuses free messages to (-213)
+        self.bot_sent: list[tuple[str, str]] = []  # (chat_id, text) the bot sent
+        self.oa_sent: list[tuple[str, str]] = []  # (user_id, text) the OA sent
+        self.issued = 0
 
     # -- what tests look at ------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def refreshes(self) -> list[Call]:
@@ -70,9 +54,27 @@ class FakeZalo:
 
     # -- Zalo's behaviour --------------------------------------------------------------------------
 
-    def answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
-        with self._lock:
-            self.calls.append(Call(path, headers, body))
+    def routes(self, app: web.Application) -> None:
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+
+    def name_of(self, request: web.Request) -> str:
+        if request.path.startswith("/bot"):
+            return request.path.rsplit("/", 1)[-1]
+        return request.path
+
+    def error_body(self, status: int) -> dict[str, Any]:
+        return {"ok": False, "error_code": status, "description": "fake failure"}
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        call = self.call_of(request)
+        if call.path == "/v4/oa/access_token":
+            await asyncio.sleep(self.oauth_delay)
+        status, data = self.answer(call)
+        call.status = status
+        return web.json_response(data, status=status)
+
+    def answer(self, call: Call) -> tuple[int, dict[str, Any]]:
+        path, headers, body = call.path, call.headers, call.body
         if path.startswith("/bot"):
             token, _, method = path[len("/bot") :].partition("/")
             return self._bot(token, method, json.loads(body or b"{}"))
@@ -83,7 +85,6 @@ class FakeZalo:
         if path == "/v3.0/oa/message/cs":
             return self._oa_message(headers, json.loads(body or b"{}"))
         if path == "/v4/oa/access_token":
-            time.sleep(self.oauth_delay)
             return self._oauth(headers, dict(urllib.parse.parse_qsl(body.decode())))
         return 404, {"error": "not found"}
 
@@ -100,16 +101,12 @@ class FakeZalo:
             if not data.get("url") or not 8 <= len(secret) <= 256:
                 return 400, {"ok": False, "error_code": 400, "description": "Bad Request: bad webhook"}
             return 200, {"ok": True, "result": {"url": data["url"], "updated_at": 1}}
-        if method == "sendMessage":
-            with self._lock:
-                if self.bot_failures:
-                    return self.bot_failures.pop(0)
+        if method == BOT_SEND:
             if not data.get("chat_id") or not isinstance(data.get("text"), str):
                 return 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat_id and text"}
             if len(data["text"]) > TEXT_LIMIT:
                 return 400, {"ok": False, "error_code": 400, "description": "Bad Request: text is too long"}
-            with self._lock:
-                self.bot_sent.append((str(data["chat_id"]), data["text"]))
+            self.bot_sent.append((str(data["chat_id"]), data["text"]))
             return 200, {"ok": True, "result": {"message_id": f"m{len(self.calls)}", "date": 1}}
         return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
 
@@ -122,8 +119,7 @@ class FakeZalo:
             return 200, {"error": -201, "message": "Parameters are invalid"}
         if user_id in self.window_closed:
             return 200, {"error": -213, "message": "User has not interacted with the OA in the last 48 hours"}
-        with self._lock:
-            self.oa_sent.append((user_id, text))
+        self.oa_sent.append((user_id, text))
         return 200, {
             "error": 0,
             "message": "Success",
@@ -133,52 +129,17 @@ class FakeZalo:
     def _oauth(self, headers: dict[str, str], form: dict[str, str]) -> tuple[int, dict[str, Any]]:
         if headers.get("secret_key") != self.app_secret or form.get("app_id") != self.app_id:
             return 200, {"error": -14002, "error_name": "Invalid app", "error_description": "secret"}
-        with self._lock:
-            token = form.get("refresh_token", "")
-            if form.get("grant_type") != "refresh_token" or self.refresh_tokens.get(token, True):
-                return 200, {
-                    "error": -14014,
-                    "error_name": "Invalid refresh token",
-                    "error_description": "used",
-                }
-            self.refresh_tokens[token] = True
-            self.issued += 1
-            access, refresh = f"access-{self.issued}", f"refresh-{self.issued}"
-            self.valid_access.add(access)
-            self.refresh_tokens[refresh] = False
+        # answered on the fake's one event loop: no two answers interleave, as Zalo's are atomic
+        token = form.get("refresh_token", "")
+        if form.get("grant_type") != "refresh_token" or self.refresh_tokens.get(token, True):
+            return 200, {
+                "error": -14014,
+                "error_name": "Invalid refresh token",
+                "error_description": "used",
+            }
+        self.refresh_tokens[token] = True
+        self.issued += 1
+        access, refresh = f"access-{self.issued}", f"refresh-{self.issued}"
+        self.valid_access.add(access)
+        self.refresh_tokens[refresh] = False
         return 200, {"access_token": access, "refresh_token": refresh, "expires_in": "90000"}
-
-    # -- the server ----------------------------------------------------------------------------------
-
-    def start(self) -> FakeZalo:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                path = urllib.parse.urlsplit(self.path).path
-                status, data = fake.answer(path, headers, body)
-                raw = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            do_GET = do_POST
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, name="fake-zalo", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None

@@ -9,13 +9,12 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import select
 
 from bot.clock import FrozenClock
 from bot.runtime import Services
 from bot.settings import Settings
-from bot.store.models import Base
 from tests.fakes.twilio_caller import FakeCaller
+from tests.support.db import dump_database
 
 AUTH_TOKEN = "twilio-auth-token-for-tests-0123456789"
 # The app sits behind a proxy that serves it under /hotline: Twilio signs this address, not the app's.
@@ -58,16 +57,6 @@ def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
-async def everything_stored(services: Services) -> str:
-    """Every value of every row of every table, as one text."""
-    parts: list[str] = []
-    async with services.sessionmaker() as session:
-        for table in Base.metadata.sorted_tables:
-            for row in (await session.execute(select(table))).all():
-                parts.extend(str(value) for value in row)
-    return "\n".join(parts)
-
-
 def number_forms(number: str) -> list[str]:
     """A Vietnamese number as it may be written: +84901234567, 84901234567, 0901234567, 901234567."""
     national = number.removeprefix("+84")
@@ -75,7 +64,7 @@ def number_forms(number: str) -> list[str]:
 
 
 async def assert_number_kept_nowhere(services: Services, logs: pytest.LogCaptureFixture, number: str) -> None:
-    stored = await everything_stored(services)
+    stored = await dump_database(services)
     for form in number_forms(number):
         assert form not in stored, f"{form} is stored in clear"
         assert form not in logs.text, f"{form} was logged"

@@ -5,22 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import func, select
 
 from bot.runtime import Services
-from bot.store.models import Base
 from tests.fakes.twilio_caller import FakeCaller
 from tests.ivr.conftest import PUBLIC_URL
+from tests.support.db import assert_nothing_written, row_counts
 
 ROUTES = ("/ivr/voice", "/ivr/key?shown=0&next=1", "/ivr/dial?kind=emergency", "/ivr/offer", "/ivr/status")
-
-
-async def row_counts(services: Services) -> dict[str, int]:
-    async with services.sessionmaker() as session:
-        return {
-            table.name: int(await session.scalar(select(func.count()).select_from(table)) or 0)
-            for table in Base.metadata.sorted_tables
-        }
 
 
 @pytest.mark.parametrize("route", ROUTES)
@@ -48,7 +39,7 @@ async def test_unsigned_and_wrongly_signed_requests_are_refused(
     }  # fmt: skip
     for what, response in attempts.items():
         assert response.status_code == 403, (what, response.text)
-    assert set((await row_counts(services)).values()) == {0}, "nothing was written"
+    await assert_nothing_written(services)
 
 
 async def test_an_altered_callback_url_is_refused_mid_call(
@@ -68,7 +59,7 @@ async def test_an_altered_callback_url_is_refused_mid_call(
         f"{PUBLIC_URL}/ivr/status", {"CallStatus": "completed", "CallDuration": "1"}, signed=False
     )
     assert forged_end.status_code == 403
-    assert await row_counts(services) == before, "nothing changed"
+    await assert_nothing_written(services, before)
     heard = await caller.press("1")  # the genuine request still works
     assert "Bạn cần hỗ trợ gì" in heard.text
 

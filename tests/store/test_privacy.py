@@ -7,36 +7,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from bot.messages import InboundMessage
 from bot.runtime import Services
 from bot.store.models import Conversation, Message
+from tests.support.db import dump_database
 
 RAW_SESSION = "PRIVATE0SESSION0ID0abcdef123456"
 RAW_PHONE = "+84912345678"
 SECRET_TEXT = "toi ten la Nguyen Thi Hoa, so dien thoai 0912345678"
-
-
-async def _dump_database(services: Services) -> str:
-    """Every value of every row of every table, as text."""
-    parts: list[str] = []
-    async with services.sessionmaker() as session:
-        if services.settings.is_sqlite:
-            tables = [
-                r[0] for r in await session.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
-            ]
-        else:
-            tables = [
-                r[0]
-                for r in await session.execute(
-                    text("SELECT tablename FROM pg_tables WHERE schemaname='public'")
-                )
-            ]
-        for table in tables:
-            rows = await session.execute(text(f'SELECT * FROM "{table}"'))
-            parts.extend(repr(tuple(row)) for row in rows)
-    return "\n".join(parts)
 
 
 async def test_raw_ids_and_text_are_not_in_the_database_or_logs(
@@ -51,7 +31,7 @@ async def test_raw_ids_and_text_are_not_in_the_database_or_logs(
             "telephone-test", RAW_PHONE, text="bao cao su bi rach", address=RAW_PHONE, session_id="CA1"
         )
     )
-    dump = await _dump_database(services)
+    dump = await dump_database(services)
     for raw in (RAW_SESSION, RAW_PHONE, "0912345678", "Nguyen Thi Hoa", "dang danh"):
         assert raw not in dump, f"{raw!r} is stored in clear"
         assert raw not in caplog.text, f"{raw!r} was logged"

@@ -13,15 +13,13 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import func, select
 from twilio.request_validator import RequestValidator
 
 from bot.channels.zalo.oa import signature
-from bot.runtime import Services
 from bot.settings import Settings
-from bot.store.models import Base
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.zalo_api import FakeZalo
+from tests.support.db import row_counts  # noqa: F401 (re-exported for the tests here)
 
 TELEGRAM_SECRET = "edge_webhook-secret_0123456789"
 ZALO_SECRET = "zalo-webhook-secret-42"
@@ -92,15 +90,3 @@ async def post_twilio(
 
 def as_json(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False).encode()
-
-
-# -- the database -----------------------------------------------------------------------------------
-
-
-async def row_counts(services: Services) -> dict[str, int]:
-    """How many rows every table holds."""
-    counts: dict[str, int] = {}
-    async with services.sessionmaker() as session:
-        for table in Base.metadata.sorted_tables:
-            counts[table.name] = int(await session.scalar(select(func.count()).select_from(table)) or 0)
-    return counts

@@ -18,7 +18,7 @@ from bot.messages import Choice, Reply
 from bot.outbox.dispatcher import Hold
 from bot.runtime import Services
 from bot.settings import Settings
-from bot.store.models import Conversation, Escalation, Message, OutboxEvent, ProcessedMessage
+from bot.store.models import Conversation, Escalation, OutboxEvent
 from tests.channels.messenger.conftest import (
     APP_SECRET,
     OTHER_PSID,
@@ -34,8 +34,8 @@ from tests.channels.messenger.conftest import (
     quick_reply,
     text,
 )
-from tests.channels.zalo.conftest import dump_database
 from tests.fakes.graph_api import FakeGraph
+from tests.support.db import assert_nothing_written, dump_database
 
 EMERGENCY = "cuu em voi, ck dang danh em"
 
@@ -52,8 +52,7 @@ async def say(client: httpx.AsyncClient, services: Services, graph: FakeGraph, *
 
 
 async def nothing_processed(services: Services, graph: FakeGraph) -> None:
-    for model in (Conversation, Message, ProcessedMessage, OutboxEvent):
-        assert await count(services, model) == 0, f"{model.__name__} rows were written"
+    await assert_nothing_written(services)
     await drain(services)
     assert graph.sent == []
 
@@ -298,7 +297,7 @@ async def test_with_the_human_agent_tag_a_reply_goes_within_7_days_tagged(
 async def test_when_meta_says_the_window_is_closed_the_message_waits(
     client: httpx.AsyncClient, services: Services, graph: FakeGraph
 ) -> None:
-    graph.fail(400, 10, "(#10) This message is sent outside of allowed window.", subcode=2018278)
+    graph.fail_send(400, 10, "(#10) This message is sent outside of allowed window.", subcode=2018278)
     await say(client, services, graph, text("PrEP là gì", mid="x1"))
     assert await count(services, OutboxEvent, OutboxEvent.status == "held") == 1
 
@@ -309,7 +308,7 @@ async def test_when_meta_says_the_window_is_closed_the_message_waits(
 async def test_a_5xx_is_retried_then_delivered(
     client: httpx.AsyncClient, services: Services, graph: FakeGraph, clock: FrozenClock
 ) -> None:
-    graph.fail(500, 1200, "Temporary send message failure. Please try again later.", times=2)
+    graph.fail_send(500, 1200, "Temporary send message failure. Please try again later.", times=2)
     await say(client, services, graph, text("PrEP là gì", mid="r1"))
     assert graph.sent == []
     for _ in range(2):
@@ -324,7 +323,7 @@ async def test_a_5xx_is_retried_then_delivered(
 async def test_a_person_who_cannot_be_reached_is_given_up_without_their_id(
     client: httpx.AsyncClient, services: Services, graph: FakeGraph
 ) -> None:
-    graph.fail(400, 551, f"This person isn't available right now ({PSID}).")
+    graph.fail_send(400, 551, f"This person isn't available right now ({PSID}).")
     await say(client, services, graph, text("PrEP là gì", mid="g1"))
     async with services.sessionmaker() as session:
         event = (await session.execute(select(OutboxEvent))).scalar_one()
@@ -335,7 +334,7 @@ async def test_a_person_who_cannot_be_reached_is_given_up_without_their_id(
 async def test_a_refused_page_token_keeps_the_message_for_when_it_is_fixed(
     client: httpx.AsyncClient, services: Services, graph: FakeGraph, clock: FrozenClock
 ) -> None:
-    graph.fail(400, 190, "Invalid OAuth access token.")
+    graph.fail_send(400, 190, "Invalid OAuth access token.")
     await say(client, services, graph, text(EMERGENCY, mid="k1"))
     assert graph.sent == []
     clock.advance(seconds=300)

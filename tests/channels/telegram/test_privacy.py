@@ -3,37 +3,19 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
 
 from bot.runtime import Services
 from tests.channels.telegram.helpers import deliver, post_update
 from tests.fakes.telegram_api import FakeTelegram
+from tests.support.db import dump_database
 
 CHAT = 864_209_753
 NAME = "Zyxwvutsrq"
 USERNAME = "hidden_user_4711"
 QUESTION = "toi lo lang ve xet nghiem HIV o quan tam binh"
-
-
-async def database_dump(services: Services) -> str:
-    """Every row of every table as text (and, on SQLite, the raw bytes of the files, WAL included)."""
-    url = services.settings.database_url
-    if url.startswith("sqlite"):
-        await services.db.dispose()
-        path = Path(url.split("///", 1)[1])
-        files = [p for p in path.parent.iterdir() if p.name.startswith(path.name)]
-        return "\n".join(p.read_bytes().decode("latin-1") for p in files)
-    parts: list[str] = []
-    async with services.db.connect() as connection:
-        tables = await connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
-        for (table,) in tables.all():
-            rows = await connection.execute(text(f'SELECT t::text FROM "{table}" t'))
-            parts.extend(row[0] for row in rows.all())
-    return "\n".join(parts)
 
 
 async def test_no_chat_id_name_username_or_text_is_kept_or_logged(
@@ -59,7 +41,7 @@ async def test_no_chat_id_name_username_or_text_is_kept_or_logged(
     await post_update(client, telegram.text_update(CHAT, "menu", **who))
     await deliver(services)  # a 429 is recorded in the outbox, without the chat id
 
-    dump = await database_dump(services)
+    dump = await dump_database(services, files=True)
     logs = caplog.text + "\n".join(str(r.args) for r in caplog.records)
     for secret in (str(CHAT), NAME, USERNAME, QUESTION, "xet nghiem"):
         assert secret not in dump, f"{secret!r} is in the database"

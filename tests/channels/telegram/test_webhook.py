@@ -9,18 +9,12 @@ import pytest
 from sqlalchemy import text
 
 from bot.runtime import Services
-from bot.store.models import Contact, Conversation, Message, OutboxEvent, ProcessedMessage
+from bot.store.models import Conversation, Message
 from tests.channels.telegram.helpers import WEBHOOK_SECRET, count, deliver, post_update
 from tests.fakes.telegram_api import FakeTelegram
+from tests.support.db import assert_nothing_written
 
 CHAT = 555_123_456
-
-
-async def nothing_written(services: Services) -> bool:
-    for model in (Conversation, Message, Contact, OutboxEvent, ProcessedMessage):
-        if await count(services, model):
-            return False
-    return True
 
 
 @pytest.mark.parametrize(
@@ -44,7 +38,7 @@ async def test_a_missing_or_wrong_secret_gets_401_and_reaches_nothing(
     assert response.status_code == 401
     assert "error" in response.json()
     await deliver(services)
-    assert await nothing_written(services)
+    await assert_nothing_written(services)
     assert telegram.calls == []
 
 
@@ -67,7 +61,7 @@ async def test_bodies_that_are_not_updates_are_refused_clearly(
         assert "error" in response.json()
     response = await client.post("/telegram/webhook", content=b"x" * 300_000, headers=headers)
     assert response.status_code == 413
-    assert await nothing_written(services)
+    await assert_nothing_written(services)
 
 
 async def test_updates_it_cannot_or_need_not_handle_get_200_and_nothing_happens(
@@ -102,7 +96,7 @@ async def test_updates_it_cannot_or_need_not_handle_get_200_and_nothing_happens(
             response = await post_update(client, update)
             assert response.status_code == 200, update
     await deliver(services)
-    assert await nothing_written(services)
+    await assert_nothing_written(services)
     assert telegram.sent() == []
 
 

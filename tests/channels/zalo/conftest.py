@@ -9,11 +9,9 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import text
 
 from bot.channels.zalo.oa import signature
 from bot.clock import FrozenClock
-from bot.runtime import Services
 from bot.settings import Settings
 from tests.fakes.zalo_api import FakeZalo
 from tests.support.db import count, drain  # noqa: F401 (re-exported for the tests here)
@@ -108,21 +106,3 @@ async def post_oa(
         content=body,
         headers={"Content-Type": "application/json", "X-ZEvent-Signature": header},
     )
-
-
-# -- the database -----------------------------------------------------------------------------------
-
-
-async def dump_database(services: Services) -> str:
-    """Every value of every row of every table, as text."""
-    parts: list[str] = []
-    async with services.sessionmaker() as session:
-        if services.settings.is_sqlite:
-            query = "SELECT name FROM sqlite_master WHERE type='table'"
-        else:
-            query = "SELECT tablename FROM pg_tables WHERE schemaname='public'"
-        tables = [row[0] for row in await session.execute(text(query))]
-        for table in tables:
-            rows = await session.execute(text(f'SELECT * FROM "{table}"'))
-            parts.extend(repr(tuple(row)) for row in rows)
-    return "\n".join(parts)

@@ -13,7 +13,7 @@ from bot.channels.zalo.bot_platform import ZaloBot
 from bot.clock import FrozenClock
 from bot.messages import Reply
 from bot.runtime import Services
-from bot.store.models import Conversation, Counsellor, Escalation, Message, OutboxEvent, ProcessedMessage
+from bot.store.models import Conversation, Counsellor, Escalation, OutboxEvent
 from tests.channels.zalo.conftest import (
     BOT_SECRET,
     DISPLAY_NAME,
@@ -21,10 +21,10 @@ from tests.channels.zalo.conftest import (
     bot_event,
     count,
     drain,
-    dump_database,
     post_bot,
 )
 from tests.fakes.zalo_api import FakeZalo
+from tests.support.db import assert_nothing_written, dump_database
 
 
 async def say(
@@ -84,8 +84,7 @@ async def test_the_event_without_its_envelope_is_accepted_too(
 
 
 async def nothing_processed(services: Services, zalo: FakeZalo) -> None:
-    for model in (Conversation, Message, ProcessedMessage, OutboxEvent):
-        assert await count(services, model) == 0, f"{model.__name__} rows were written"
+    await assert_nothing_written(services)
     await drain(services)
     assert zalo.bot_sent == []
 
@@ -151,8 +150,8 @@ async def test_a_long_reply_is_split_under_zalos_limit(services: Services, zalo:
 async def test_rate_limits_wait_and_a_refused_chat_is_given_up(
     client: httpx.AsyncClient, services: Services, zalo: FakeZalo, clock: FrozenClock
 ) -> None:
-    zalo.bot_failures.append((429, {"ok": False, "error_code": 429, "description": "Too Many Requests",
-                                    "parameters": {"retry_after": 7}}))  # fmt: skip
+    zalo.fail("sendMessage", status=429, body={"ok": False, "error_code": 429, "description": "Too Many Requests",
+                                               "parameters": {"retry_after": 7}})  # fmt: skip
     await post_bot(client, bot_event("PrEP là gì", message_id="r1"))
     await drain(services)
     assert zalo.bot_sent == []
@@ -160,8 +159,10 @@ async def test_rate_limits_wait_and_a_refused_chat_is_given_up(
     await drain(services)
     assert any("PrEP" in text for _, text in zalo.bot_sent), "sent once the wait is over"
 
-    zalo.bot_failures.append(
-        (403, {"ok": False, "error_code": 403, "description": "Forbidden: blocked by user"})
+    zalo.fail(
+        "sendMessage",
+        status=403,
+        body={"ok": False, "error_code": 403, "description": "Forbidden: blocked by user"},
     )
     await post_bot(client, bot_event("PEP là gì", message_id="r2"))
     await drain(services)

@@ -10,9 +10,10 @@ import pytest
 
 from bot.clock import FrozenClock
 from bot.runtime import Services
-from bot.store.models import Conversation, Message, OutboxEvent, ProcessedMessage
-from tests.channels.zalo.conftest import USER, count, drain, dump_database, oa_event, post_oa
+from bot.store.models import Conversation
+from tests.channels.zalo.conftest import USER, count, drain, oa_event, post_oa
 from tests.fakes.zalo_api import FakeZalo
+from tests.support.db import assert_nothing_written, dump_database
 
 
 class Person:
@@ -75,8 +76,7 @@ async def test_a_retried_event_is_answered_once(person: Person, zalo: FakeZalo, 
 
 
 async def nothing_processed(services: Services, zalo: FakeZalo) -> None:
-    for model in (Conversation, Message, ProcessedMessage, OutboxEvent):
-        assert await count(services, model) == 0, f"{model.__name__} rows were written"
+    await assert_nothing_written(services)
     assert zalo.oa_sent == []
 
 

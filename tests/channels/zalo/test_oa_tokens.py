@@ -18,8 +18,9 @@ from bot.nlu import NLU
 from bot.runtime import Services, build_services
 from bot.settings import Settings
 from bot.store.models import OutboxEvent, StoredSecret
-from tests.channels.zalo.conftest import drain, dump_database, oa_event, post_oa
+from tests.channels.zalo.conftest import drain, oa_event, post_oa
 from tests.fakes.zalo_api import FakeZalo
+from tests.support.db import dump_database
 
 
 def oa(services: Services) -> ZaloOa:
