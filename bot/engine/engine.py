@@ -30,6 +30,7 @@ from bot.metrics import MESSAGES, SAFETY_REPLY_SECONDS, word
 from bot.nlu import Understanding, normalize
 from bot.store import conversations as store
 from bot.store.contacts import add_unique, current_contact
+from bot.store.erasure import erase_conversation
 from bot.store.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -168,6 +169,25 @@ class Engine:
             # Answered in this request (web chat, phone): the safety reply is out when this returns.
             SAFETY_REPLY_SECONDS.observe(time.monotonic() - started)
         return Outcome(replies, conversation_id=conversation_id, emergency=turn.emergency)
+
+    async def forget(self, channel: str, user_id: str) -> bool:
+        """Delete everything kept about a person who asked for it outside the conversation (Zalo's
+        ``user_withdraw``), as "delete my data" does (:mod:`bot.store.erasure`, the channel's forget
+        hook), in one transaction and without a reply. False when nothing was kept about them."""
+        deps = self.deps
+        now = deps.clock.now()
+        user_key = deps.crypto.user_key(channel, user_id)
+        async with deps.sessionmaker() as session, session.begin():
+            conversation = await store.find(session, channel=channel, user_key=user_key)
+            if conversation is None:
+                return False
+            hook = deps.forget_hooks.get(channel)
+            if hook is not None:
+                await hook(session, conversation, now)
+            await erase_conversation(session, deps.crypto, conversation, now=now)
+        if deps.after_commit is not None:
+            deps.after_commit()
+        return True
 
     def _transcript_line(self, message: InboundMessage) -> str:
         if message.kind == "choice" and message.choice:
