@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.content.flows import TOPICS
@@ -18,10 +19,11 @@ from bot.engine.actions import ACTIONS
 from bot.engine.clean import cleaned
 from bot.engine.danger import ASK, keep_pending
 from bot.engine.deps import EngineDeps
+from bot.engine.emoji import SOS, THANKS, emoji_meaning
 from bot.engine.language import guess_locale
 from bot.engine.messages import Choice, InboundMessage, Outcome, Reply
 from bot.engine.places import locate_province
-from bot.engine.safety import POSSIBLE
+from bot.engine.safety import NONE, POSSIBLE
 from bot.engine.steps import MAIN_MENU, answer_article, node_choices, run_from
 from bot.engine.turn import Turn
 from bot.errors import BadInput
@@ -201,6 +203,8 @@ class Engine:
         understanding = turn.understanding
         if understanding is not None:  # even without words: "🆘" is a cry for help
             verdict = self.deps.safety.check(understanding)
+            if verdict.danger_level == NONE and emoji_meaning(message.text or "") == SOS:
+                verdict = replace(verdict, level=POSSIBLE)  # 🆘 alone: at least "are you in danger?"
             asked = turn.conversation.node == ASK
             if verdict.emergency or (asked and verdict.danger_level == POSSIBLE):
                 # Asked "are you in danger right now?" and answered with more signs of harm: that is a yes.
@@ -283,8 +287,7 @@ class Engine:
 
     async def _text(self, turn: Turn, understanding: Understanding) -> None:
         if not understanding.has_words:
-            turn.say(turn.string("no_words"))
-            await self._reprompt(turn)
+            await self._emoji_only(turn)
             return
         norm = understanding.normalized
         command = self._command_words.get(norm)
@@ -340,6 +343,17 @@ class Engine:
             return
         turn.say(turn.string("not_understood"))
         await run_from(turn, MAIN_MENU)
+
+    async def _emoji_only(self, turn: Turn) -> None:
+        """No words, only emoji or signs (a danger in them was read by the safety check already): a
+        thumbs-up or a thank-you gets a kind answer and the menu; anything else, a prompt to type a few
+        words or pick an option. Asked "are you in danger right now?", even 👍 is no answer: asked again."""
+        if emoji_meaning(turn.message.text or "") == THANKS and turn.conversation.node != ASK:
+            turn.say(turn.string("emoji_thanks"))
+            await run_from(turn, MAIN_MENU)
+            return
+        turn.say(turn.string("no_words"))
+        await self._reprompt(turn)
 
     async def _reprompt(self, turn: Turn) -> None:
         node = self.deps.flows.nodes.get(turn.conversation.node or "")

@@ -196,3 +196,12 @@ async def test_user_withdraw_deletes_the_persons_conversation_transcript_and_add
     assert USER not in caplog.text and "user_withdraw: the person's data deleted" in caplog.text
     assert (await post_oa(person.client, event, app_id=zalo.app_id)).status_code == 200, "again: nothing kept"
     assert "user_withdraw: nothing was kept" in caplog.text
+
+
+async def test_a_lone_thumbs_up_is_answered_kindly_not_refused(person: Person) -> None:
+    """Issue 16: a lone "👍" got "I can only read text"; the engine answers it for every channel."""
+    await person.say("/start")
+    await person.say("1")
+    (text,) = await person.say("👍")
+    assert "cảm ơn bạn" in text and "Bạn cần hỗ trợ gì" in text
+    assert "chỉ đọc được" not in text
