@@ -143,6 +143,7 @@ class Services:
             on_event=self.dispatcher.register,
             on_forget=on_forget,
             danger_level=engine.danger_level,
+            forget=engine.forget,
         )
 
     def extras(self, lazy: Lazy) -> dict[str, Any]:

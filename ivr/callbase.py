@@ -152,9 +152,10 @@ class CallBase:
             response.hangup()
             return response
         page = menu_page(menu.choices, self.fixed, state.page)
-        action = self.urls.url(KEY, replace(state, page=page.page))
+        listens = speaker.listens(locale)
+        action = self.urls.url(KEY, replace(state, page=page.page, speech=int(listens)))
         response = VoiceResponse()
-        gather = speaker.gather(response, action, locale)
+        gather = speaker.gather(response, action, locale, speech=listens)
         for prompt in before:
             speaker.prompt(gather, prompt, locale)
         speak_replies(speaker, gather, replies if answers else [menu], locale, self.articles_by_voice)

@@ -9,6 +9,7 @@ more try, then a gentle goodbye.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -23,6 +24,8 @@ from ivr.render import goodbye
 from ivr.ringing import EMERGENCY, Ringing
 from ivr.state import Caller, CallState
 from ivr.urls import KEY
+
+log = logging.getLogger(__name__)
 
 POSSIBLE = "possible"  # the call state while asking "are you in danger right now?"
 INFORMATION = "1"  # the key for "no, I want information"
@@ -39,8 +42,13 @@ class CallFlow(Ringing):
         return await self._after(caller, CallState(shown=0, next=1), outcome)
 
     async def key(self, caller: Caller, state: CallState, digits: str, speech: str) -> VoiceResponse:
-        """A key pressed on a menu (or words said, or silence)."""
-        if speech.strip():
+        """A key pressed on a menu (or words said, or silence).
+
+        Words are read only when the ``<Gather>`` asked for speech (``state.speech``): a ``SpeechResult``
+        posted to a keys-only menu (a replayed or forged request) is not the caller's words.
+        """
+        listened, state = bool(state.speech), replace(state, speech=0)
+        if listened and speech.strip():
             text = speech.strip()[: self.settings.max_text_chars]
             return await self._spoken(caller, state, text)
         if digits == DANGER:
@@ -68,11 +76,22 @@ class CallFlow(Ringing):
             return await self.counsellor(caller, state, choice.id)
         return await self._turn(caller, state, kind="choice", choice=choice.id)
 
-    async def status(self, caller: Caller, status: str, duration: int | None) -> None:
-        """Twilio's status callback: the call's state and, at the end, its duration."""
+    async def status(self, caller: Caller, status: str, duration: int | None, *, direction: str) -> None:
+        """Twilio's status callback: the call's state and, at the end, its duration.
+
+        Only calls this service answered count: a callback for one it never saw (an outbound page call, a
+        call another app answered, when the callback is set on the whole account) is not a caller who
+        gave up, so it writes nothing.
+        """
         if status not in calls.CALL_STATUSES:
             return
+        if direction.startswith("outbound"):
+            log.info("phone: status callback of an outbound call ignored")
+            return
         async with self.transaction() as session:
+            if not await calls.answered(session, self.store.crypto, caller):
+                log.info("phone: status callback of a call this service never answered ignored")
+                return
             contact = await calls.call_contact(
                 session, self.store.crypto, caller, self.now(), duration_seconds=duration or 0
             )

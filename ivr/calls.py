@@ -11,7 +11,8 @@ not from when the callback happened to arrive.
 
 **Abandoned**: a call that ended (or never connected) before the caller got anything from it: no
 answer heard (an article or a list of services), no counsellor reached, no call-back request left, and
-not told the emergency numbers after nobody answered.
+not told the emergency numbers after nobody answered. Only calls this service answered are counted: a
+status callback for a call it never saw (an outbound page call) writes nothing (:func:`answered`).
 """
 
 from __future__ import annotations
@@ -114,6 +115,15 @@ async def call_contact(
             raise
         return found
     return early
+
+
+async def answered(session: AsyncSession, crypto: Crypto, caller: Caller) -> bool:
+    """Whether this service answered the call (its voice request reached the engine)."""
+    ref = call_ref(crypto, caller)
+    if await _by_ref(session, ref) is not None:
+        return True
+    _conversation, contact = await _engine_contact(session, crypto, caller, ref)
+    return contact is not None
 
 
 def refresh_abandoned(contact: Contact) -> None:

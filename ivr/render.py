@@ -74,6 +74,10 @@ class Speaker:
         recording = None if self.prompts.has_values(name) else f"ivr.{name}"
         self.say(verb, self.prompts.text(name, locale, **values), locale, recording)
 
+    def listens(self, locale: str) -> bool:
+        """Whether a menu in ``locale`` listens for speech as well as keys."""
+        return locale in self.speech_languages
+
     def gather(self, response: VoiceResponse, action: str, locale: str, *, speech: bool = True) -> Gather:
         """A one-key ``<Gather>`` posting to ``action``; speech too where the language is supported."""
         language = self.speech_languages.get(locale) if speech else None

@@ -102,7 +102,12 @@ def build_router(line: PhoneLine) -> APIRouter:
     async def status(request: Request) -> Response:
         form, caller = await verified(request, STATUS)
         duration = form.get("CallDuration")
-        await flow.status(caller, form.get("CallStatus", ""), _int(duration) if duration else None)
+        await flow.status(
+            caller,
+            form.get("CallStatus", ""),
+            _int(duration) if duration else None,
+            direction=form.get("Direction", "inbound"),
+        )
         return Response(status_code=204)
 
     return router

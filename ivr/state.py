@@ -76,7 +76,8 @@ class CallState:
     ``shown`` is the engine turn whose replies are on the line (replayed for ``*`` and to read keys),
     ``next`` the number of the next turn, ``page`` the menu page, ``tries`` the silences or wrong keys
     so far; for a counsellor being rung, ``kind``, ``ring`` (which number of the list) and ``since``
-    (when the caller asked, in seconds since 1970).
+    (when the caller asked, in seconds since 1970). ``speech`` is 1 when the ``<Gather>`` that posts to
+    this URL listened for speech too: a ``SpeechResult`` is read only then.
     """
 
     shown: int = 0
@@ -86,6 +87,7 @@ class CallState:
     kind: str = ""
     ring: int = 0
     since: int = 0
+    speech: int = 0
 
     def query(self) -> dict[str, str]:
         """The state as query parameters (defaults left out)."""

@@ -88,6 +88,9 @@ class Door:
     on_event: Callable[[str, Callable[[Event], Awaitable[None]]], None]
     # Called inside the transaction that deletes one of the channel's conversations (by its id).
     on_forget: Callable[[ForgetHook], None]
+    # A person asked, outside the conversation, that everything kept about them be deleted (Zalo's
+    # user_withdraw): (channel, user id) -> whether anything was kept.
+    forget: Callable[[str, str], Awaitable[bool]]
     # The safety check's level for words (the phone line asks "in danger right now?" on "possible").
     danger_level: Callable[[str], Awaitable[str]]
 

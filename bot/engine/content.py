@@ -16,7 +16,7 @@ from bot.errors import ContentError, ContentErrors
 
 # Strings the engine says itself; strings.yaml must have each, in both languages.
 REQUIRED_STRINGS = (
-    "welcome_short", "not_understood", "topic_guess", "no_words", "unsupported", "unsupported_relayed",
+    "welcome_short", "not_understood", "topic_guess", "no_words", "emoji_thanks", "unsupported", "unsupported_relayed",
     "unknown_choice", "too_long", "deleted", "quick_exit", "province_unknown", "exposure_unknown",
     "exposure_within", "exposure_within_voice", "exposure_edge", "exposure_edge_voice", "exposure_past",
     "exposure_past_voice", "services_found", "services_none_in_province", "services_none",

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.engine.actions import ACTIONS
 from bot.engine.clean import cleaned
 from bot.engine.danger import ASK, keep_pending
 from bot.engine.deps import EngineDeps
+from bot.engine.emoji import SOS, THANKS, emoji_meaning
 from bot.engine.floods import admit_new_session, session_windows
 from bot.engine.language import guess_locale
 from bot.engine.places import locate_province
-from bot.engine.safety import POSSIBLE
+from bot.engine.safety import NONE, POSSIBLE
 from bot.engine.steps import MAIN_MENU, answer_article, node_choices, run_from
 from bot.engine.turn import Turn
 from bot.errors import BadInput
@@ -29,6 +31,7 @@ from bot.metrics import MESSAGES, SAFETY_REPLY_SECONDS, word
 from bot.nlu import Understanding, normalize
 from bot.store import conversations as store
 from bot.store.contacts import add_unique, current_contact
+from bot.store.erasure import erase_conversation
 from bot.store.escalations import current_escalation
 from bot.store.outbox import enqueue, queue_delivery
 from bot.store.outbox_kinds import RELAY_TO_STAFF, RelayToStaffPayload
@@ -212,6 +215,25 @@ class Engine:
                 now=deps.clock.now(),
             )
 
+    async def forget(self, channel: str, user_id: str) -> bool:
+        """Delete everything kept about a person who asked for it outside the conversation (Zalo's
+        ``user_withdraw``), as "delete my data" does (:mod:`bot.store.erasure`, the channel's forget
+        hook), in one transaction and without a reply. False when nothing was kept about them."""
+        deps = self.deps
+        now = deps.clock.now()
+        user_key = deps.crypto.user_key(channel, user_id)
+        async with deps.sessionmaker() as session, session.begin():
+            conversation = await store.find(session, channel=channel, user_key=user_key)
+            if conversation is None:
+                return False
+            hook = deps.forget_hooks.get(channel)
+            if hook is not None:
+                await hook(session, conversation, now)
+            await erase_conversation(session, deps.crypto, conversation, now=now)
+        if deps.after_commit is not None:
+            deps.after_commit()
+        return True
+
     def _transcript_line(self, message: InboundMessage) -> str:
         if message.kind == "choice" and message.choice:
             return f"[{message.choice}]"
@@ -224,6 +246,8 @@ class Engine:
         understanding = turn.understanding
         if understanding is not None:  # even without words: "🆘" is a cry for help
             verdict = self.deps.safety.check(understanding)
+            if verdict.danger_level == NONE and emoji_meaning(message.text or "") == SOS:
+                verdict = replace(verdict, level=POSSIBLE)  # 🆘 alone: at least "are you in danger?"
             asked = turn.conversation.node == ASK
             if verdict.emergency or (asked and verdict.danger_level == POSSIBLE):
                 # Asked "are you in danger right now?" and answered with more signs of harm: that is a yes.
@@ -307,8 +331,7 @@ class Engine:
 
     async def _text(self, turn: Turn, understanding: Understanding) -> None:
         if not understanding.has_words:
-            turn.say(turn.string("no_words"))
-            await self._reprompt(turn)
+            await self._emoji_only(turn)
             return
         norm = understanding.normalized
         command = self._command_words.get(norm)
@@ -364,6 +387,17 @@ class Engine:
             return
         turn.say(turn.string("not_understood"))
         await run_from(turn, MAIN_MENU)
+
+    async def _emoji_only(self, turn: Turn) -> None:
+        """No words, only emoji or signs (a danger in them was read by the safety check already): a
+        thumbs-up or a thank-you gets a kind answer and the menu; anything else, a prompt to type a few
+        words or pick an option. Asked "are you in danger right now?", even 👍 is no answer: asked again."""
+        if emoji_meaning(turn.message.text or "") == THANKS and turn.conversation.node != ASK:
+            turn.say(turn.string("emoji_thanks"))
+            await run_from(turn, MAIN_MENU)
+            return
+        turn.say(turn.string("no_words"))
+        await self._reprompt(turn)
 
     async def _reprompt(self, turn: Turn) -> None:
         node = self.deps.flows.nodes.get(turn.conversation.node or "")

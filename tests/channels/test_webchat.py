@@ -128,7 +128,7 @@ async def test_twenty_megabytes_are_refused_before_reading(client: httpx.AsyncCl
 async def test_emoji_only_message_gets_a_helpful_reply(client: httpx.AsyncClient) -> None:
     data = await post(client, session=new_session(), text="😭😭🙏")
     texts = " ".join(r["text"] for r in data["replies"])
-    assert "chữ" in texts  # "I can only read words"
+    assert "Bạn gõ vài chữ" in texts and "chỉ đọc được" not in texts  # never "I can only read text"
     assert data["replies"][-1]["choices"], "and the menu is offered again"
 
 

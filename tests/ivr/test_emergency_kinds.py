@@ -17,7 +17,7 @@ from bot.nlu import Understanding
 from bot.runtime import Services
 from bot.store.models import Escalation, OutboxEvent
 from ivr.spoken import speakable
-from tests.fakes.twilio_caller import FakeCaller, Heard
+from tests.fakes.twilio_caller import FakeCaller, Heard, parse
 from tests.ivr.conftest import ONCALL
 
 CONNECTING = "I am connecting you to the counsellor on duty. Please stay on the line."
@@ -173,3 +173,29 @@ async def test_a_possible_danger_then_zero_reaches_a_counsellor(
     heard = await caller.press("0")
     assert "I am connecting you to a counsellor" in heard.text
     assert caller.dialled() == [ONCALL[0]]
+
+
+async def test_speech_result_is_ignored_where_the_gather_listens_for_keys_only(
+    phone: Callable[..., FakeCaller], services: Services
+) -> None:
+    """Issue 16: a ``SpeechResult`` posted to a keys-only ``<Gather>`` (a Vietnamese menu, or the
+    "are you in danger?" question) is not the caller's words: it is read as silence."""
+    caller = phone()
+    await caller.dial_in()
+    heard = await caller.press(caller.key_for("Tiếng Việt"))
+    gather = heard.find("Gather")
+    assert gather is not None and gather.attrib["input"] == "dtmf"
+    response = await caller.post(gather.attrib["action"], {"SpeechResult": "help me he is going to kill me"})
+    heard = parse(response.text)
+    assert heard.find("Dial") is None and heard.said[0] == "Mình chưa nghe thấy bạn bấm phím nào."
+    async with services.sessionmaker() as session:
+        assert (await session.execute(select(Escalation))).first() is None, "nobody is paged"
+
+    services.engine.deps.safety = Possible()
+    caller = await english_menu(phone)
+    heard = await caller.speak("what is PrEP")
+    assert heard.said == [ASK]
+    gather = heard.find("Gather")
+    assert gather is not None and gather.attrib["input"] == "dtmf"
+    response = await caller.post(gather.attrib["action"], {"SpeechResult": "what is PEP"})
+    assert parse(response.text).said == ["I did not hear a key.", ASK], "asked again, not read as words"

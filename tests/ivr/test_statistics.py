@@ -33,7 +33,7 @@ async def test_status_callbacks_repeated_and_out_of_order_change_nothing(
     assert again.ended_at == caller.started + timedelta(seconds=5)
 
 
-async def test_a_status_callback_before_the_call_reached_the_engine_still_makes_one_row(
+async def test_a_status_callback_before_the_call_reached_the_engine_writes_nothing_and_the_call_one_row(
     phone: Callable[..., FakeCaller], services: Services
 ) -> None:
     caller = phone()
@@ -41,8 +41,7 @@ async def test_a_status_callback_before_the_call_reached_the_engine_still_makes_
         f"{caller.public_url}/ivr/status", {"CallStatus": "in-progress", "CallDuration": "0"}
     )
     assert response.status_code == 204
-    (early,) = await contacts(services)
-    assert (early.channel, early.call_status) == ("phone", "in-progress")
+    assert await contacts(services) == [], "a call the service has not answered is not counted"
     await caller.dial_in()
     await caller.press("1")
     await caller.hang_up()
@@ -51,13 +50,31 @@ async def test_a_status_callback_before_the_call_reached_the_engine_still_makes_
     assert contact.call_status == "completed"
 
 
-async def test_a_call_that_failed_before_any_answer_is_counted_as_abandoned(
+async def test_status_callbacks_of_calls_never_answered_are_not_counted_as_abandoned(
     phone: Callable[..., FakeCaller], services: Services
 ) -> None:
+    """Issue 16: an outbound page call, or any call the service never answered, is not a caller who gave up."""
     caller = phone()
-    await caller.hang_up("canceled")
+    response = await caller.hang_up("canceled")
+    assert response.status_code == 204
+    page = phone(number="+84911111111")
+    response = await page.post(
+        f"{page.public_url}/ivr/status",
+        {"CallStatus": "no-answer", "CallDuration": "0", "Direction": "outbound-api"},
+    )
+    assert response.status_code == 204
+    assert await contacts(services) == []
+    answered = phone()
+    await answered.dial_in()
+    response = await answered.post(
+        f"{answered.public_url}/ivr/status",
+        {"CallStatus": "completed", "CallDuration": "30", "Direction": "outbound-api"},
+    )
     (contact,) = await contacts(services)
-    assert (contact.call_status, contact.abandoned, contact.message_count) == ("canceled", True, 0)
+    assert contact.call_status != "completed", "an outbound call's callback never changes an answered call"
+    await answered.hang_up("completed")
+    (contact,) = await contacts(services)
+    assert (contact.call_status, contact.abandoned) == ("completed", True)
 
 
 async def test_hanging_up_while_a_counsellor_rings(

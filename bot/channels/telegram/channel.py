@@ -84,8 +84,9 @@ class TelegramChannel:
             _ = update.event_type
         except UpdateTypeLookupError:
             # A newer Bot API than this aiogram knows. (aiogram would warn with the whole update in the
-            # message, chat ids and text included, so it is stopped here.)
-            log.info("telegram update of an unknown type ignored")
+            # message, chat ids and text included, so it is stopped here.) Its field names only are logged.
+            names = sorted(name[:40] for name in (update.model_extra or {}))[:3]
+            log.info("telegram update of an unknown type (%s) ignored", ",".join(names) or "no type")
             return
         await self.dispatcher.feed_update(self.bot, update)
 

@@ -29,6 +29,7 @@ def build_dispatcher(channel: TelegramChannel) -> Dispatcher:
     dispatcher = Dispatcher(disable_fsm=True, channel=channel)
     dispatcher.include_router(staff_router())
     dispatcher.include_router(private_chats())
+    dispatcher.include_router(other_buttons())
     return dispatcher
 
 
@@ -63,3 +64,19 @@ async def on_button(query: CallbackQuery, channel: TelegramChannel) -> None:
             notice = await channel.string_for(inbound.user_id, "unknown_choice")
         await channel.receive(inbound)
     await channel.client.answer_callback(query.id, text=notice)
+
+
+def other_buttons() -> Router:
+    """Taps no other router took: answered, so that the button stops spinning, and nothing else.
+
+    A tap on a button of an inline message, or of a message too old for Telegram to send along, comes
+    without ``message``: there is no chat to answer in, but the person's button would spin until it
+    times out, which looks as if the service had stopped (issue 16).
+    """
+    router = Router(name="other-buttons")
+    router.callback_query.register(on_other_button)
+    return router
+
+
+async def on_other_button(query: CallbackQuery, channel: TelegramChannel) -> None:
+    await channel.client.answer_callback(query.id)

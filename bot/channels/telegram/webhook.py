@@ -8,7 +8,9 @@ What it answers, and why (Telegram sends an update again until it gets a 2xx):
   without an ``update_id``: **400**. Telegram never
   sends these, so the refusal is for whoever did, and says what is wrong.
 * an update aiogram cannot read, or of a type this version does not know, an edited message, a group
-  message: **200**, and nothing happens. Sending it again would not change that, so it is dropped.
+  message: **200**, and nothing happens. Sending it again would not change that, so it is dropped. One
+  that cannot be read is logged with its update type and the paths of the fields that failed
+  (``message.from.is_bot``), never their values: ids and words stay out of the log.
 * the engine could not take it (the database is down): **503**. The engine's transaction was rolled
   back, so nothing is half-written, and the update, sent again, is handled once (by its message id).
 * otherwise **200** at once: the replies go out through the outbox, which is woken for them.
@@ -17,7 +19,7 @@ What it answers, and why (Telegram sends an update again until it gets a 2xx):
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiogram.types import Update
 from fastapi import APIRouter, Request, Response
@@ -40,6 +42,16 @@ def _refuse(status: int, message: str) -> JSONResponse:
     return refuse("telegram", status, message)
 
 
+def unreadable(data: dict[str, Any], exc: ValidationError) -> tuple[str, str]:
+    """The update's type and the paths of the fields that failed validation, for the log (no values)."""
+    kinds = [key[:40] for key in data if key != "update_id"]
+    paths = sorted(
+        {".".join(str(part)[:40] for part in error["loc"]) for error in exc.errors(include_input=False)}
+    )
+    more = f" and {len(paths) - 5} more" if len(paths) > 5 else ""
+    return ",".join(kinds[:3]) or "no type", ", ".join(paths[:5]) + more
+
+
 def webhook_router(channel: TelegramChannel) -> APIRouter:
     """The webhook route for one channel."""
     router = APIRouter()
@@ -57,8 +69,9 @@ def webhook_router(channel: TelegramChannel) -> APIRouter:
             return _refuse(400, "not a Telegram update: `update_id` is missing")
         try:
             update = Update.model_validate(data, context={"bot": channel.bot})
-        except ValidationError:
-            log.warning("telegram update could not be read and was dropped")
+        except ValidationError as exc:
+            kind, fields = unreadable(data, exc)
+            log.warning("telegram update (%s) could not be read and was dropped; invalid: %s", kind, fields)
             return Response(status_code=200)
         try:
             await channel.feed(update)

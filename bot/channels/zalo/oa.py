@@ -4,8 +4,17 @@ Every webhook call is signed: ``X-ZEvent-Signature: mac=<sha256 hex of app_id + 
 OA secret key>``, with the ``timestamp`` (milliseconds) from the body. A wrong or missing signature gets
 401, a timestamp further than ``HOTLINE_ZALO_OA_MAX_TIMESTAMP_SKEW_SECONDS`` from now gets 403 (a
 replay), and nothing is processed. ``user_send_text`` goes to the engine (de-duplicated by
-``message.msg_id``); photos, stickers and the like get the engine's "I can only read text"; other events
-(follows, read receipts, the echoes of our own messages) are acknowledged and ignored.
+``message.msg_id``); photos, stickers and the like get the engine's "I can only read text";
+``user_withdraw`` (the person asks the OA's partners to delete their data) deletes everything kept about
+them, as "delete my data" does; other events (follows, read receipts, the echoes of our own messages)
+are acknowledged and ignored.
+
+A body without an ``event_name`` is not an event: Zalo checks a webhook URL with such a call (an unsigned
+``{}``) and expects 200, else the URL cannot be saved (public integrations: "Webhook luôn phải trả về
+HTTP Code 200 OK", https://hainh.me/zalo-api-php-webhook-callback-official-account.html; a partner's
+portal refuses a webhook whose test POST is not answered 200,
+https://developers-zns.goby.vn/dang-ky-nhan-thong-bao-qua-webhook). It gets 200 and a log line, and
+nothing is read from it or written; anything carrying an event is signature-checked as above.
 
 Replies leave through :meth:`ZaloOa.send`: packed into as few messages as fit (each counts against the
 free-reply window, :mod:`.oa_window`), sent with the current access token, refreshed once on -216
@@ -43,6 +52,9 @@ log = logging.getLogger(__name__)
 NAME = "zalo_oa"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 TEXT_EVENT = "user_send_text"
+# The person asks the OA's partners to delete their data. Its body is not in Zalo's pages we could read;
+# the person is taken from ``sender.id`` as in every user event (or ``follower.id``, ``user_id``).
+WITHDRAW_EVENT = "user_withdraw"
 # What else a person can send; the engine answers that it reads text only.
 OTHER_USER_EVENTS = frozenset(
     {
@@ -91,6 +103,15 @@ def parse_event(event: dict[str, Any], *, max_chars: int) -> tuple[InboundMessag
     return InboundMessage(
         NAME, user_id, text=text[:max_chars], transport_id=transport_id, address=user_id, kind="text"
     ), ""  # fmt: skip
+
+
+def withdrawn_person(event: dict[str, Any]) -> str | None:
+    """The OA-scoped id of the person in a ``user_withdraw`` event, or None."""
+    for holder in ("sender", "follower"):
+        value = event.get(holder)
+        if isinstance(value, dict) and as_id(value.get("id")) is not None:
+            return as_id(value.get("id"))
+    return as_id(event.get("user_id"))
 
 
 class ZaloOa:
@@ -176,8 +197,6 @@ class ZaloOa:
 
     async def receive(self, request: Request) -> JSONResponse:
         """One webhook call: verify it, hand the person's message to the engine, release held replies."""
-        if not request.headers.get(SIGNATURE_HEADER):
-            return refuse(401, f"missing {SIGNATURE_HEADER}")
         door = self.door
         try:
             body, data = await read_json(request, door.settings.max_body_bytes)
@@ -185,9 +204,15 @@ class ZaloOa:
             return refuse(exc.status, exc.reason)
         if not isinstance(data, dict):
             return refuse(400, "the body must be a JSON object")
+        if "event_name" not in data:
+            # Zalo's check of the webhook URL (see the module's docstring): nothing in it is read.
+            log.info("zalo-oa: a call without an event (Zalo checking the webhook URL) answered 200")
+            return accepted(ignored="not an event")
         refused = self.verify(request, body, data)
         if refused is not None:
             return refuse(refused.status, refused.reason)
+        if data["event_name"] == WITHDRAW_EVENT:
+            return await self._withdraw(data)
         message, reason = parse_event(data, max_chars=door.settings.max_text_chars)
         if message is None:
             log.info("zalo-oa: event ignored (%s)", reason)
@@ -202,6 +227,17 @@ class ZaloOa:
             async with self.store.sessionmaker() as session, session.begin():
                 await release_held(session, conversation_id=outcome.conversation_id, now=door.clock.now())
         door.wake()
+        return accepted()
+
+    async def _withdraw(self, event: dict[str, Any]) -> JSONResponse:
+        """``user_withdraw``: delete everything kept about the person (no reply: they asked us to forget)."""
+        user_id = withdrawn_person(event)
+        if user_id is None:
+            log.info("zalo-oa: user_withdraw without a person ignored")
+            return accepted(ignored="no sender")
+        erased = await self.door.forget(NAME, user_id)
+        log.info("zalo-oa: user_withdraw: %s", "the person's data deleted" if erased else "nothing was kept")
+        self.door.wake()
         return accepted()
 
     def router(self) -> APIRouter:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 import httpx
@@ -158,3 +159,43 @@ async def test_a_database_that_is_down_gets_503_then_the_resent_update_is_answer
         assert response.status_code == 200
     await deliver(services)
     assert len([c for c in telegram.sent(CHAT) if c.buttons]) == 1
+
+
+async def test_an_unreadable_update_is_logged_with_its_type_and_fields_never_ids_or_words(
+    client: httpx.AsyncClient, services: Services, telegram: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 16: older shapes aiogram cannot read (no ``is_bot``, a number for an id) were dropped silently."""
+    caplog.set_level(logging.DEBUG)
+    old_shape = telegram.text_update(CHAT, "cứu em với bí mật")
+    del old_shape["message"]["from"]["is_bot"]
+    numeric_id = telegram.callback_update(CHAT, "main.menu:legal", message_id=2)
+    numeric_id["callback_query"]["id"] = 987_654_321
+    future = telegram.update(some_future_update={"id": CHAT, "text": "cứu em với bí mật"})
+    for update in (old_shape, numeric_id, future):
+        response = await post_update(client, update)
+        assert response.status_code == 200
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("bot.channels.telegram")]
+    assert any("(message)" in m and "message.from.is_bot" in m for m in logged), logged
+    assert any("(callback_query)" in m and "callback_query.id" in m for m in logged), logged
+    assert any("unknown type (some_future_update)" in m for m in logged), logged
+    for line in (caplog.text, *logged):
+        assert str(CHAT) not in line and "bí mật" not in line and "987654321" not in line
+    await deliver(services)
+    await assert_nothing_written(services)
+
+
+async def test_a_button_tap_without_its_message_still_stops_spinning(
+    client: httpx.AsyncClient, services: Services, telegram: FakeTelegram
+) -> None:
+    """Issue 16: a tap on an inline message's button (or on one too old) comes without ``message``."""
+    update = telegram.callback_update(CHAT, "main.menu:legal", message_id=2)
+    query = update["callback_query"]
+    del query["message"]
+    query["inline_message_id"] = "AAAAAAAAAAAAAAAA"
+    response = await post_update(client, update)
+    assert response.status_code == 200
+    answers = telegram.calls_of("answerCallbackQuery")
+    assert [a.params["callback_query_id"] for a in answers] == [query["id"]]
+    await deliver(services)
+    await assert_nothing_written(services)
+    assert telegram.sent() == []

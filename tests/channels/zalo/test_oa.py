@@ -7,10 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from bot.clock import FrozenClock
 from bot.runtime import Services
-from bot.store.models import Conversation
+from bot.store.models import Contact, Conversation, Message, ProcessedMessage
 from tests.channels.zalo.conftest import USER, count, drain, oa_event, post_oa
 from tests.fakes.zalo_api import FakeZalo
 from tests.support.db import assert_nothing_written, dump_database
@@ -134,3 +135,73 @@ async def test_malformed_and_huge_bodies_are_refused_clearly(
     )
     assert response.status_code == 413
     await nothing_processed(services, zalo)
+
+
+async def test_zalo_checking_the_webhook_url_with_an_unsigned_empty_body_gets_200(
+    person: Person, services: Services, zalo: FakeZalo, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 16: Zalo checks a webhook URL with an unsigned ``{}``; 401 would keep the URL from being saved."""
+    caplog.set_level(logging.INFO)
+    for headers in ({}, {"X-ZEvent-Signature": "mac=00"}):
+        for body in (b"{}", b'{"app_id": "1234", "timestamp": "1"}'):
+            response = await person.client.post(
+                "/zalo-oa/webhook", content=body, headers={"Content-Type": "application/json", **headers}
+            )
+            assert response.status_code == 200, (body, headers)
+            assert response.json() == {"ok": True, "ignored": "not an event"}
+    assert "checking the webhook URL" in caplog.text
+    unsigned = await person.client.post("/zalo-oa/webhook", json=person.event("cuu em voi"))
+    assert unsigned.status_code == 401, "anything carrying an event is still signature-checked"
+    wrong = await post_oa(
+        person.client, person.event(None, event="user_withdraw"), app_id=zalo.app_id, mac="mac=0"
+    )
+    assert wrong.status_code == 401
+    await drain(services)
+    await nothing_processed(services, zalo)
+
+
+async def test_user_withdraw_deletes_the_persons_conversation_transcript_and_address(
+    person: Person, services: Services, zalo: FakeZalo, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 16: Zalo's ``user_withdraw`` (the person asks partners to delete their data) was ignored."""
+    caplog.set_level(logging.DEBUG)
+    await person.say("/start")
+    await person.say("PrEP là gì")
+    other = oa_event("hi", msg_id="other-1", clock=person.clock, app_id=zalo.app_id, user="2468013579")
+    assert (await post_oa(person.client, other, app_id=zalo.app_id)).status_code == 200
+    await drain(services)
+    assert await count(services, Conversation) == 2
+    before = await count(services, Message)
+    held = await count(services, Contact)
+
+    event = person.event(None, event="user_withdraw")
+    del event["message"]
+    response = await post_oa(person.client, event, app_id=zalo.app_id)
+    assert response.status_code == 200 and "ignored" not in response.json()
+    await drain(services)
+    user_key = services.crypto.user_key("zalo_oa", USER)
+    assert await count(services, Conversation, Conversation.user_key == user_key) == 0
+    assert await count(services, Conversation) == 1, "only that person's conversation"
+    assert 0 < await count(services, Message) < before, "their transcript is gone, the other's stays"
+    assert await count(services, ProcessedMessage, ProcessedMessage.conversation_id.is_(None)) == 0
+    assert await count(services, Contact) == held, "the anonymous statistics stay"
+    async with services.sessionmaker() as session:
+        addresses = [
+            services.crypto.decrypt(c.address_enc)
+            for c in (await session.execute(select(Conversation))).scalars()
+            if c.address_enc
+        ]
+    assert addresses == ["2468013579"], "their address is gone"
+    assert USER not in await dump_database(services)
+    assert USER not in caplog.text and "user_withdraw: the person's data deleted" in caplog.text
+    assert (await post_oa(person.client, event, app_id=zalo.app_id)).status_code == 200, "again: nothing kept"
+    assert "user_withdraw: nothing was kept" in caplog.text
+
+
+async def test_a_lone_thumbs_up_is_answered_kindly_not_refused(person: Person) -> None:
+    """Issue 16: a lone "👍" got "I can only read text"; the engine answers it for every channel."""
+    await person.say("/start")
+    await person.say("1")
+    (text,) = await person.say("👍")
+    assert "cảm ơn bạn" in text and "Bạn cần hỗ trợ gì" in text
+    assert "chỉ đọc được" not in text
