@@ -66,9 +66,9 @@ def training_files(knowledge_dir: Path) -> list[Path]:
     """The content files the model is trained from: never the held-out set, never other content."""
     articles = sorted((knowledge_dir / "articles").glob("*.yaml"))
     nlu_dir = knowledge_dir / "nlu"
-    nlu = sorted(
+    nlu = sorted(  # nlu/training/*.yaml too: a new writer's file must train a new model
         path
-        for path in (nlu_dir.iterdir() if nlu_dir.is_dir() else ())
+        for path in (nlu_dir.rglob("*") if nlu_dir.is_dir() else ())
         if path.is_file() and not (path.name.startswith("heldout") and path.suffix == ".yaml")
     )
     return [*articles, *nlu]

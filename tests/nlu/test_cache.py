@@ -91,6 +91,18 @@ def test_a_changed_example_trains_a_new_model(knowledge: Path, models: Path) -> 
     assert after.exists()
 
 
+def test_a_training_writer_file_counts(knowledge: Path, models: Path) -> None:
+    """``nlu/training/*.yaml`` is trained on, so a new or changed writer's file names a new model."""
+    before = model_path(models, knowledge)
+    writer = knowledge / "nlu" / "training" / "writer.yaml"
+    writer.parent.mkdir()
+    writer.write_text("not_emergency: [em đang phơi đồ]\n", encoding="utf-8")
+    added = model_path(models, knowledge)
+    assert added != before
+    writer.write_text("not_emergency: [em đang phơi đồ, em đang tưới cây]\n", encoding="utf-8")
+    assert model_path(models, knowledge) not in (before, added)
+
+
 def test_an_article_change_counts_but_the_held_out_set_does_not(knowledge: Path, models: Path) -> None:
     before = model_path(models, knowledge)
     (knowledge / "nlu" / "heldout.yaml").write_text("topics: {other: [xin chào]}\n")
