@@ -33,7 +33,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -245,18 +244,10 @@ def echo_server(folder: Path) -> Iterator[str]:
 
 @contextmanager
 def fake_telegram() -> Iterator[FakeTelegram]:
-    """The fake Bot API in a thread with its own event loop (the service sends its replies there)."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    fake = FakeTelegram()
-    asyncio.run_coroutine_threadsafe(fake.start(), loop).result(30)
-    try:
+    """The fake Bot API (its own event loop in a thread: tests/fakes/base.py); the service sends its replies
+    there."""
+    with FakeTelegram() as fake:
         yield fake
-    finally:
-        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
 
 
 @contextmanager
