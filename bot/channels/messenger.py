@@ -66,6 +66,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import SecretStr
 
+from bot.channels import kit
+from bot.channels.kit import accepted
 from bot.errors import BadInput, ConfigError, HotlineError
 from bot.http.jsonbody import BadJson, parse_json
 from bot.http.limits import read_body
@@ -107,7 +109,6 @@ UNAVAILABLE = 551
 NO_MATCHING_USER = (100, 2018001)
 
 _LONG_NUMBER = re.compile(r"\d{6,}")
-SEPARATORS = ("\n\n", "\n", " ")
 
 Handle = Callable[[InboundMessage], Awaitable[Outcome]]
 LastSeen = Callable[[str], Awaitable[datetime | None]]
@@ -199,25 +200,8 @@ def units(text: str) -> int:
 
 
 def split(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Cut a text into parts of at most ``limit`` units, at a paragraph, line or word where possible."""
-    parts: list[str] = []
-    rest = text.strip()
-    while rest:
-        if units(rest) <= limit:
-            parts.append(rest)
-            break
-        cut = limit
-        while units(rest[:cut]) > limit:
-            cut -= 1
-        head = rest[:cut]
-        for separator in SEPARATORS:
-            at = head.rfind(separator)
-            if at > limit // 3:
-                head = head[:at]
-                break
-        parts.append(head.rstrip())
-        rest = rest[len(head) :].strip()
-    return [part for part in parts if part]
+    """Cut a text into parts of at most ``limit`` UTF-16 units (:func:`bot.channels.kit.split`)."""
+    return kit.split(text, limit, units)
 
 
 def fits_quick_replies(reply: Reply) -> bool:
@@ -239,14 +223,8 @@ def messages(replies: Sequence[Reply], *, quick_replies: bool = True) -> list[di
     quick = quick_replies and last >= 0 and fits_quick_replies(replies[last])
     texts: list[str] = []
     for i, reply in enumerate(replies):
-        text = reply.text.rstrip()
-        if reply.choices and not (i == last and quick):
-            if i == last:
-                lines = [f"{n}. {c.label}" for n, c in enumerate(reply.choices, start=1)]
-            else:
-                lines = [f"• {c.label}" for c in reply.choices]
-            text = (text + "\n\n" if text else "") + "\n".join(lines)
-        texts.extend(split(text))
+        shown_as_quick = i == last and quick  # the choices go out as quick replies, not as text
+        texts.extend(split(reply.text if shown_as_quick else kit.block(reply, numbered=i == last)))
     out: list[dict[str, Any]] = [{"text": text} for text in texts]
     if quick:
         if not out:  # Meta needs a text (or an attachment) to carry quick replies
@@ -478,16 +456,7 @@ class Messenger:
 
 
 def refuse(status: int, reason: str) -> JSONResponse:
-    webhook_refused(NAME, status)
-    return JSONResponse({"error": reason}, status_code=status)
-
-
-def accepted(ignored: str | None = None) -> JSONResponse:
-    """200: Meta must not send it again (also for what we deliberately ignore)."""
-    body: dict[str, Any] = {"ok": True}
-    if ignored:
-        body["ignored"] = ignored
-    return JSONResponse(body)
+    return kit.refuse(NAME, status, reason)
 
 
 def build(door: Door, *, store: ChannelStore) -> Messenger | None:
