@@ -44,19 +44,10 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.engine_bench import MESSAGES  # noqa: E402 (the same everyday messages)
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.support.server import LiveServer, free_port, hotline_env, run_cli  # noqa: E402
 
-MESSAGES = [
-    "bcs bi rach phai lam sao",
-    "ban dam bi phat bao nhieu",
-    "xet nghiem hiv o dau",
-    "PrEP là gì",
-    "e bi cong an bat thi sao",
-    "thuoc lac co nguy hiem ko",
-    "menu",
-    "1",
-]
 AUTH_TOKEN = "bench-auth-token-0123456789abcdef"  # noqa: S105 (a made-up token for loopback)
 ACCOUNT_SID = "AC" + "0" * 32
 CALLER_ID = "+84900000001"
