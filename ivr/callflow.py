@@ -4,7 +4,8 @@ The phone line is a thin adapter. Every key that picks a choice becomes an engin
 id is its session, the caller's number its user id, which the engine hashes at once); what the engine
 answers is spoken. Only the phone's own keys are handled here: ``*`` repeats, ``9`` and ``0`` reach a
 counsellor (:mod:`ivr.ringing`), "more" turns a long menu's page; a silence or a wrong key gets one
-more try, then a gentle goodbye.
+more try, then a gentle goodbye. The check-in choice is the phone line's own too: a call-back
+(:mod:`ivr.checkin_menu`, :mod:`ivr.checkin_call`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from bot.errors import BadInput
 from bot.messages import Outcome, Reply
 from ivr import calls
 from ivr.callbase import COUNSELLOR_NODE, EMERGENCY_NODE, menu_reply
+from ivr.checkin_call import CheckinCall
+from ivr.checkin_menu import CheckinMenu
 from ivr.keys import COUNSELLOR, DANGER, REPEAT, menu_page
 from ivr.render import goodbye
-from ivr.ringing import EMERGENCY, Ringing
+from ivr.ringing import EMERGENCY
 from ivr.state import Caller, CallState
 from ivr.urls import KEY
 
@@ -31,7 +34,7 @@ POSSIBLE = "possible"  # the call state while asking "are you in danger right no
 INFORMATION = "1"  # the key for "no, I want information"
 
 
-class CallFlow(Ringing):
+class CallFlow(CheckinCall, CheckinMenu):
     """The phone line's half of every call; one instance per process, no state of its own."""
 
     async def incoming(self, caller: Caller) -> VoiceResponse:
@@ -74,6 +77,8 @@ class CallFlow(Ringing):
             return await self._retry(caller, state, "wrong_key", replies, locale)
         if self.gotos.get(choice.id) == COUNSELLOR_NODE:
             return await self.counsellor(caller, state, choice.id)
+        if self.is_checkin_entry(choice.id):
+            return await self.checkin_offer(caller, state)
         return await self._turn(caller, state, kind="choice", choice=choice.id)
 
     async def status(self, caller: Caller, status: str, duration: int | None, *, direction: str) -> None:

@@ -11,9 +11,11 @@ from fastapi import APIRouter
 from bot.channels.door import ChannelStore, Door
 from bot.engine.content import Content
 from bot.messages import Reply
+from bot.store.outbox_kinds import PHONE_CHECKIN
 from ivr.audio import AudioPrompts
 from ivr.callflow import CallFlow
 from ivr.calls import CHANNEL
+from ivr.checkin_dialer import CallbackDialer
 from ivr.hours import OfficeHours
 from ivr.prompts import Prompts, load_prompts
 from ivr.render import Speaker
@@ -45,7 +47,11 @@ class PhoneLine:
         self.audio = AudioPrompts(settings.twilio_audio_url)
         speaker = Speaker(settings, prompts or load_prompts(), self.audio)
         hours = OfficeHours.parse(settings.office_hours, settings.timezone)
-        self.flow = CallFlow(door, store, content, speaker, hours, Urls(settings.public_url))
+        urls = Urls(settings.public_url)
+        self.flow = CallFlow(door, store, content, speaker, hours, urls)
+        self.dialer = CallbackDialer(settings, urls)
+        self.flow.use_dialer(self.dialer)
+        door.on_event(PHONE_CHECKIN, self.flow.place_checkin_call)
         host = urlsplit(settings.public_url).hostname or ""
         if host in ("127.0.0.1", "localhost", "::1"):
             log.warning("phone line: HOTLINE_PUBLIC_URL is a local address; Twilio cannot reach it")
@@ -59,7 +65,7 @@ class PhoneLine:
         await self.audio.load()
 
     async def stop(self) -> None:
-        return None
+        await self.dialer.close()
 
     async def send(self, address: str, replies: Sequence[Reply]) -> None:
         raise NotImplementedError("the phone line answers inside Twilio's request; nothing is pushed")

@@ -20,7 +20,8 @@ REQUIRED = (
     "option", "more", "footer", "footer_after_hours", "silence", "wrong_key", "goodbye", "end",
     "connecting_emergency", "connecting_counsellor", "connecting_next", "after_counsellor",
     "nobody_emergency", "nobody_counsellor", "after_hours", "callback_offer", "callback_unavailable",
-    "offer_footer", "callback_done", "possible_danger",
+    "offer_footer", "callback_done", "possible_danger", "checkin_offer", "checkin_unavailable",
+    "checkin_set", "checkin_ask", "checkin_safe", "checkin_missed", "checkin_missed_last",
 )  # fmt: skip
 
 

@@ -19,7 +19,19 @@ from bot.metrics import webhook_refused
 from ivr.render import twiml
 from ivr.signature import SIGNATURE_HEADER
 from ivr.state import Caller, CallState
-from ivr.urls import DIAL, KEY, OFFER, SCREEN, SCREEN_KEY, STATUS, VOICE
+from ivr.urls import (
+    CHECKIN_ANSWER,
+    CHECKIN_CALL,
+    CHECKIN_SET,
+    CHECKIN_STATUS,
+    DIAL,
+    KEY,
+    OFFER,
+    SCREEN,
+    SCREEN_KEY,
+    STATUS,
+    VOICE,
+)
 
 if TYPE_CHECKING:
     from ivr.channel import PhoneLine
@@ -63,6 +75,12 @@ def build_router(line: PhoneLine) -> APIRouter:
             return CallState.from_query(request.query_params)
         except BadInput as exc:
             raise HTTPException(400, str(exc)) from exc
+
+    def checkin_state(request: Request) -> CallState:
+        state = state_of(request)
+        if not state.checkin or not state.attempt:
+            raise HTTPException(400, "a check-in call's URL names the check-in and the attempt")
+        return state
 
     @router.post(VOICE)
     async def voice(request: Request) -> Response:
@@ -108,6 +126,30 @@ def build_router(line: PhoneLine) -> APIRouter:
             _int(duration) if duration else None,
             direction=form.get("Direction", "inbound"),
         )
+        return Response(status_code=204)
+
+    # -- safety check-ins: set by keys, then a call-back (its URLs carry the check-in and the attempt) --
+
+    @router.post(CHECKIN_SET)
+    async def checkin_set(request: Request) -> Response:
+        form, caller = await verified(request, CHECKIN_SET)
+        return _xml(await flow.checkin_key(caller, state_of(request), form.get("Digits", "").strip()))
+
+    @router.post(CHECKIN_CALL)
+    async def checkin_call(request: Request) -> Response:
+        _form, callee = await verified(request, CHECKIN_CALL)
+        return _xml(await flow.checkin_picked_up(callee, checkin_state(request)))
+
+    @router.post(CHECKIN_ANSWER)
+    async def checkin_answer(request: Request) -> Response:
+        form, callee = await verified(request, CHECKIN_ANSWER)
+        digits = form.get("Digits", "").strip()
+        return _xml(await flow.checkin_answer(callee, checkin_state(request), digits))
+
+    @router.post(CHECKIN_STATUS)
+    async def checkin_status(request: Request) -> Response:
+        form, callee = await verified(request, CHECKIN_STATUS)
+        await flow.checkin_status(callee, checkin_state(request), form.get("CallStatus", ""))
         return Response(status_code=204)
 
     return router

@@ -24,8 +24,9 @@ DIALABLE = re.compile(r"\+?[0-9]{6,15}")
 STATE_NUMBER = re.compile(r"[0-9]{1,11}")  # ASCII digits: str.isdigit() also takes "²", which int() refuses
 # How Twilio writes a withheld caller id ("ANONYMOUS", "UNKNOWN", ... on a phone keypad).
 WITHHELD = frozenset({"+266696687", "+8656696", "+86282452253", "+7378742833", "+2562533"})
-KINDS = ("", "emergency", "counsellor", "after_hours", "possible")
+KINDS = ("", "emergency", "counsellor", "after_hours", "possible", "checkin")
 MAX_STATE_NUMBER = 10**10
+OUTBOUND = "outbound-api"  # Twilio's Direction for a call placed through the REST API (a call-back)
 
 
 def _number_of(raw: str | None) -> str | None:
@@ -50,9 +51,13 @@ class Caller:
 
     @classmethod
     def from_form(cls, form: Mapping[str, str]) -> Caller:
+        """The call of a request; on a call the hotline placed (a check-in call-back, Twilio's
+        ``Direction`` ``outbound-api``) the person is the one called (``To``), the hotline ``From``."""
         call_sid = form.get("CallSid", "")
         if not CALL_SID.fullmatch(call_sid):
             raise BadInput("CallSid is missing or malformed")
+        if form.get("Direction") == OUTBOUND:
+            return cls(call_sid, _number_of(form.get("To")), _number_of(form.get("From")))
         hotline = _number_of(form.get("To")) or _number_of(form.get("Called"))
         return cls(call_sid, _number_of(form.get("From")), hotline)
 
@@ -77,7 +82,8 @@ class CallState:
     ``next`` the number of the next turn, ``page`` the menu page, ``tries`` the silences or wrong keys
     so far; for a counsellor being rung, ``kind``, ``ring`` (which number of the list) and ``since``
     (when the caller asked, in seconds since 1970). ``speech`` is 1 when the ``<Gather>`` that posts to
-    this URL listened for speech too: a ``SpeechResult`` is read only then.
+    this URL listened for speech too: a ``SpeechResult`` is read only then. On a check-in call-back,
+    ``checkin`` is the check-in's id and ``attempt`` which call of it this is (1 or 2).
     """
 
     shown: int = 0
@@ -88,6 +94,8 @@ class CallState:
     ring: int = 0
     since: int = 0
     speech: int = 0
+    checkin: int = 0
+    attempt: int = 0
 
     def query(self) -> dict[str, str]:
         """The state as query parameters (defaults left out)."""

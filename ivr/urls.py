@@ -13,6 +13,10 @@ OFFER = "/ivr/offer"  # a key pressed on the call-back offer
 STATUS = "/ivr/status"  # Twilio's call status callback
 SCREEN = "/ivr/screen"  # a counsellor picked up: ask them to press 1 (a voicemail cannot)
 SCREEN_KEY = "/ivr/screen-key"  # what the counsellor pressed
+CHECKIN_SET = "/ivr/checkin-set"  # a key pressed on the check-in menu (30 min, 1 h, 2 h)
+CHECKIN_CALL = "/ivr/checkin-call"  # the check-in call-back was picked up: what to say
+CHECKIN_ANSWER = "/ivr/checkin-answer"  # the key pressed (or silence) on the call-back
+CHECKIN_STATUS = "/ivr/checkin-status"  # the call-back's status callback (no-answer, busy, completed...)
 
 
 class Urls:

@@ -22,7 +22,10 @@ class Recorded:
     kind: str  # "sms" | "call"
     to: str
     sender: str
-    body: str
+    body: str  # the SMS text, or the call's inline TwiML ("None" for a call given a URL)
+    sid: str = ""
+    url: str = ""  # a call's TwiML address (what Twilio asks once the call is picked up)
+    status_callback: str = ""  # where a call's end is reported
 
 
 class FakeTwilio(FakeServer):
@@ -112,10 +115,18 @@ class FakeTwilio(FakeServer):
             while asyncio.get_running_loop().time() < deadline and not self._stopping:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             return self.refuse(call, 503, {"code": 20500, "message": "too slow", "status": 503})
-        self.records.append(
-            Recorded(kind, str(form.get("To")), str(form.get("From")), str(form.get(field_name)))
-        )
         sid = f"{prefix}{next(self._ids):032d}"
+        self.records.append(
+            Recorded(
+                kind,
+                str(form.get("To")),
+                str(form.get("From")),
+                str(form.get(field_name)),
+                sid=sid,
+                url=str(form.get("Url") or ""),
+                status_callback=str(form.get("StatusCallback") or ""),
+            )
+        )
         body: dict[str, Any] = {
             "sid": sid,
             "status": "queued",

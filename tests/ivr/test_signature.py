@@ -11,7 +11,11 @@ from tests.fakes.twilio_caller import FakeCaller
 from tests.ivr.conftest import PUBLIC_URL
 from tests.support.db import assert_nothing_written, row_counts
 
-ROUTES = ("/ivr/voice", "/ivr/key?shown=0&next=1", "/ivr/dial?kind=emergency", "/ivr/offer", "/ivr/status")
+ROUTES = (
+    "/ivr/voice", "/ivr/key?shown=0&next=1", "/ivr/dial?kind=emergency", "/ivr/offer", "/ivr/status",
+    "/ivr/checkin-set?kind=checkin", "/ivr/checkin-call?checkin=1&attempt=1",
+    "/ivr/checkin-answer?checkin=1&attempt=1", "/ivr/checkin-status?checkin=1&attempt=1",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("route", ROUTES)
