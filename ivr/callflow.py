@@ -21,7 +21,6 @@ from bot.messages import Outcome, Reply
 from ivr import calls
 from ivr.callbase import COUNSELLOR_NODE, EMERGENCY_NODE, menu_reply
 from ivr.checkin_call import CheckinCall
-from ivr.checkin_menu import CheckinMenu
 from ivr.keys import COUNSELLOR, DANGER, REPEAT, menu_page
 from ivr.render import goodbye
 from ivr.ringing import EMERGENCY
@@ -34,7 +33,7 @@ POSSIBLE = "possible"  # the call state while asking "are you in danger right no
 INFORMATION = "1"  # the key for "no, I want information"
 
 
-class CallFlow(CheckinCall, CheckinMenu):
+class CallFlow(CheckinCall):
     """The phone line's half of every call; one instance per process, no state of its own."""
 
     async def incoming(self, caller: Caller) -> VoiceResponse:

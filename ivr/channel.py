@@ -47,9 +47,9 @@ class PhoneLine:
         self.audio = AudioPrompts(settings.twilio_audio_url)
         speaker = Speaker(settings, prompts or load_prompts(), self.audio)
         hours = OfficeHours.parse(settings.office_hours, settings.timezone)
-        urls = Urls(settings.public_url)
-        self.flow = CallFlow(door, store, content, speaker, hours, urls)
-        self.dialer = CallbackDialer(settings, urls)
+        self.urls = Urls(settings.public_url)
+        self.flow = CallFlow(door, store, content, speaker, hours, self.urls)
+        self.dialer = CallbackDialer(settings, self.urls)
         self.flow.use_dialer(self.dialer)
         door.on_event(PHONE_CHECKIN, self.flow.place_checkin_call)
         host = urlsplit(settings.public_url).hostname or ""

@@ -36,10 +36,10 @@ from bot.store.locking import for_update
 from bot.store.models import Checkin
 from bot.store.outbox_kinds import PHONE_CHECKIN, CheckinDuePayload
 from ivr.calls import CHANNEL, FINAL_STATUSES
-from ivr.checkin_dialer import CallbackDialer, CallRefused
+from ivr.checkin_dialer import CallRefused
+from ivr.checkin_menu import CheckinMenu
 from ivr.escalate import missed_checkin
 from ivr.keys import DANGER
-from ivr.ringing import Ringing
 from ivr.state import Caller, CallState
 from ivr.urls import CHECKIN_ANSWER
 
@@ -53,13 +53,8 @@ ATTEMPT_AT = {checkins.SET: 1, checkins.ASKED: 2}  # the stage when a timer fire
 LAST_ATTEMPT = 2
 
 
-class CheckinCall(Ringing):
-    """The call-back's side of a check-in; needs a dialer (:meth:`use_dialer`) to place calls."""
-
-    dialer: CallbackDialer | None = None
-
-    def use_dialer(self, dialer: CallbackDialer) -> None:
-        self.dialer = dialer
+class CheckinCall(CheckinMenu):
+    """The call-back's side of a check-in (placed with the menu's dialer)."""
 
     # -- placing the call (an outbox event) ------------------------------------------------------
 
@@ -87,9 +82,7 @@ class CheckinCall(Ringing):
         state = CallState(checkin=payload["checkin_id"], attempt=attempt)
         assert self.dialer is not None, "the phone line gives its flow a dialer"
         try:
-            call_ref: str | None = crypto.ref_hash(
-                CALL_REF_CHANNEL, await self.dialer.call(number, self.settings.twilio_caller_id or "", state)
-            )
+            call_ref: str | None = crypto.ref_hash(CALL_REF_CHANNEL, await self.dialer.call(number, state))
         except CallRefused as exc:
             log.warning("check-in call-back refused by Twilio, counted as missed: %s", exc)
             call_ref = None

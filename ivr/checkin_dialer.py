@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.errors import ConfigError
 from bot.outbox.dispatcher import Retry
 from bot.settings import Settings
 from ivr.state import CallState
@@ -26,6 +25,10 @@ if TYPE_CHECKING:
 
 RING_SECONDS = 40  # how long the person's phone rings before the call counts as not answered
 RETRY_SECONDS = 30.0  # Twilio overloaded (429) or down (5xx): the outbox tries again after this
+MISSING = (
+    "check-in call-backs need HOTLINE_TWILIO_ACCOUNT_SID, HOTLINE_TWILIO_AUTH_TOKEN and "
+    "HOTLINE_TWILIO_CALLER_ID"
+)
 
 
 class CallRefused(Exception):
@@ -41,16 +44,19 @@ class CallbackDialer:
         self._client: Client | None = None
         self._http: AsyncTwilioHttpClient | None = None
 
+    @property
+    def configured(self) -> bool:
+        """Whether call-backs can be placed: the account, its token and the hotline's number are set."""
+        settings = self.settings
+        return bool(settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_caller_id)
+
     def _get_client(self) -> Client:
         if self._client is None:
             from twilio.http.async_http_client import AsyncTwilioHttpClient
             from twilio.rest import Client
 
             settings = self.settings
-            if not settings.twilio_account_sid or settings.twilio_auth_token is None:
-                raise ConfigError(
-                    "Check-in call-backs need HOTLINE_TWILIO_ACCOUNT_SID and HOTLINE_TWILIO_AUTH_TOKEN."
-                )
+            assert settings.twilio_auth_token is not None
             self._http = AsyncTwilioHttpClient(timeout=10)
             self._client = Client(
                 settings.twilio_account_sid,
@@ -61,19 +67,22 @@ class CallbackDialer:
                 self._client.api.base_url = settings.twilio_api_url.rstrip("/")
         return self._client
 
-    async def call(self, number: str, caller_id: str, state: CallState) -> str:
-        """Ring ``number`` from ``caller_id``; the new call's id (``CA...``).
+    async def call(self, number: str, state: CallState) -> str:
+        """Ring ``number`` from the hotline's number; the new call's id (``CA...``).
 
         Raises :class:`~bot.outbox.dispatcher.Retry` when Twilio is overloaded or down, and
-        :class:`CallRefused` when it will not call that number. Never logs the number.
+        :class:`CallRefused` when it will not call that number (or the settings are missing). Never
+        logs the number.
         """
         from twilio.base.exceptions import TwilioRestException
 
+        if not self.configured:
+            raise CallRefused(MISSING)
         client = self._get_client()
         try:
             call = await client.calls.create_async(
                 to=number,
-                from_=caller_id,
+                from_=self.settings.twilio_caller_id,
                 url=self.urls.url(CHECKIN_CALL, state),
                 method="POST",
                 status_callback=self.urls.url(CHECKIN_STATUS, state),

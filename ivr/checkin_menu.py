@@ -4,8 +4,9 @@ The menu's check-in choice (one that leads into the ``checkin`` flow, "Háº¹n giá
 the phone line, as "talk to a counsellor" is: on the phone a check-in is a call placed at the time
 (:mod:`ivr.checkin_call`), not a chat message. The caller hears the clock time of the call-back in the
 hotline's time zone (``HOTLINE_TIMEZONE``). Their number is kept encrypted on the check-in only, and
-wiped when it ends (:func:`bot.store.checkins.end`). A withheld number cannot be called back: the caller
-is told so and hears the menu again.
+wiped when it ends (:func:`bot.store.checkins.end`). A withheld number cannot be called back, nor can
+anyone while ``HOTLINE_TWILIO_ACCOUNT_SID`` or ``HOTLINE_TWILIO_CALLER_ID`` is missing: the caller is
+told so and hears the menu again.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from bot.store import checkins
 from bot.store.outbox_kinds import PHONE_CHECKIN
 from ivr import calls
+from ivr.checkin_dialer import CallbackDialer
 from ivr.keys import DANGER, REPEAT
 from ivr.render import goodbye
 from ivr.ringing import BACK, Ringing, back_to_menu
@@ -32,7 +34,17 @@ DURATIONS = {"1": 30, "2": 60, "3": 120}  # key -> minutes until the call-back
 
 
 class CheckinMenu(Ringing):
-    """The caller's side of setting a check-in."""
+    """The caller's side of setting a check-in; call-backs need a dialer (:meth:`use_dialer`)."""
+
+    dialer: CallbackDialer | None = None
+
+    def use_dialer(self, dialer: CallbackDialer) -> None:
+        self.dialer = dialer
+
+    @property
+    def can_call_back(self) -> bool:
+        """Whether check-in call-backs can be placed (the REST API's settings are there)."""
+        return self.dialer is not None and self.dialer.configured
 
     def is_checkin_entry(self, choice_id: str) -> bool:
         """Whether a menu choice leads into the check-in flow from outside it."""
@@ -42,10 +54,10 @@ class CheckinMenu(Ringing):
     async def checkin_offer(self, caller: Caller, state: CallState) -> VoiceResponse:
         """The check-in choice was pressed: the times to choose from (or why it cannot be done)."""
         locale = await self.locale(caller)
-        if caller.number is None:
+        if caller.number is None or not self.can_call_back:
             replies = await self.replay(caller, state.shown)
-            back = back_to_menu(state)
-            return self.menu(back, replies, locale, answers=False, before=("checkin_unavailable",))
+            why = "checkin_unavailable" if caller.number is None else "checkin_off"
+            return self.menu(back_to_menu(state), replies, locale, answers=False, before=(why,))
         return self._checkin_menu(replace(state, kind=CHECKIN, tries=0), locale)
 
     async def checkin_key(self, caller: Caller, state: CallState, digits: str) -> VoiceResponse:

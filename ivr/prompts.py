@@ -21,7 +21,7 @@ REQUIRED = (
     "connecting_emergency", "connecting_counsellor", "connecting_next", "after_counsellor",
     "nobody_emergency", "nobody_counsellor", "after_hours", "callback_offer", "callback_unavailable",
     "offer_footer", "callback_done", "possible_danger", "checkin_offer", "checkin_unavailable",
-    "checkin_set", "checkin_ask", "checkin_safe", "checkin_missed", "checkin_missed_last",
+    "checkin_off", "checkin_set", "checkin_ask", "checkin_safe", "checkin_missed", "checkin_missed_last",
 )  # fmt: skip
 
 

@@ -19,6 +19,8 @@ from bot.engine.content import Content
 from bot.runtime import Services
 from bot.settings import Settings
 from bot.store.models import Checkin, Escalation, OutboxEvent
+from ivr.channel import PhoneLine
+from ivr.checkin_dialer import CallbackDialer
 from ivr.spoken import clock_words
 from tests.fakes.twilio_api import FakeTwilio, Recorded
 from tests.fakes.twilio_callee import FakeCallee
@@ -277,3 +279,42 @@ async def test_twilio_down_places_the_call_later(
     twilio.fail("Calls", status=503, times=1)
     assert await calls_after(services, twilio, clock, minutes=30) == []
     assert len(await calls_after(services, twilio, clock, minutes=1)) == 1, "tried again through the outbox"
+
+
+async def test_in_english_the_time_is_said_in_english(
+    phone: Callable[..., FakeCaller],
+    callee: Callable[[], FakeCallee],
+    services: Services,
+    content: Content,
+    twilio: FakeTwilio,
+    clock: FrozenClock,
+) -> None:
+    caller = phone()
+    await caller.dial_in()
+    await caller.press(caller.key_for("English"))
+    label = next(c.label.en for n in content.flows.nodes.values() if n.flow != "checkin" for c in n.choices
+                 if c.goto.startswith("checkin."))  # fmt: skip
+    offer = await caller.press(caller.key_for(label))
+    assert "Press one for thirty minutes, two for one hour, three for two hours." in offer.text
+    heard = await caller.press("3")
+    checkin = await the_checkin(services)
+    spoken = clock_words(checkin.due_at.astimezone(ZONE).strftime("%H:%M"), "en")
+    assert f"I will call you back at {spoken}." in heard.text
+    await calls_after(services, twilio, clock, hours=2)
+    person = callee()
+    assert "Press one if you are safe, two if you need help." in (await person.pick_up()).text
+
+
+async def test_without_the_rest_api_settings_no_check_in_is_offered(
+    phone: Callable[..., FakeCaller], services: Services, content: Content, settings: Settings
+) -> None:
+    line = services.channels["phone"]
+    assert isinstance(line, PhoneLine)
+    line.flow.use_dialer(CallbackDialer(settings.model_copy(update={"twilio_account_sid": None}), line.urls))
+    caller = phone()
+    await caller.dial_in()
+    await caller.press(caller.key_for("Tiếng Việt"))
+    heard = await caller.press(caller.key_for(checkin_label(content)))
+    assert "chưa hẹn giờ được qua điện thoại" in heard.text and "Bạn cần hỗ trợ gì" in heard.text
+    async with services.sessionmaker() as session:
+        assert (await session.execute(select(Checkin))).first() is None
