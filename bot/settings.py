@@ -165,6 +165,12 @@ class Settings(BaseSettings):
     office_hours: str = "08:00-20:00"
     timezone: str = "Asia/Ho_Chi_Minh"
 
+    # safety check-ins (bot/escalation/checkins.py): "are you OK?" at the time, a second message this many
+    # minutes later without an answer, an emergency page this many minutes after that; at most this far ahead
+    checkin_remind_minutes: float = Field(default=10, gt=0)
+    checkin_escalate_minutes: float = Field(default=10, gt=0)
+    checkin_max_hours: float = Field(default=12, gt=0)
+
     # escalation
     page_ack_seconds: int = 120
     # Above this many pages in a minute to one counsellor or route, further pages are combined into one

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.content.knowledge import SERVICE_KINDS
 from bot.engine.answers import show_more, show_services
+from bot.engine.checkin_notes import end_in_emergency
 from bot.engine.floods import Admission, admit_alert
 from bot.engine.places import find_province
 from bot.engine.spoken import number_words
@@ -34,14 +35,17 @@ class Action:
     name: str
     run: ActionFn
     outcomes: tuple[str, ...] = ()
+    # The text it takes is a note the person was asked for (a check-in's "where I am, who with"): the
+    # "are you in danger right now?" question does not interrupt it; an emergency still does.
+    takes_note: bool = False
 
 
 ACTIONS: dict[str, Action] = {}
 
 
-def action(name: str, *outcomes: str) -> Callable[[ActionFn], ActionFn]:
+def action(name: str, *outcomes: str, takes_note: bool = False) -> Callable[[ActionFn], ActionFn]:
     def register(fn: ActionFn) -> ActionFn:
-        ACTIONS[name] = Action(name, fn, outcomes)
+        ACTIONS[name] = Action(name, fn, outcomes, takes_note)
         return fn
 
     return register
@@ -117,7 +121,10 @@ async def emergency(turn: Turn, params: dict[str, Any], text: str | None) -> str
     """Open (or re-alert) an emergency escalation; its page goes out through the outbox."""
     turn.emergency = True
     risk = turn.context_get("risk")
-    return await _escalate(turn, "emergency", str(risk) if risk else params.get("risk"))
+    outcome = await _escalate(turn, "emergency", str(risk) if risk else params.get("risk"))
+    if turn.conversation.escalation_id is not None:
+        await end_in_emergency(turn, turn.conversation.escalation_id)
+    return outcome
 
 
 @action("request_counsellor", "paged", "no_staff", "already_open", "taken", "queued")

@@ -264,6 +264,8 @@ class Engine:
                 # a button's label is our own words, never a sign of harm, even when the classifier
                 # finds one in it ("read more" scored as a possible suicide)
                 and self._typed_choice(turn, understanding.normalized) is None
+                # a note the person was asked for ("guesthouse room 12, black motorbike") is not a question
+                and not self._asked_for_note(turn)
                 and turn.conversation.held_by is None
                 and await current_escalation(turn.session, turn.conversation) is None
             ):
@@ -309,6 +311,12 @@ class Engine:
             escalation_id=escalation.id if escalation else None,
             ordering_key=f"staff:{turn.conversation.id}",
         )
+
+    def _asked_for_note(self, turn: Turn) -> bool:
+        """Whether the conversation waits at a node whose action takes a note (a check-in's)."""
+        node = self.deps.flows.nodes.get(turn.conversation.node or "")
+        found = ACTIONS.get(node.action or "") if node is not None and node.type == "ask" else None
+        return found is not None and found.takes_note
 
     def _typed_choice(self, turn: Turn, norm: str) -> Choice | None:
         """The choice on screen the text names, typed ("Read more", "3"), if any."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.nlu import normalize
 
@@ -49,3 +51,54 @@ def hours_since(text: str) -> float | None:
         if re.search(pattern, norm):
             return float(hours)
     return None
+
+
+_CLOCK = re.compile(r"\b([01]?\d|2[0-3])[:.]([0-5]\d)\b")
+_HALF = re.compile(r"\b(ruoi|ruou|half)\b")
+
+
+def minutes_from_now(text: str, now: datetime, zone: ZoneInfo) -> float | None:
+    """How many minutes from ``now`` a typed length of time or clock time means ("45p", "1 tieng",
+    "2h", "90 phut", "1h30", "1 tieng ruoi", "nua tieng", "21:30"), or None when it says none.
+
+    A bare number is hours up to 12 ("2") and minutes above ("90"). A clock time is the next time the
+    clock shows it in ``zone``.
+    """
+    norm = normalize(text)
+    clock = _CLOCK.search(norm)
+    if clock is not None:
+        local = now.astimezone(zone)
+        target = local.replace(hour=int(clock.group(1)), minute=int(clock.group(2)), second=0, microsecond=0)
+        if target <= local:
+            target += timedelta(days=1)
+        return (target - local).total_seconds() / 60
+    if re.search(r"\bnua (tieng|gio)\b|\bhalf an hour\b", norm):
+        return 30.0
+    # "1h30", "1 tieng 30", "1g30"
+    mixed = re.search(r"\b(\d+)\s*(?:h|g|gio|tieng)\s*(\d{1,2})\s*(?:p|phut|m|min)?\b", norm)
+    if mixed is not None:
+        return int(mixed.group(1)) * 60 + int(mixed.group(2))
+    norm = re.sub(r"(\d+)\s*(h|p|m|g|tieng|gio|phut|min|mins)\b", r"\1 \2", norm)
+    tokens = norm.split()
+    for index, token in enumerate(tokens):
+        value: float | None = None
+        if re.fullmatch(r"\d+([.,]\d+)?", token):
+            value = float(token.replace(",", "."))
+        elif token in _NUMBER_WORDS and index + 1 < len(tokens) and tokens[index + 1] in _DURATION_UNITS:
+            value = _NUMBER_WORDS[token]
+        if value is None:
+            continue
+        unit = next((u for u in tokens[index + 1 : index + 3] if u in _DURATION_UNITS), None)
+        if unit is None:
+            return value * 60 if value <= 12 else value
+        minutes = value * _DURATION_UNITS[unit]
+        if _HALF.search(" ".join(tokens[index + 1 : index + 4])) and _DURATION_UNITS[unit] == 60:
+            minutes += 30
+        return minutes
+    return None
+
+
+_DURATION_UNITS = {
+    "phut": 1, "p": 1, "m": 1, "min": 1, "mins": 1, "minute": 1, "minutes": 1,
+    "tieng": 60, "gio": 60, "g": 60, "h": 60, "hour": 60, "hours": 60, "hr": 60, "hrs": 60,
+}  # fmt: skip

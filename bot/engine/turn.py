@@ -44,7 +44,13 @@ class Turn:
         return self.conversation.locale
 
     def values(self, **extra: object) -> _Keep:
-        return _Keep(retention_days=self.deps.settings.retention_days, **extra)
+        """What ``{placeholders}`` in a text may name: the retention period, the running check-in's
+        clock time (``{checkin_time}``), and ``extra``."""
+        known: dict[str, object] = {"retention_days": self.deps.settings.retention_days}
+        checkin_time = self.context_get("checkin_time")
+        if checkin_time:
+            known["checkin_time"] = checkin_time
+        return _Keep(known | extra)
 
     def text(self, text: LocalText, **values: object) -> str:
         return text.get(self.locale).format_map(self.values(**values))

@@ -18,6 +18,7 @@ from bot.errors import HotlineError
 from bot.escalation.notify import send_to_person
 from bot.messages import BY_COUNSELLOR, Reply
 from bot.metrics import TAKEN_SECONDS, level_of
+from bot.store import checkins
 from bot.store.crypto import Crypto
 from bot.store.escalations import OPEN_STATES, OUTCOMES, linked, lock_escalation
 from bot.store.ids import is_row_id
@@ -60,6 +61,7 @@ class QueueItem:
     holder_id: int | None
     waited_seconds: int
     flooded: bool = False  # opened by a client over its flood cap: listed after the others, not paged
+    checkin_set_at: datetime | None = None  # a missed safety check-in: when the person set it
 
 
 class Desk:
@@ -265,6 +267,8 @@ class Desk:
                     Escalation.created_at,
                 )
             )
+            found = rows.all()
+            missed = await checkins.for_escalations(session, [e.id for e, _ in found])
             return [
                 QueueItem(
                     escalation_id=e.id,
@@ -277,8 +281,9 @@ class Desk:
                     holder_id=e.taken_by,
                     waited_seconds=int((now - e.created_at).total_seconds()),
                     flooded=e.flooded,
+                    checkin_set_at=missed[e.id].set_at if e.id in missed else None,
                 )
-                for e, name in rows.all()
+                for e, name in found
             ]
 
     async def transcript(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bot.store.models import (
     Base,
+    Checkin,
     Conversation,
     Counsellor,
     Escalation,
@@ -33,6 +34,8 @@ ENCRYPTED_COLUMNS: tuple[tuple[type[Base], str], ...] = (
     (Counsellor, "phone_enc"),
     (Escalation, "callback_phone_enc"),
     (StoredSecret, "value_enc"),
+    (Checkin, "note_enc"),
+    (Checkin, "callee_enc"),
 )
 """Text columns (model, attribute) holding one Fernet token each, or NULL."""
 

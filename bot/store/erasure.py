@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.crypto import Crypto
 from bot.store.models import (
+    Checkin,
     Contact,
     Conversation,
     Escalation,
@@ -82,6 +83,11 @@ REGISTRY: dict[str, Entry] = {
         "anonymise",
         "the case: closed, unlinked, call-back number removed",
         ("conversation_id", "callback_phone_enc", "contact_id"),
+    ),
+    "checkins": Entry(
+        "erase",
+        "safety check-ins: times, encrypted note and number",
+        ("conversation_id", "contact_id", "escalation_id", "note_enc", "callee_enc", "call_ref"),
     ),
     "contacts": Entry("anonymise", "statistics: stats_key made random", ("stats_key", "call_ref_hash")),
     "phone_screens": Entry("expire", "keyed hashes of counsellors' accepted call legs", ("ref_hash",)),
@@ -182,6 +188,14 @@ async def _escalations(
     await session.flush()
 
 
+async def _checkins(session: AsyncSession, crypto: Crypto, conversation: Conversation, now: datetime) -> None:
+    await session.execute(
+        delete(Checkin)
+        .where(Checkin.conversation_id == conversation.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def _contacts(session: AsyncSession, crypto: Crypto, conversation: Conversation, now: datetime) -> None:
     """Keep the statistics, under a fresh random key that nothing can recompute from the chat id."""
     await session.execute(
@@ -203,6 +217,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("outbox", _outbox),
     ("messages", _messages),
     ("processed_messages", _processed),
+    ("checkins", _checkins),
     ("escalations", _escalations),
     ("contacts", _contacts),
     ("conversations", _conversation),

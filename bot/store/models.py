@@ -159,6 +159,10 @@ class Contact(Base):
     abandoned: Mapped[bool] = mapped_column(Boolean, default=False)
     callback_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     call_ref_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # safety check-ins (bot/store/checkins.py): how many were set, answered and escalated in this contact
+    checkins_set: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    checkins_answered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    checkins_escalated: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class OutboxEvent(Base):
@@ -344,6 +348,40 @@ class ScreenedCall(Base):
 
     ref_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Checkin(Base):
+    """A timed safety check-in ("check on me in an hour"): the bot asks at ``due_at`` whether the person
+    is all right, reminds them, and pages staff when nobody answers (bot/escalation/checkins.py).
+
+    ``stage``: set -> asked -> reminded -> escalated, or answered / cancelled at any time. The note
+    (where, who) and, for the phone line, the number to call back are encrypted and wiped when the
+    check-in ends (``ended_at``); the ended row keeps no content. ``revision`` counts the check-in's
+    timers: an outbox ``checkin_due`` event names the revision it was written for, so a timer left
+    from before an extension or a cancellation does nothing (bot/store/checkins.py).
+    """
+
+    __tablename__ = "checkins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    # the statistics' row of the session in which it was set: counted there when answered or escalated
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[str] = mapped_column(String(16), default="set")
+    discreet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    set_at: Mapped[datetime]
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    asked_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    note_enc: Mapped[str | None] = mapped_column(Text)
+    # the phone line: the number to call back (encrypted) and the outbound call's id, while it rings
+    callee_enc: Mapped[str | None] = mapped_column(Text)
+    call_ref: Mapped[str | None] = mapped_column(String(64))
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id", ondelete="SET NULL"))
 
 
 class LoginFailure(Base):

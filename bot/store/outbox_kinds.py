@@ -32,6 +32,8 @@ CASE_DELETED = "case_deleted"
 """The counsellor who held a case told that the person deleted it (:mod:`bot.store.erasure`)."""
 TELEGRAM_CLEANUP = "telegram_cleanup"
 """Messages shown in a Telegram chat, deleted after their time (bot/channels/telegram/shown.py)."""
+CHECKIN_DUE = "checkin_due"
+"""A safety check-in's next step is due: ask, remind, or page staff (:mod:`bot.escalation.checkins`)."""
 
 
 class DeliverPayload(TypedDict):
@@ -96,3 +98,10 @@ class CaseDeletedPayload(TypedDict):
 class TelegramCleanupPayload(TypedDict):
     chat_id: str
     messages: list[list[Any]]  # [message id, when it was shown]
+
+
+class CheckinDuePayload(TypedDict):
+    """A check-in's timer; it does nothing unless the check-in is still at ``revision``."""
+
+    checkin_id: int
+    revision: int

@@ -27,6 +27,7 @@ from bot.store.encrypted import ENCRYPTED_COLUMNS, ENCRYPTED_IN_JSON, TELEGRAM_S
 from bot.store.keyring import load_versions
 from bot.store.models import (
     Base,
+    Checkin,
     Conversation,
     Counsellor,
     Escalation,
@@ -119,6 +120,8 @@ async def fill(services: Services, client: httpx.AsyncClient) -> dict[str, str]:
         "counsellors.phone_enc": "+84907654321",
         "escalations.callback_phone_enc": "+84901234567",
         "stored_secrets.value_enc": '{"access_token":"oa-token"}',
+        "checkins.note_enc": "Khách sạn Hoa Mai, phòng 12",
+        "checkins.callee_enc": "+84901234568",
         f"conversations.context[{TELEGRAM_SHOWN}]": "[[101, 1.5]]",
     }
     async with services.sessionmaker() as session, session.begin():
@@ -139,6 +142,13 @@ async def fill(services: Services, client: httpx.AsyncClient) -> dict[str, str]:
         conversation = (await session.execute(select(Conversation).limit(1))).scalar_one()
         conversation.context = {**conversation.context, TELEGRAM_SHOWN: crypto.encrypt("[[101, 1.5]]")}
         conversation.address_enc = crypto.encrypt("123456789")  # web chat keeps none: as Telegram does
+        session.add(
+            Checkin(
+                conversation_id=conversation.id, channel=conversation.channel, stage="set", set_at=now,
+                due_at=now, note_enc=crypto.encrypt(plain["checkins.note_enc"]),
+                callee_enc=crypto.encrypt(plain["checkins.callee_enc"]),
+            )
+        )  # fmt: skip
     return plain
 
 
