@@ -115,14 +115,14 @@ class CheckinCall(CheckinMenu):
         """One: safe, the check-in ends. Two or nine: the emergency. Else ask once more, then missed."""
         locale = await self.locale(caller)
         now = self.now()
+        if digits in HELP:
+            # The engine's emergency ends the running check-in in its escalation, as "Cần giúp" does
+            # in a chat; a person asking for help is helped even if the check-in is already over.
+            return await self.emergency(caller, CallState())
         async with self.transaction() as session:
             checkin = await self._current(session, caller, state)
             if checkin is not None and digits == SAFE:
                 await checkins.answer(session, checkin, now=now)
-            elif checkin is not None and digits in HELP:
-                await checkins.end(session, checkin, stage=checkins.ANSWERED, now=now)
-        if digits in HELP:  # even for a check-in already over: a person asking for help is helped
-            return await self.emergency(caller, CallState())
         response = VoiceResponse()
         if digits == SAFE or checkin is None:
             self.speaker.prompt(response, "checkin_safe" if digits == SAFE else "end", locale)

@@ -34,6 +34,9 @@ TELEGRAM_CLEANUP = "telegram_cleanup"
 """Messages shown in a Telegram chat, deleted after their time (bot/channels/telegram/shown.py)."""
 CHECKIN_DUE = "checkin_due"
 """A safety check-in's next step is due: ask, remind, or page staff (:mod:`bot.escalation.checkins`)."""
+PHONE_CHECKIN = "phone_checkin"
+"""A phone check-in's next step is due: call back, call again, or page staff (:mod:`ivr.checkin_call`);
+its payload is a :class:`CheckinDuePayload`."""
 
 
 class DeliverPayload(TypedDict):
