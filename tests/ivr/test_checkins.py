@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from bot.clock import FrozenClock
 from bot.engine.content import Content
-from bot.runtime import Services
+from bot.nlu import NLU
+from bot.runtime import Services, build_services
 from bot.settings import Settings
 from bot.store.models import Checkin, Escalation, OutboxEvent
 from ivr.channel import PhoneLine
@@ -318,3 +319,25 @@ async def test_without_the_rest_api_settings_no_check_in_is_offered(
     assert "chưa hẹn giờ được qua điện thoại" in heard.text and "Bạn cần hỗ trợ gì" in heard.text
     async with services.sessionmaker() as session:
         assert (await session.execute(select(Checkin))).first() is None
+
+
+async def test_a_restart_between_setting_and_the_time_loses_nothing(
+    phone: Callable[..., FakeCaller],
+    services: Services,
+    content: Content,
+    twilio: FakeTwilio,
+    clock: FrozenClock,
+    settings: Settings,
+    nlu: NLU,
+) -> None:
+    await set_checkin(phone(), content, "1")
+    await services.close()  # the process stops; another starts on the same database
+    clock.advance(minutes=30)
+    restarted = build_services(settings, clock=clock, nlu=nlu, content=content)
+    await restarted.start(dispatcher=False)
+    try:
+        await drain(restarted)
+        [placed] = twilio.sent("call")
+        assert placed.to == CALLER
+    finally:
+        await restarted.close()
