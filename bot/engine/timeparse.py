@@ -93,10 +93,10 @@ def minutes_from_now(text: str, now: datetime, zone: ZoneInfo) -> float | None:
         unit = next((u for u in tokens[index + 1 : index + 3] if u in _DURATION_UNITS), None)
         if unit is None:
             return value * 60 if value <= 12 else value
-        minutes = value * _DURATION_UNITS[unit]
+        length = value * _DURATION_UNITS[unit]
         if _HALF.search(" ".join(tokens[index + 1 : index + 4])) and _DURATION_UNITS[unit] == 60:
-            minutes += 30
-        return minutes
+            length += 30
+        return length
     return None
 
 
