@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
@@ -175,6 +176,12 @@ def build_router(services: "ConsoleServices") -> APIRouter:
                     "flooded": i.flooded,
                     "holder": i.holder,
                     "mine": i.holder_id is not None and i.holder_id == staff.counsellor_id,
+                    # a missed safety check-in: when the person set it, on the service's clock
+                    "checkin_set_at": (
+                        i.checkin_set_at.astimezone(ZoneInfo(services.settings.timezone)).strftime("%H:%M")
+                        if i.checkin_set_at is not None
+                        else None
+                    ),
                 }
                 for i in items
             ]

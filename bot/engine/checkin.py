@@ -32,10 +32,13 @@ def _tab_only(turn: Turn) -> bool:
     return turn.conversation.channel not in turn.deps.push_channels
 
 
-@action("checkin_status", "running", "running_discreet", "new", "new_discreet", "tab", "tab_discreet")
+@action("checkin_status", "running", "running_discreet", "new", "new_discreet", "tab", "tab_discreet", "call")
 async def checkin_status(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
     """Whether a check-in is running (then: change it), else a new one: on the web chat, first the
-    warning that it works only while the page stays open (``tab``)."""
+    warning that it works only while the page stays open (``tab``). A phone call (a message with a
+    transport session) goes its own way (``call``): the phone line sets check-ins by keys."""
+    if turn.message.session_id is not None:
+        return "call"
     running = await checkins.active(turn.session, turn.conversation.id)
     if running is not None:
         turn.context_set(**{TIME: clock_time(turn, running.due_at)})

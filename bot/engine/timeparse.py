@@ -59,25 +59,27 @@ _HALF = re.compile(r"\b(ruoi|ruou|half)\b")
 
 def minutes_from_now(text: str, now: datetime, zone: ZoneInfo) -> float | None:
     """How many minutes from ``now`` a typed length of time or clock time means ("45p", "1 tieng",
-    "2h", "90 phut", "1h30", "1 tieng ruoi", "nua tieng", "21:30"), or None when it says none.
+    "2h", "90 phut", "1h30", "1 tieng ruoi", "nua tieng", "21:30", "22h"), or None when it says none.
 
-    A bare number is hours up to 12 ("2") and minutes above ("90"). A clock time is the next time the
-    clock shows it in ``zone``.
+    A bare number is hours up to 12 ("2") and minutes above ("90"). A clock time ("21:30", or hours
+    written from 13 to 23: "21h30", "22h") is the next time the clock shows it in ``zone``.
     """
-    norm = normalize(text)
-    clock = _CLOCK.search(norm)
+    clock = _CLOCK.search(text)
     if clock is not None:
-        local = now.astimezone(zone)
-        target = local.replace(hour=int(clock.group(1)), minute=int(clock.group(2)), second=0, microsecond=0)
-        if target <= local:
-            target += timedelta(days=1)
-        return (target - local).total_seconds() / 60
+        return _until(now, zone, int(clock.group(1)), int(clock.group(2)))
+    norm = normalize(text)
     if re.search(r"\bnua (tieng|gio)\b|\bhalf an hour\b", norm):
         return 30.0
-    # "1h30", "1 tieng 30", "1g30"
+    # "1h30", "1 tieng 30", "1g30"; from 13h on, a clock time ("21h30")
     mixed = re.search(r"\b(\d+)\s*(?:h|g|gio|tieng)\s*(\d{1,2})\s*(?:p|phut|m|min)?\b", norm)
     if mixed is not None:
-        return int(mixed.group(1)) * 60 + int(mixed.group(2))
+        hours, minutes = int(mixed.group(1)), int(mixed.group(2))
+        if 13 <= hours <= 23 and minutes < 60:
+            return _until(now, zone, hours, minutes)
+        return hours * 60 + minutes
+    late = re.search(r"\b(1[3-9]|2[0-3])\s*(?:h|g|gio)\b", norm)
+    if late is not None:
+        return _until(now, zone, int(late.group(1)), 0)
     norm = re.sub(r"(\d+)\s*(h|p|m|g|tieng|gio|phut|min|mins)\b", r"\1 \2", norm)
     tokens = norm.split()
     for index, token in enumerate(tokens):
@@ -91,11 +93,20 @@ def minutes_from_now(text: str, now: datetime, zone: ZoneInfo) -> float | None:
         unit = next((u for u in tokens[index + 1 : index + 3] if u in _DURATION_UNITS), None)
         if unit is None:
             return value * 60 if value <= 12 else value
-        minutes = value * _DURATION_UNITS[unit]
+        length = value * _DURATION_UNITS[unit]
         if _HALF.search(" ".join(tokens[index + 1 : index + 4])) and _DURATION_UNITS[unit] == 60:
-            minutes += 30
-        return minutes
+            length += 30
+        return length
     return None
+
+
+def _until(now: datetime, zone: ZoneInfo, hour: int, minute: int) -> float:
+    """Minutes from ``now`` to the next time the clock in ``zone`` shows ``hour:minute``."""
+    local = now.astimezone(zone)
+    target = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if target <= local:
+        target += timedelta(days=1)
+    return (target - local).total_seconds() / 60
 
 
 _DURATION_UNITS = {

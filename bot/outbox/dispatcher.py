@@ -51,7 +51,15 @@ from bot.outbox.instance import InstanceSlot, clean_instance_id
 from bot.store.crypto import Crypto
 from bot.store.models import OutboxEvent
 from bot.store.outbox import enqueue
-from bot.store.outbox_kinds import PAGE, PAGE_DIGEST, PAGE_UPDATE, REPAGE, STAFF_NOTICE, StaffNoticePayload
+from bot.store.outbox_kinds import (
+    CHECKIN_DUE,
+    PAGE,
+    PAGE_DIGEST,
+    PAGE_UPDATE,
+    REPAGE,
+    STAFF_NOTICE,
+    StaffNoticePayload,
+)
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +151,8 @@ class Dispatcher:
         batch: int = 50,
         workers: int = 8,
         max_attempts: int = 50,
-        persistent_kinds: frozenset[str] = frozenset({PAGE, PAGE_UPDATE, REPAGE, PAGE_DIGEST}),
+        # never given up: pages, and safety check-ins' timers (a missed one must still page someone)
+        persistent_kinds: frozenset[str] = frozenset({PAGE, PAGE_UPDATE, REPAGE, PAGE_DIGEST, CHECKIN_DUE}),
         instance_id: str | None = None,
         lock_dir: Path | None = None,
     ) -> None:

@@ -13,6 +13,9 @@ Definitions (they are the report's, and the README repeats them):
   danger was detected: the moment the person started waiting) to when a counsellor took it; the time
   of the first page is not used, because the person waits from the first moment. An escalation
   **nobody took** has no ``taken_at`` (still open, or closed without being taken);
+- **check-ins** are safety check-ins, counted in the contact in which they were set: how many were
+  set, how many the person answered ("I am OK"), how many ended in an emergency (nobody answered, or the
+  person asked for help); the others were cancelled or are still running;
 - the **median** is the middle value (the mean of the two middle ones for an even count); the **90th
   percentile** is the nearest-rank one: the shortest time within which 90% were taken.
 """
@@ -40,6 +43,7 @@ NOT_TOLD = "not_told"
 NOT_CLOSED = "not_closed"
 TAKEN, NOT_TAKEN = "taken", "not_taken"
 HELPFUL = ("yes", "no", "no_answer")
+CHECKINS = ("set", "answered", "escalated")
 
 
 @dataclass
@@ -61,6 +65,7 @@ class Figures:
     calls: int = 0
     call_seconds: list[float] = field(default_factory=list)
     abandoned: int = 0
+    checkins: Counter[str] = field(default_factory=Counter)  # set | answered | escalated
 
     @property
     def referral_kinds(self) -> tuple[str, ...]:
@@ -96,6 +101,8 @@ def count(contacts: Sequence[ContactRow], escalations: Sequence[EscalationRow], 
         figures.helpful[{True: "yes", False: "no", None: "no_answer"}[contact.helpful]] += 1
         for kind in set(contact.referrals):
             figures.referrals[kind] += 1
+        for name, value in zip(CHECKINS, contact.checkins, strict=True):
+            figures.checkins[name] += value
         if contact.channel == PHONE:
             figures.calls += 1
             figures.call_seconds.append((contact.ended_at - contact.started_at).total_seconds())

@@ -31,6 +31,7 @@ class ContactRow:
     province: str | None
     helpful: bool | None
     abandoned: bool
+    checkins: tuple[int, int, int] = (0, 0, 0)  # safety check-ins set, answered, escalated
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,9 @@ async def contacts_in(session: AsyncSession, period: Period) -> list[ContactRow]
             Contact.province,
             Contact.helpful,
             Contact.abandoned,
+            Contact.checkins_set,
+            Contact.checkins_answered,
+            Contact.checkins_escalated,
         )
         .where(Contact.started_at >= period.since, Contact.started_at < period.until)
         .order_by(Contact.started_at, Contact.id)
@@ -76,6 +80,7 @@ async def contacts_in(session: AsyncSession, period: Period) -> list[ContactRow]
             province=r.province,
             helpful=r.helpful,
             abandoned=bool(r.abandoned),
+            checkins=(r.checkins_set or 0, r.checkins_answered or 0, r.checkins_escalated or 0),
         )
         for r in rows.all()
     ]

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.stats import queries
 from bot.stats.figures import (
+    CHECKINS,
     NOT_TAKEN,
     PHONE,
     TAKEN,
@@ -101,6 +102,7 @@ class Report:
     calls: Mapping[str, Value]  # count, median_duration_seconds, abandoned
     referrals: Grid  # a contact may be shown several kinds: no total
     helpfulness: Grid
+    checkins: Grid  # safety check-ins: set, answered, escalated (no total: they overlap)
 
     @property
     def primary(self) -> str:
@@ -158,6 +160,7 @@ class Report:
             "calls": dict(self.calls),
             "referrals": self.referrals.to_json(),
             "helpfulness": self.helpfulness.to_json(),
+            "checkins": self.checkins.to_json(),
             "legend": self.legend(),
         }
 
@@ -202,7 +205,8 @@ def build_report(figures: Figures, period: Period, min_cell: int) -> Report:
         total=False,
     )  # fmt: skip
     singles.shared = {("calls", COUNT): "calls"}
-    tables = [contacts, topics, provinces, helpful, escalations, outcomes, referrals, singles]
+    checkins = one_way("checkins", {c: figures.checkins[c] for c in CHECKINS}, total=False)
+    tables = [contacts, topics, provinces, helpful, escalations, outcomes, referrals, singles, checkins]
     marks = protect_all(tables, min_cell)
     grid = {table.name: _publish(table, marks[table.name], min_cell) for table in tables}
     waits = {
@@ -229,6 +233,7 @@ def build_report(figures: Figures, period: Period, min_cell: int) -> Report:
         },
         referrals=grid["referrals"],
         helpfulness=grid["helpfulness"],
+        checkins=grid["checkins"],
     )
 
 

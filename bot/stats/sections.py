@@ -77,6 +77,7 @@ def sections(report: Report, words: Words) -> list[Section]:
         ),
         _grid("referrals", report.referrals, words, "service", prefix="service"),
         _grid("helpfulness", report.helpfulness, words, "answer"),
+        _grid("checkins", report.checkins, words, "checkin", prefix="checkin"),
     ]
 
 

@@ -273,3 +273,22 @@ async def test_an_emergency_written_during_a_checkin_pages_and_ends_it(
     clock.advance(hours=2)
     await drain(services)
     assert not any("Bạn ổn chứ?" in r["text"] for r in await inbox(client, person))
+
+
+async def test_the_console_lists_a_missed_checkin_with_the_time_it_was_set(
+    client: httpx.AsyncClient, services: Services, clock: FrozenClock
+) -> None:
+    from tests.console.test_console import add_staff, login
+
+    person = secrets.token_hex(16)
+    await set_one(client, person, note=None)
+    clock.advance(minutes=80)  # asked at 11:00, reminded at 11:10, paged at 11:20
+    for _ in range(3):
+        await drain(services)
+        clock.advance(minutes=10)
+    await add_staff(services, "lan")
+    await login(client, "lan")
+    queue = (await client.get("/console/api/queue")).json()
+    assert [(item["kind"], item["checkin_set_at"]) for item in queue] == [("emergency", "10:00")]
+    page = await client.get("/console")
+    assert '"missed_checkin":' in page.text, "the words queue.js shows it with"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.runtime import Services
-from bot.store.models import Contact, Escalation, OutboxEvent
+from bot.store.models import Checkin, Contact, Escalation, OutboxEvent
 from tests.fakes.twilio_caller import FakeCaller
 from tests.ivr.conftest import CALLER, HOTLINE, ONCALL, assert_number_kept_nowhere
 from tests.support.db import count
@@ -389,3 +389,17 @@ async def test_screening_requests_must_be_signed(
 
         seen = (await session.execute(select(ScreenedCall.ref_hash))).scalars().all()
         assert seen == [], "a forged key press accepts nothing"
+
+
+async def test_the_checkin_key_sends_callers_to_the_chats_for_now(
+    phone: Callable[..., FakeCaller], services: Services
+) -> None:
+    """The main menu's "Hẹn giờ an toàn" on the phone line: the chat flow (web chat's warning, typed
+    times) is never read to a caller; until the phone line sets check-ins itself, it says where to."""
+    caller = phone()
+    await caller.dial_in()
+    await caller.press(caller.key_for("Tiếng Việt"))
+    heard = await caller.press(caller.key_for("Hẹn giờ an toàn"))
+    assert "chỉ dùng được qua tin nhắn Telegram, Zalo hoặc Messenger" in heard.text
+    assert "trang này" not in heard.text and "Bạn cần hỗ trợ gì" in heard.text
+    assert await count(services, Checkin) == 0

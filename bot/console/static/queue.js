@@ -27,6 +27,12 @@
       row.setAttribute("data-id", item.id);
       cell(row, "#" + item.id);
       var kind = cell(row, t["kind_" + item.kind] || item.kind, "kind " + item.kind);
+      if (item.checkin_set_at) {
+        var missed = document.createElement("small");
+        missed.className = "missed-checkin";
+        missed.textContent = " (" + t.missed_checkin.replace("{time}", item.checkin_set_at) + ")";
+        kind.appendChild(missed);
+      }
       if (item.flooded) {
         var note = document.createElement("small");
         note.className = "flooded";
