@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twilio.twiml.voice_response import VoiceResponse
 
-from bot.outbox.dispatcher import Event
+from bot.outbox.dispatcher import Event, Retry
 from bot.store import checkins
 from bot.store.locking import for_update
 from bot.store.models import Checkin
@@ -51,6 +51,7 @@ CALL_REF_CHANNEL = "phone-checkin"  # call ids of call-backs, as keyed hashes in
 STAGE_OF_ATTEMPT = {1: checkins.ASKED, 2: checkins.REMINDED}  # the stage while a call rings
 ATTEMPT_AT = {checkins.SET: 1, checkins.ASKED: 2}  # the stage when a timer fires -> the call to place
 LAST_ATTEMPT = 2
+PLACE_TRIES = 4  # Twilio down: tries to place one call (RETRY_SECONDS apart) before it counts as missed
 
 
 class CheckinCall(CheckinMenu):
@@ -62,7 +63,7 @@ class CheckinCall(CheckinMenu):
         """The check-in's timer: call (the first or the second time), or escalate after the second.
 
         The call is placed before anything is written: when Twilio is down the event is tried again
-        as it was (``Retry``). Once placed, the check-in moves on to the call's stage, with a timer
+        as it was (``Retry``), :data:`PLACE_TRIES` times, then the call counts as missed. Once placed, the check-in moves on to the call's stage, with a timer
         for the next step in case Twilio never reports on the call.
         """
         payload: CheckinDuePayload = {
@@ -85,6 +86,15 @@ class CheckinCall(CheckinMenu):
             call_ref: str | None = crypto.ref_hash(CALL_REF_CHANNEL, await self.dialer.call(number, state))
         except CallRefused as exc:
             log.warning("check-in call-back refused by Twilio, counted as missed: %s", exc)
+            call_ref = None
+        except Retry as exc:
+            if event.attempts + 1 < PLACE_TRIES:
+                raise
+            # Twilio down or out of reach: a call that cannot be placed is a missed call, so that an
+            # outage ends in a page to the staff rather than in a check-in nobody looks at.
+            log.warning(
+                "check-in call-back not placed after %d tries, counted as missed: %s", PLACE_TRIES, exc
+            )
             call_ref = None
         now = self.now()
         async with self.transaction() as session:

@@ -94,6 +94,8 @@ class CallbackDialer:
             if exc.status == 429 or exc.status >= 500:
                 raise Retry(RETRY_SECONDS, f"twilio {exc.status}") from None
             raise CallRefused(f"twilio refused the call-back ({exc.status}, code {exc.code})") from None
+        except Exception as exc:  # Twilio out of reach (connection refused, timeout...)
+            raise Retry(RETRY_SECONDS, f"twilio unreachable ({type(exc).__name__})") from None
         return str(call.sid)
 
     async def close(self) -> None:

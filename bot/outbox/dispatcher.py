@@ -56,6 +56,7 @@ from bot.store.outbox_kinds import (
     PAGE,
     PAGE_DIGEST,
     PAGE_UPDATE,
+    PHONE_CHECKIN,
     REPAGE,
     STAFF_NOTICE,
     StaffNoticePayload,
@@ -152,7 +153,9 @@ class Dispatcher:
         workers: int = 8,
         max_attempts: int = 50,
         # never given up: pages, and safety check-ins' timers (a missed one must still page someone)
-        persistent_kinds: frozenset[str] = frozenset({PAGE, PAGE_UPDATE, REPAGE, PAGE_DIGEST, CHECKIN_DUE}),
+        persistent_kinds: frozenset[str] = frozenset(
+            {PAGE, PAGE_UPDATE, REPAGE, PAGE_DIGEST, CHECKIN_DUE, PHONE_CHECKIN}
+        ),
         instance_id: str | None = None,
         lock_dir: Path | None = None,
     ) -> None:

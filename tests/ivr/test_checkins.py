@@ -21,6 +21,7 @@ from bot.runtime import Services, build_services
 from bot.settings import Settings
 from bot.store.models import Checkin, Escalation, OutboxEvent
 from ivr.channel import PhoneLine
+from ivr.checkin_call import PLACE_TRIES
 from ivr.checkin_dialer import CallbackDialer
 from ivr.spoken import clock_words
 from tests.fakes.twilio_api import FakeTwilio, Recorded
@@ -267,6 +268,29 @@ async def test_twilio_refusing_the_number_counts_as_a_missed_call(
     await calls_after(services, twilio, clock, minutes=10)
     checkin = await the_checkin(services)
     assert checkin.stage == "escalated" and checkin.callee_enc is None
+
+
+async def test_twilio_down_for_long_still_ends_in_a_page(
+    phone: Callable[..., FakeCaller],
+    services: Services,
+    content: Content,
+    twilio: FakeTwilio,
+    clock: FrozenClock,
+) -> None:
+    await set_checkin(phone(), content, "1")
+    twilio.fail("Calls", status=503, times=100)
+    clock.advance(minutes=30)
+    for _ in range(PLACE_TRIES):
+        assert (await the_checkin(services)).stage == "set", "tried again, not yet counted"
+        await calls_after(services, twilio, clock, seconds=31)
+    assert (await the_checkin(services)).stage == "asked", "the first call counts as missed"
+    clock.advance(minutes=10)
+    for _ in range(PLACE_TRIES):
+        await calls_after(services, twilio, clock, seconds=31)
+    checkin = await the_checkin(services)
+    assert checkin.stage == "escalated" and checkin.callee_enc is None
+    assert [e.kind for e in await escalations(services)] == ["emergency"]
+    assert twilio.sent("call") == []
 
 
 async def test_twilio_down_places_the_call_later(
