@@ -391,15 +391,16 @@ async def test_screening_requests_must_be_signed(
         assert seen == [], "a forged key press accepts nothing"
 
 
-async def test_the_checkin_key_sends_callers_to_the_chats_for_now(
+async def test_the_checkin_key_is_the_phone_lines_own(
     phone: Callable[..., FakeCaller], services: Services
 ) -> None:
     """The main menu's "Hẹn giờ an toàn" on the phone line: the chat flow (web chat's warning, typed
-    times) is never read to a caller; until the phone line sets check-ins itself, it says where to."""
+    times) is never read to a caller; the phone line offers its keys and a call-back
+    (tests/ivr/test_checkins.py walks the rest)."""
     caller = phone()
     await caller.dial_in()
     await caller.press(caller.key_for("Tiếng Việt"))
     heard = await caller.press(caller.key_for("Hẹn giờ an toàn"))
-    assert "chỉ dùng được qua tin nhắn Telegram, Zalo hoặc Messenger" in heard.text
-    assert "trang này" not in heard.text and "Bạn cần hỗ trợ gì" in heard.text
-    assert await count(services, Checkin) == 0
+    assert "Bấm phím một để hẹn ba mươi phút" in heard.text and "Mình sẽ gọi lại cho bạn" in heard.text
+    assert "trang này" not in heard.text and "Telegram" not in heard.text
+    assert await count(services, Checkin) == 0, "nothing is set before a time is chosen"
