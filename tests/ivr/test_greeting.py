@@ -56,7 +56,9 @@ async def test_a_caller_who_hangs_up_during_the_welcome_is_counted_as_abandoned(
     assert response.status_code == 204
     _, contact = await contacts(services)
     assert (contact.call_status, contact.abandoned, contact.locale) == ("completed", True, "vi")
-    assert contact.ended_at == contact.started_at + timedelta(seconds=7) == caller.started + timedelta(seconds=7)
+    assert (
+        contact.ended_at == contact.started_at + timedelta(seconds=7) == caller.started + timedelta(seconds=7)
+    )
 
 
 async def test_a_repeated_greeting_request_is_answered_the_same_and_writes_nothing(
