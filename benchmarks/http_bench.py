@@ -15,7 +15,8 @@ wrk (one thread, ``--connections`` connections, ``--duration`` seconds per targe
 existing conversation, as in real use); ``POST /ivr/voice``, a new incoming call each time, signed as
 Twilio signs; ``POST /ivr/key``, a key press on the main menu of an answered call; and
 ``POST /telegram/webhook``, a new text update each time. For each it prints req/s, p50, p99, the ratio to
-the echo, non-2xx answers and socket errors, and at the end the server's RSS and its start-up time.
+the echo, non-2xx answers, socket errors and the server's CPU time per request (steadier than req/s
+when the machine is shared), and at the end the server's RSS and its start-up time.
 
 Bounded in count and time; nothing leaves the machine. No figure here is a pass/fail: this machine is
 shared, so compare the ratio to the echo, not the absolute figures, between runs.
@@ -45,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.engine_bench import MESSAGES  # noqa: E402 (the same everyday messages)
+from benchmarks.startup_bench import cpu_seconds  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.support.server import LiveServer, free_port, hotline_env, run_cli  # noqa: E402
 
@@ -77,6 +79,7 @@ class Result:
     p99_ms: float
     non_2xx: int
     socket_errors: int
+    cpu_ms: float = float("nan")  # the server's CPU time per request (steadier than req/s on a busy machine)
 
 
 # -- wrk ---------------------------------------------------------------------------------------------
@@ -154,13 +157,15 @@ def _unit_ms(value: str) -> float:
     return number * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def run_wrk(target: str, url: str, script: str, connections: int, duration: int) -> Result:
+def run_wrk(target: str, url: str, script: str, connections: int, duration: int, pid: int) -> Result:
+    cpu_before = cpu_seconds(pid)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency"]
     output = subprocess.run(  # noqa: S603 (wrk, our arguments)
         [*command, "-s", handle.name, url], capture_output=True, text=True, timeout=duration + 60, check=True
     ).stdout
+    cpu = cpu_seconds(pid) - cpu_before
     Path(handle.name).unlink()
     latency = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)\s*$", output, re.M))
     if set(latency) != {"50", "99"}:
@@ -176,6 +181,7 @@ def run_wrk(target: str, url: str, script: str, connections: int, duration: int)
         p99_ms=_unit_ms(latency["99"]),
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
+        cpu_ms=cpu * 1000 / max(requests, 1),
     )
 
 
@@ -213,7 +219,7 @@ def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: flo
 
 
 @contextmanager
-def echo_server(folder: Path) -> Iterator[str]:
+def echo_server(folder: Path) -> Iterator[LiveServer]:
     port = free_port()
     log = folder / "echo.log"
     process = subprocess.Popen(  # noqa: S603 (this Python, our arguments)
@@ -228,7 +234,7 @@ def echo_server(folder: Path) -> Iterator[str]:
                 break
             except httpx.HTTPError:
                 time.sleep(0.05)
-        yield server.url
+        yield server
     finally:
         server.stop()
 
@@ -378,7 +384,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, fake_telegram() as telegram:
         folder = Path(tmp)
         with echo_server(folder) as echo:
-            results.append(run_wrk("echo", echo, LUA_ECHO, args.connections, args.duration))
+            results.append(
+                run_wrk("echo", echo.url, LUA_ECHO, args.connections, args.duration, echo.process.pid)
+            )
         with database(folder, args.postgres) as url, service(folder, url, telegram) as running:
             base = running.server.url
             scripts = {
@@ -392,17 +400,18 @@ def main() -> None:
                     script = _lua_fixed(key_requests(base, 200))
                 else:
                     script = scripts[target]
-                results.append(run_wrk(target, base, script, args.connections, args.duration))
+                pid = running.server.process.pid
+                results.append(run_wrk(target, base, script, args.connections, args.duration, pid))
             rss = rss_mib(running.server.process.pid)
             startup = running.startup_seconds
     ceiling = results[0].rps
     print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; {args.connections} connections, "
           f"{args.duration} s per target, one wrk thread; echo measured in the same run")  # fmt: skip
     print(f"{'target':<10} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>9} {'of echo':>8} "
-          f"{'non-2xx':>8} {'errors':>7}")  # fmt: skip
+          f"{'non-2xx':>8} {'errors':>7} {'cpu ms/req':>10}")  # fmt: skip
     for r in results:
         print(f"{r.target:<10} {r.requests:>9} {r.rps:>9.0f} {r.p50_ms:>8.1f} {r.p99_ms:>9.1f} "
-              f"{r.rps / ceiling:>8.1%} {r.non_2xx:>8} {r.socket_errors:>7}")  # fmt: skip
+              f"{r.rps / ceiling:>8.1%} {r.non_2xx:>8} {r.socket_errors:>7} {r.cpu_ms:>10.3f}")  # fmt: skip
     print(f"service RSS after the load: {rss:.0f} MiB; start-up to /healthz: {startup:.2f} s")
 
 

@@ -7,6 +7,7 @@ anything twice: that is how ``*`` repeats, and how a pressed key is matched to a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from bot.engine.content import Content
 from bot.errors import ConfigError
 from bot.messages import InboundMessage, Outcome, Reply
 from ivr import calls
+from ivr.answered import AnsweredCalls
 from ivr.hours import OfficeHours
 from ivr.keys import COUNSELLOR, DANGER, fixed_keys, menu_page
 from ivr.render import Speaker, speak_keys, speak_replies
@@ -69,6 +71,7 @@ class CallBase:
         self.door = door
         self.store = store  # the phone line's own bookkeeping: calls, call-backs, accepted calls
         self.settings = door.settings
+        self.answered = AnsweredCalls(store, door.settings.default_locale)
         self.speaker = speaker
         self.hours = hours
         self.urls = urls
@@ -97,6 +100,11 @@ class CallBase:
             for article in content.knowledge.articles.values()
             for locale in LOCALES
         }
+        # The welcome as the engine said it, by language, and as TwiML by (language, office open): a new
+        # call is greeted from here once the engine has said it (ivr/callflow.py, ``incoming``).
+        self._welcome: dict[str, tuple[Reply, ...]] = {}
+        self._greetings: dict[tuple[str, bool], str] = {}
+        self._learning: dict[str, asyncio.Future[None]] = {}  # a welcome being learned, by language
 
     # -- the engine, the database, the clock ---------------------------------------------------
 
@@ -114,10 +122,14 @@ class CallBase:
 
     async def replay(self, caller: Caller, turn: int) -> tuple[Reply, ...]:
         """The replies of a turn already on the line (the engine answers a repeated id the same)."""
+        return (await self.shown(caller, turn))[0]
+
+    async def shown(self, caller: Caller, turn: int) -> tuple[tuple[Reply, ...], str]:
+        """The replies of a turn already on the line, and the conversation's language: one engine call."""
         outcome = await self.send(caller, turn, kind="start")
         if not outcome.duplicate:
             log.warning("replaying turn %d of a call found no earlier answer; it started anew", turn)
-        return outcome.replies
+        return outcome.replies, outcome.locale or self.settings.default_locale
 
     async def locale(self, caller: Caller) -> str:
         """The language of the caller's conversation (chosen in the welcome menu)."""
@@ -141,8 +153,11 @@ class CallBase:
         *,
         answers: bool,
         before: Sequence[str] = (),
+        open_now: bool | None = None,
     ) -> VoiceResponse:
-        """Speak the replies (or only the menu), the keys and the footer, and wait for a key."""
+        """Speak the replies (or only the menu), the keys and the footer, and wait for a key.
+
+        ``open_now``: whether the office is open (the footer says how to reach a counsellor), if known."""
         speaker = self.speaker
         menu = menu_reply(replies)
         if menu is None:  # the conversation ended (for example "quick exit"): say it, then goodbye
@@ -160,7 +175,8 @@ class CallBase:
             speaker.prompt(gather, prompt, locale)
         speak_replies(speaker, gather, replies if answers else [menu], locale, self.articles_by_voice)
         speak_keys(speaker, gather, page, locale)
-        open_now = self.hours.is_open(self.now())
+        if open_now is None:
+            open_now = self.hours.is_open(self.now())
         speaker.prompt(gather, "footer" if open_now else "footer_after_hours", locale)
         response.redirect(action, method="POST")
         return response

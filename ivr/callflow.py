@@ -10,6 +10,7 @@ more try, then a gentle goodbye. The check-in choice is the phone line's own too
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -22,7 +23,7 @@ from ivr import calls
 from ivr.callbase import COUNSELLOR_NODE, EMERGENCY_NODE, menu_reply
 from ivr.checkin_call import CheckinCall
 from ivr.keys import COUNSELLOR, DANGER, REPEAT, menu_page
-from ivr.render import goodbye
+from ivr.render import goodbye, twiml
 from ivr.ringing import EMERGENCY
 from ivr.state import Caller, CallState
 from ivr.urls import KEY
@@ -36,12 +37,56 @@ INFORMATION = "1"  # the key for "no, I want information"
 class CallFlow(CheckinCall):
     """The phone line's half of every call; one instance per process, no state of its own."""
 
-    async def incoming(self, caller: Caller) -> VoiceResponse:
-        """A new call: the engine's welcome, and the call linked to its statistics row."""
+    async def incoming(self, caller: Caller) -> str:
+        """A new call: the welcome, as TwiML.
+
+        A greeting costs one small write (the call's contact row, :mod:`ivr.answered`) and no engine turn:
+        the welcome is the same for every new call in a language (it depends on nothing else), so once
+        the engine has said it in this process, it is said from here, rendered once per language and
+        opening hours. The engine's turn for it comes with the caller's first key (:meth:`_greeted`).
+        """
+        now = self.now()
+        locale = await self.answered.answer(caller, now)
+        open_now = self.hours.is_open(now)
+        learning = self._learning.get(locale)
+        if learning is not None:  # calls that come together at the start wait for the first one's welcome
+            await asyncio.shield(learning)
+        said = self._greetings.get((locale, open_now))
+        if said is not None:
+            return said
+        learning = self._learning[locale] = asyncio.get_running_loop().create_future()
+        try:
+            outcome = await self._greeted(caller)
+            response = await self._after(caller, CallState(shown=0, next=1), outcome, open_now=open_now)
+            said = twiml(response)
+            if not outcome.duplicate and not outcome.emergency and outcome.locale == locale:
+                self._welcome[locale] = outcome.replies
+                self._greetings[(locale, open_now)] = said
+        finally:
+            del self._learning[locale]
+            learning.set_result(None)
+        return said
+
+    async def _greeted(self, caller: Caller) -> Outcome:
+        """The engine's welcome (turn 0): sent now when the call was greeted from here, else replayed.
+
+        When it is sent now, the engine's contact row takes over the one the greeting wrote, and what the
+        engine said is checked against the greeting learned from it (content changed: learned again).
+        """
         outcome = await self.send(caller, 0, kind="start")
+        if outcome.duplicate:
+            return outcome
         async with self.transaction() as session:
             await calls.call_contact(session, self.store.crypto, caller, self.now())
-        return await self._after(caller, CallState(shown=0, next=1), outcome)
+        locale = outcome.locale or self.settings.default_locale
+        if self._welcome.get(locale, outcome.replies) != outcome.replies:
+            log.warning(
+                "phone: the engine's welcome in %s changed; the greeting will be learned again", locale
+            )
+            del self._welcome[locale]
+            for key in [key for key in self._greetings if key[0] == locale]:
+                del self._greetings[key]
+        return outcome
 
     async def key(self, caller: Caller, state: CallState, digits: str, speech: str) -> VoiceResponse:
         """A key pressed on a menu (or words said, or silence).
@@ -49,6 +94,8 @@ class CallFlow(CheckinCall):
         Words are read only when the ``<Gather>`` asked for speech (``state.speech``): a ``SpeechResult``
         posted to a keys-only menu (a replayed or forged request) is not the caller's words.
         """
+        # The greeting is on the line: the engine's turn for it first, if the greeting left it for now.
+        greeted = await self._greeted(caller) if state.next == 1 else None
         listened, state = bool(state.speech), replace(state, speech=0)
         if listened and speech.strip():
             text = speech.strip()[: self.settings.max_text_chars]
@@ -59,10 +106,12 @@ class CallFlow(CheckinCall):
             return await self.counsellor(caller, replace(state, kind=""), self.counsellor_choice)
         if state.kind == POSSIBLE:
             return await self._possible_key(caller, state, digits)
+        if greeted is not None and state.shown == 0:
+            replies, locale = greeted.replies, greeted.locale or self.settings.default_locale
+        else:
+            replies, locale = await self.shown(caller, state.shown)
         if not digits:
-            return await self._retry(caller, state, "silence")
-        replies = await self.replay(caller, state.shown)
-        locale = await self.locale(caller)
+            return await self._retry(caller, state, "silence", replies, locale)
         if digits == REPEAT:
             return self.menu(replace(state, tries=0), replies, locale, answers=state.page == 0)
         menu = menu_reply(replies)
@@ -163,16 +212,19 @@ class CallFlow(CheckinCall):
                 return await self._turn(caller, state, kind="choice", choice=answers[0].id)
         return self.menu(state, replies, await self.locale(caller), answers=True)
 
-    async def _after(self, caller: Caller, state: CallState, outcome: Outcome) -> VoiceResponse:
+    async def _after(
+        self, caller: Caller, state: CallState, outcome: Outcome, *, open_now: bool | None = None
+    ) -> VoiceResponse:
         if outcome.emergency:
             # What fits this danger (first aid, 111...) is said before ringing; the menu that goes with
             # it (a counsellor is being called) is what the ringing says in its own words.
             said = [reply for reply in outcome.replies if not reply.choices]
             return await self.start_ringing(caller, state, EMERGENCY, said)
-        locale = await self.locale(caller)
         if not outcome.replies:  # nothing said (a message passed on to a counsellor): same menu again
-            return self.menu(state, await self.replay(caller, state.shown), locale, answers=False)
-        return self.menu(state, outcome.replies, locale, answers=True)
+            replies, locale = await self.shown(caller, state.shown)
+            return self.menu(state, replies, locale, answers=False)
+        locale = outcome.locale or self.settings.default_locale  # (None: the conversation was deleted)
+        return self.menu(state, outcome.replies, locale, answers=True, open_now=open_now)
 
     async def _retry(
         self,

@@ -64,7 +64,9 @@ async def _engine_contact(
 
 
 def _absorb(contact: Contact, early: Contact) -> None:
-    """Move what a callback recorded before the engine's row was linked onto that row."""
+    """Move what was recorded before the engine's row was linked (the call answered, a callback) onto
+    that row: the call started when it was answered, not when the engine first saw it."""
+    contact.started_at = min(contact.started_at, early.started_at)
     if early.call_status in FINAL_STATUSES and contact.call_status not in FINAL_STATUSES:
         contact.call_status = early.call_status
         contact.ended_at = max(contact.ended_at, early.ended_at)

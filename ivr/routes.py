@@ -85,7 +85,7 @@ def build_router(line: PhoneLine) -> APIRouter:
     @router.post(VOICE)
     async def voice(request: Request) -> Response:
         _form, caller = await verified(request, VOICE)
-        return _xml(await flow.incoming(caller))
+        return Response(await flow.incoming(caller), media_type=XML)
 
     @router.post(KEY)
     async def key(request: Request) -> Response:

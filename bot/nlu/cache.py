@@ -8,7 +8,10 @@ of them and the name changes, so a stale model is never loaded; the old file is 
 (and the oldest are removed, a few newest kept for a rolling deploy).
 
 The whole built object is pickled, whatever its insides are, so the model's code can change without
-touching this module. A file that cannot be read or unpickled, or holds something else, is trained
+touching this module. Its numpy arrays (tens of megabytes: the article classifier's weights) are kept
+out of the pickle, after it in the same file, and come back as read-only views of the file mapped into
+memory: the process does not copy them, the pages it never reads cost nothing, the kernel may drop and
+re-read them, and processes serving the same file share them. A file that cannot be read or unpickled, or holds something else, is trained
 again and replaced: a bad cache never stops the service. Files are written to a temporary name and
 renamed, so two processes starting together never read half a file.
 
@@ -22,8 +25,10 @@ import functools
 import hashlib
 import io
 import logging
+import mmap
 import os
 import pickle
+import struct
 import sys
 import tempfile
 import time
@@ -39,8 +44,12 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-FORMAT = 1
+FORMAT = 2
 """Bump when the file layout below changes."""
+MAGIC = b"HLNLU\x00\x00\x02"
+HEADER = struct.Struct("<8sQQ")  # magic, length of the pickle, number of arrays kept after it
+ENTRY = struct.Struct("<QQ")  # an array's offset in the file and its length in bytes
+ALIGN = 64
 KEEP = 3
 """How many model files to keep in the folder (the current one included)."""
 PREFIX = "nlu-"
@@ -113,8 +122,7 @@ def model_path(model_dir: Path, knowledge_dir: Path) -> Path:
 def _load(path: Path, key: str, kind: type[T]) -> T | None:
     """The model in ``path``, or None when it is missing, unreadable or not what it should be."""
     try:
-        with path.open("rb") as handle:
-            stored = pickle.load(handle)  # noqa: S301 (our own file, in a folder only the service writes)
+        stored = loads(path)
     except FileNotFoundError:
         return None
     except Exception as exc:  # a truncated, corrupt or incompatible file: train again
@@ -130,6 +138,26 @@ def _load(path: Path, key: str, kind: type[T]) -> T | None:
         return None
     model: T = stored["model"]
     return model
+
+
+def loads(path: Path) -> object:
+    """What :func:`dumps` wrote to ``path``; its arrays are read-only views of the file, mapped.
+
+    The mapping outlives the file's name: a newer model renamed over it, or an old one pruned, does not
+    change what a running process reads.
+    """
+    with path.open("rb") as handle:
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    view = memoryview(mapped)
+    magic, length, count = HEADER.unpack_from(view)
+    if magic != MAGIC:
+        raise ValueError("not a model file of this format")
+    start = HEADER.size + count * ENTRY.size
+    entries = [ENTRY.unpack_from(view, HEADER.size + n * ENTRY.size) for n in range(count)]
+    if any(offset + size > len(view) for offset, size in entries) or start + length > len(view):
+        raise ValueError("the model file is truncated")
+    buffers = [view[offset : offset + size] for offset, size in entries]
+    return pickle.loads(view[start : start + length], buffers=buffers)  # noqa: S301 (our own file)
 
 
 def _rewrap(function: Callable[..., Any], maxsize: int | None, typed: bool) -> Callable[..., Any]:
@@ -156,10 +184,29 @@ def _importable(obj: Any) -> bool:
 
 
 def dumps(model: object, key: str) -> bytes:
-    """The bytes of a model file."""
-    buffer = io.BytesIO()
-    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump({"format": FORMAT, "key": key, "model": model})
-    return buffer.getvalue()
+    """The bytes of a model file: a header, the table of arrays, the pickle, then each array (aligned)."""
+    pickled = io.BytesIO()
+    arrays: list[pickle.PickleBuffer] = []
+    _Pickler(pickled, protocol=5, buffer_callback=arrays.append).dump(
+        {"format": FORMAT, "key": key, "model": model}
+    )
+    raws = [array.raw() for array in arrays]
+    start = HEADER.size + len(raws) * ENTRY.size
+    offset = start + len(pickled.getbuffer())
+    entries = []
+    for raw in raws:
+        offset += -offset % ALIGN
+        entries.append((offset, raw.nbytes))
+        offset += raw.nbytes
+    out = io.BytesIO()
+    out.write(HEADER.pack(MAGIC, len(pickled.getbuffer()), len(raws)))
+    for entry in entries:
+        out.write(ENTRY.pack(*entry))
+    out.write(pickled.getbuffer())
+    for (where, _size), raw in zip(entries, raws, strict=True):
+        out.write(b"\0" * (where - out.tell()))
+        out.write(raw)
+    return out.getvalue()
 
 
 def _write(path: Path, key: str, model: object) -> None:
@@ -219,6 +266,7 @@ def load_or_train(
     log.info("training the language model (%s)", "forced" if force else "content changed or no model file")
     model = train()
     _write(path, key, model)
+    model = _load(path, key, kind) or model  # the arrays from the file, shared and mapped, not a copy
     seconds = time.perf_counter() - started
     log.info("language model trained in %.1f s and saved as %s", seconds, path)
     return Cached(model, path, "retrained" if existed else "trained", seconds)

@@ -41,14 +41,22 @@ async def current_contact(
 def new_contact(*, channel: str, stats_key: str, started_at: datetime, ended_at: datetime, locale: str,
                 **fields: object) -> Contact:  # fmt: skip
     """A contact with nothing counted yet (``fields`` sets the rest, e.g. a call's ``call_ref_hash``)."""
+    return Contact(**new_contact_values(
+        channel=channel, stats_key=stats_key, started_at=started_at, ended_at=ended_at, locale=locale, **fields
+    ))  # fmt: skip
+
+
+def new_contact_values(*, channel: str, stats_key: str, started_at: datetime, ended_at: datetime, locale: str,
+                       **fields: object) -> dict[str, object]:  # fmt: skip
+    """The columns of a contact with nothing counted yet (for an insert without the ORM)."""
     values: dict[str, object] = {
         "message_count": 0, "topics": [], "articles": [], "menu_path": [], "referrals": [], "emergency": False,
         "counsellor_requested": False, "unreached": False, "abandoned": False, "callback_requested": False,
     }  # fmt: skip
-    return Contact(
-        channel=channel, stats_key=stats_key, started_at=started_at, ended_at=ended_at, locale=locale,
-        **{**values, **fields},
-    )  # fmt: skip
+    return {
+        "channel": channel, "stats_key": stats_key, "started_at": started_at, "ended_at": ended_at,
+        "locale": locale, **values, **fields,
+    }  # fmt: skip
 
 
 def add_unique(contact: Contact, field: str, value: str) -> None:

@@ -173,6 +173,9 @@ def server_options(*, request_timeout: float, max_connections: int, keep_alive: 
     """uvicorn's settings for ``hotline serve`` (raises the open-file limit first)."""
     limit = connection_limit(max_connections, raise_open_files_limit())
     return {
+        # uvloop and httptools (uvicorn[standard]) by name, not "auto": a missing one fails the start instead
+        # of silently serving on asyncio's loop and the pure-Python h11 at a fraction of the speed.
+        "loop": "uvloop",
         "http": protocol_class(request_timeout=request_timeout, max_connections=limit),
         "ws": "none",  # nothing here speaks WebSocket
         "limit_concurrency": limit,

@@ -79,6 +79,20 @@ def test_second_start_loads_the_saved_model_and_answers_the_same(knowledge: Path
     assert second.understand_sync("ck dang danh e").emergency
 
 
+def test_the_loaded_model_reads_its_weights_from_the_file_not_a_copy(knowledge: Path, models: Path) -> None:
+    """The article classifier's weights (tens of megabytes) are mapped from the file, read-only: pages
+    never read cost no memory, and processes serving the same file share them."""
+    for status in ("trained", "loaded"):  # the trained one too: it is read back from its file
+        model, got = train(knowledge, models)
+        assert got == status
+        weights = model.matcher._coef_t
+        assert not weights.flags.writeable and not weights.flags.owndata
+        base = weights.base
+        while hasattr(base, "base") and not isinstance(base, memoryview):  # views of views of the file
+            base = base.base
+        assert isinstance(base, memoryview) and base.readonly
+
+
 def test_a_changed_example_trains_a_new_model(knowledge: Path, models: Path) -> None:
     train(knowledge, models)
     before = model_path(models, knowledge)

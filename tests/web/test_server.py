@@ -16,7 +16,7 @@ import pytest
 import uvicorn
 from starlette.types import Receive, Scope, Send
 
-from bot.web.server import MAX_HEADER_BYTES, connection_limit, protocol_class
+from bot.web.server import MAX_HEADER_BYTES, connection_limit, protocol_class, server_options
 
 TIMEOUT = 0.3  # the server's request timeout in these tests
 PATIENCE = 10.0  # how long a test waits for what must happen well within TIMEOUT
@@ -161,3 +161,18 @@ async def test_an_upgrade_request_is_served_as_plain_http_without_warnings(
         writer.close()
     assert answer.startswith(b"HTTP/1.1 200")
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+
+
+def test_serve_runs_on_uvloop_and_httptools() -> None:
+    """``hotline serve`` asks for both by name: "auto" would fall back to asyncio and h11 without a word."""
+    import uvloop
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+    config = uvicorn.Config(app, **server_options(request_timeout=5, max_connections=100, keep_alive=5))
+    config.load()
+    assert issubclass(config.http_protocol_class, HttpToolsProtocol)
+    loop = config.get_loop_factory()()  # type: ignore[misc]
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
