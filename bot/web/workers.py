@@ -83,7 +83,6 @@ class Supervisor:
             try:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     signal.signal(sig, signal.SIG_DFL)  # uvicorn installs its own once it runs
-                os.environ["HOTLINE_WORKER"] = str(number)
                 self.serve(self.sock)
                 code = 0
             except SystemExit as exc:
