@@ -3,6 +3,7 @@
     make bench-tools                                   # Debian's wrk, once
     .venv/bin/python benchmarks/http_bench.py [--duration 10] [--connections 32]
         [--postgres postgresql+asyncpg://127.0.0.1/postgres] [--only webchat,voice,key,telegram]
+        [--workers 1,2]   (with --postgres: the service with 1, then 2 worker processes, in one run)
 
 One run starts, each in its own process on a loopback port:
 - a bare Starlette + uvicorn JSON echo (the ceiling for one Python process on this machine, measured now);
@@ -278,7 +279,7 @@ class Service:
 
 
 @contextmanager
-def service(folder: Path, database_url: str, telegram: FakeTelegram) -> Iterator[Service]:
+def service(folder: Path, database_url: str, telegram: FakeTelegram, workers: int = 1) -> Iterator[Service]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = hotline_env(
@@ -304,7 +305,17 @@ def service(folder: Path, database_url: str, telegram: FakeTelegram) -> Iterator
         raise RuntimeError(migrated.stderr)
     log = folder / "service.log"
     process = subprocess.Popen(  # noqa: S603 (this Python, our arguments)
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--no-migrate"],
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--no-migrate",
+            "--workers",
+            str(workers),
+        ],
         env=env,
         cwd=ROOT,
         stdout=log.open("ab"),
@@ -376,43 +387,59 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server's URL (a database is made)")
     parser.add_argument("--only", default="webchat,voice,key,telegram")
+    parser.add_argument(
+        "--workers", default="1", help="worker counts to measure in turn, e.g. 1,2 (PostgreSQL)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run `make bench-tools` (Debian's wrk)")
     targets = args.only.split(",")
+    counts = [int(n) for n in args.workers.split(",")]
     results: list[Result] = []
+    footprint: list[str] = []
     with tempfile.TemporaryDirectory() as tmp, fake_telegram() as telegram:
         folder = Path(tmp)
         with echo_server(folder) as echo:
             results.append(
                 run_wrk("echo", echo.url, LUA_ECHO, args.connections, args.duration, echo.process.pid)
             )
-        with database(folder, args.postgres) as url, service(folder, url, telegram) as running:
-            base = running.server.url
-            scripts = {
-                "webchat": LUA_WEBCHAT % (_texts(), secrets.token_hex(4)),
-                "telegram": LUA_TELEGRAM % (_texts(), secrets.randbelow(1 << 30), WEBHOOK_SECRET),
-            }
-            for target in targets:
-                if target == "voice":
-                    script = _lua_fixed(voice_requests(base, 20_000))
-                elif target == "key":
-                    script = _lua_fixed(key_requests(base, 200))
-                else:
-                    script = scripts[target]
-                pid = running.server.process.pid
-                results.append(run_wrk(target, base, script, args.connections, args.duration, pid))
-            rss = rss_mib(running.server.process.pid)
-            startup = running.startup_seconds
+        for workers in counts:
+            label = f"/w{workers}" if len(counts) > 1 else ""
+            with (
+                database(folder, args.postgres) as url,
+                service(folder, url, telegram, workers) as running,
+            ):
+                base = running.server.url
+                scripts = {
+                    "webchat": LUA_WEBCHAT % (_texts(), secrets.token_hex(4)),
+                    "telegram": LUA_TELEGRAM % (_texts(), secrets.randbelow(1 << 30), WEBHOOK_SECRET),
+                }
+                # The CPU per request is the one server process's; with workers it is not measured (nan).
+                pid = running.server.process.pid if workers == 1 else -1
+                for target in targets:
+                    if target == "voice":
+                        script = _lua_fixed(voice_requests(base, 20_000))
+                    elif target == "key":
+                        script = _lua_fixed(key_requests(base, 200))
+                    else:
+                        script = scripts[target]
+                    results.append(
+                        run_wrk(target + label, base, script, args.connections, args.duration, pid)
+                    )
+                footprint.append(
+                    f"service{label} RSS after the load: {rss_mib(running.server.process.pid):.0f} MiB; "
+                    f"start-up to /healthz: {running.startup_seconds:.2f} s"
+                )
     ceiling = results[0].rps
     print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; {args.connections} connections, "
           f"{args.duration} s per target, one wrk thread; echo measured in the same run")  # fmt: skip
-    print(f"{'target':<10} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>9} {'of echo':>8} "
+    print(f"{'target':<12} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>9} {'of echo':>8} "
           f"{'non-2xx':>8} {'errors':>7} {'cpu ms/req':>10}")  # fmt: skip
     for r in results:
-        print(f"{r.target:<10} {r.requests:>9} {r.rps:>9.0f} {r.p50_ms:>8.1f} {r.p99_ms:>9.1f} "
+        print(f"{r.target:<12} {r.requests:>9} {r.rps:>9.0f} {r.p50_ms:>8.1f} {r.p99_ms:>9.1f} "
               f"{r.rps / ceiling:>8.1%} {r.non_2xx:>8} {r.socket_errors:>7} {r.cpu_ms:>10.3f}")  # fmt: skip
-    print(f"service RSS after the load: {rss:.0f} MiB; start-up to /healthz: {startup:.2f} s")
+    for line in footprint:
+        print(line)
 
 
 if __name__ == "__main__":

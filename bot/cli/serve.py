@@ -18,29 +18,69 @@ from bot.errors import ContentErrors
 @click.option("--host", default=None, help="Interface to listen on (default HOTLINE_HOST, 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default HOTLINE_PORT, 8000).")
 @click.option("--migrate/--no-migrate", default=True, help="Bring the database up to date first.")
+@click.option(
+    "--workers",
+    default=1,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port (PostgreSQL only: SQLite has one writer). Default 1.",
+)
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool, workers: int) -> None:
     """Serve the web chat, the webhooks and the console."""
+    settings = settings_for(ctx)
+    if workers > 1 and not settings.database_url.startswith("postgresql"):
+        raise click.UsageError(
+            "--workers needs PostgreSQL: SQLite has one writer at a time, so more processes would only "
+            "wait for each other's write lock. Serve with one worker, or set HOTLINE_DATABASE_URL to a "
+            "PostgreSQL database."
+        )
+    if migrate:  # imported only then: alembic (and mako, pygments) take most of a second to import
+        from bot.store.migrate import upgrade
+
+        upgrade(settings.database_url)
+    host = host or settings.host
+    port = port or settings.port
+    if workers == 1:
+        config, channels = _server_config(settings, host, port)
+        _run_server(config, channels)
+        return
+    import uvicorn
+
+    from bot.web.workers import STARTUP_FAILURE, Supervisor
+
+    # Bound here, before any worker is forked: each one serves this socket (bot/web/workers.py).
+    sock = uvicorn.Config("bot.web.app:create_app", host=host, port=port).bind_socket()
+    click.echo(f"Serving on http://{host}:{port} with {workers} workers")
+
+    def serve_one(listening: Any) -> None:
+        try:
+            config, channels = _server_config(settings, host, port, quiet=True)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(STARTUP_FAILURE)
+        _run_server(config, channels, sockets=[listening])
+
+    sys.exit(Supervisor(workers, sock, serve_one).run())
+
+
+def _server_config(
+    settings: Any, host: str, port: int, *, quiet: bool = False
+) -> tuple[Any, Iterable[object]]:
+    """The app, built from the settings, in uvicorn's config; and the app's channels."""
     import uvicorn
 
     from bot.web.app import create_app
     from bot.web.server import server_options
 
-    settings = settings_for(ctx)
-    if migrate:  # imported only then: alembic (and mako, pygments) take most of a second to import
-        from bot.store.migrate import upgrade
-
-        upgrade(settings.database_url)
     try:
         # Telegram (aiogram: seconds to import) is built once the server listens; until then its webhook
         # waits for it and its deliveries are re-timed (bot/channels/pending.py).
         app = create_app(settings, run_dispatcher=settings.dispatcher_enabled, background=True)
     except ContentErrors as exc:
         raise click.ClickException(f"the content has mistakes; run `hotline check`:\n{exc}") from exc
-    host = host or settings.host
-    port = port or settings.port
     channels = app.state.services.channels
-    click.echo(f"Serving on http://{host}:{port}  (channels: {', '.join(channels)})")
+    if not quiet:
+        click.echo(f"Serving on http://{host}:{port}  (channels: {', '.join(channels)})")
     # Limits against slow and greedy clients (bot/web/server.py): a request timeout, a header size limit,
     # connections kept under the open-file limit.
     limits = server_options(
@@ -52,14 +92,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool)
         app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **limits,
     )  # fmt: skip
-    _run_server(config, channels.values())
+    return config, channels.values()
 
 
 GRACEFUL_SHUTDOWN_SECONDS = 10
 """After a stop signal, requests still open after this long are cancelled (long-lived streams)."""
 
 
-def _run_server(config: Any, channels: Iterable[object]) -> None:
+def _run_server(config: Any, channels: Iterable[object], sockets: list[Any] | None = None) -> None:
     """Run uvicorn, ending the web chat's event streams when it starts shutting down.
 
     uvicorn waits for open requests to finish before the app's shutdown runs; an event stream never
@@ -76,7 +116,7 @@ def _run_server(config: Any, channels: Iterable[object]) -> None:
             await super().shutdown(sockets)
 
     server = Server(config)
-    server.run()
+    server.run(sockets=sockets)
     if not server.started:  # e.g. the port is taken: uvicorn logged why; fail as uvicorn.run does
         sys.exit(3)
 

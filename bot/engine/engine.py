@@ -86,13 +86,13 @@ class Engine:
         crypto = deps.crypto
         user_key = crypto.user_key(message.channel, message.user_id)
         async with deps.sessionmaker() as session, session.begin():
-            processed = None
+            ref = None
             if message.transport_id is not None:
                 ref = crypto.ref_hash(message.channel, message.transport_id)
-                processed, seen = await store.claim_transport_id(
+                processed = await store.claim_transport_id(
                     session, channel=message.channel, ref_hash=ref, now=now
                 )
-                if seen:
+                if processed is not None:  # seen before: the same replies again
                     replies = crypto.decrypt_json(processed.replies_enc) if processed.replies_enc else []
                     known = await store.find(session, channel=message.channel, user_key=user_key)
                     return Outcome(
@@ -100,7 +100,7 @@ class Engine:
                         duplicate=True,
                         locale=known.locale if known is not None else None,
                     )
-            conversation, created = await store.get_or_create(
+            conversation, contact, created = await store.get_or_create(
                 session,
                 channel=message.channel,
                 user_key=user_key,
@@ -123,29 +123,21 @@ class Engine:
                 session_ref=(
                     crypto.ref_hash(message.channel, message.session_id) if message.session_id else None
                 ),
+                loaded=contact,
             )
             contact.message_count += 1
             contact.ended_at = now
             contact.locale = conversation.locale
             conversation.last_seen_at = now
             turn = Turn(session, deps, conversation, contact, message, now, understanding)
-            await store.add_message(
-                session, crypto, conversation_id=conversation.id, direction="in",
-                text=self._transcript_line(message), now=now,
-            )  # fmt: skip
             await self._route(turn, created)
             conversation_id = None if turn.deleted else conversation.id
-            if conversation_id is not None:
-                for reply in turn.replies:
-                    await store.add_message(
-                        session,
-                        crypto,
-                        conversation_id=conversation_id,
-                        direction="out",
-                        text=reply.text,
-                        now=now,
-                    )
             replies = tuple(turn.replies)
+            if conversation_id is not None:  # (a deleted conversation keeps no transcript, not even this)
+                lines = [("in", self._transcript_line(message)), *(("out", r.text) for r in replies)]
+                await store.add_messages(
+                    session, crypto, conversation_id=conversation_id, lines=lines, now=now
+                )
             if message.channel in deps.push_channels and replies:
                 address = message.address or (
                     crypto.decrypt(conversation.address_enc) if conversation.address_enc else None
@@ -163,10 +155,15 @@ class Engine:
                         emergency=turn.emergency,
                         erase_when_done=turn.deleted,  # the "deleted" confirmation: gone once sent
                     )
-            if processed is not None:
-                processed.replies_enc = crypto.encrypt_json([r.to_json() for r in replies])
+            if ref is not None:
                 # cached replies go with the conversation when the person deletes it
-                processed.conversation_id = conversation_id
+                await store.record_replies(
+                    session,
+                    channel=message.channel,
+                    ref_hash=ref,
+                    replies_enc=crypto.encrypt_json([r.to_json() for r in replies]),
+                    conversation_id=conversation_id,
+                )
         if deps.after_commit is not None:
             deps.after_commit()
         MESSAGES.labels(channel=word(message.channel)).inc()

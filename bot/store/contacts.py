@@ -17,9 +17,15 @@ async def current_contact(
     stats_key: str,
     gap: timedelta,
     session_ref: str | None = None,
+    loaded: Contact | None = None,
 ) -> Contact:
-    """The contact this message belongs to: the open one, or a new one after a pause or a new call."""
-    contact = await session.get(Contact, conversation.contact_id) if conversation.contact_id else None
+    """The contact this message belongs to: the open one, or a new one after a pause or a new call.
+
+    ``loaded``: the conversation's contact, when the caller read it already (no second query then)."""
+    if loaded is not None and loaded.id == conversation.contact_id:
+        contact: Contact | None = loaded
+    else:
+        contact = await session.get(Contact, conversation.contact_id) if conversation.contact_id else None
     same_session = session_ref is None or conversation.context.get("session_ref") == session_ref
     if contact is not None and same_session and now - contact.ended_at <= gap:
         return contact

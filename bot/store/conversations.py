@@ -3,28 +3,34 @@ purging: :mod:`bot.store.retention`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.crypto import Crypto
 from bot.store.locking import for_update
-from bot.store.models import Conversation, Message, ProcessedMessage
+from bot.store.models import Contact, Conversation, Message, ProcessedMessage
 
 
 async def get_or_create(
     session: AsyncSession, *, channel: str, user_key: str, now: datetime, locale: str
-) -> tuple[Conversation, bool]:
-    """The conversation of this person on this channel, locked for this transaction; new if none."""
-    query = for_update(
-        session,
-        select(Conversation).where(Conversation.channel == channel, Conversation.user_key == user_key),
+) -> tuple[Conversation, Contact | None, bool]:
+    """The conversation of this person on this channel, locked for this transaction (new if none), its
+    current contact (read in the same statement; None if it has none) and whether it is new."""
+    where = (Conversation.channel == channel, Conversation.user_key == user_key)
+    query = (
+        select(Conversation, Contact).outerjoin(Contact, Contact.id == Conversation.contact_id).where(*where)
     )
-    conversation = (await session.execute(query)).scalar_one_or_none()
-    if conversation is not None:
-        return conversation, False
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Conversation)  # not the nullable side of the outer join
+    row = (await session.execute(query)).one_or_none()
+    if row is not None:
+        return row[0], row[1], False
     conversation = Conversation(
         channel=channel,
         user_key=user_key,
@@ -34,15 +40,22 @@ async def get_or_create(
         created_at=now,
         last_seen_at=now,
     )
+    if session.get_bind().dialect.name != "postgresql":
+        # SQLite: this transaction holds the write lock from its start (BEGIN IMMEDIATE); nobody else can
+        # have created it since the query above, and a savepoint would cost two statements more.
+        session.add(conversation)
+        await session.flush()
+        return conversation, None, True
     try:
         async with session.begin_nested():
             session.add(conversation)
             await session.flush()
     except IntegrityError:
-        # Another process created it a moment ago (PostgreSQL only; SQLite serialises writers).
-        conversation = (await session.execute(query)).scalar_one()
-        return conversation, False
-    return conversation, True
+        # Another process created it a moment ago.
+        again = for_update(session, select(Conversation).where(*where))
+        conversation = (await session.execute(again)).scalar_one()
+        return conversation, None, False
+    return conversation, None, True
 
 
 async def find(session: AsyncSession, *, channel: str, user_key: str) -> Conversation | None:
@@ -71,6 +84,26 @@ async def add_message(
     return message
 
 
+async def add_messages(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    conversation_id: int,
+    lines: Sequence[tuple[str, str]],
+    now: datetime,
+) -> None:
+    """Transcript lines (direction, text), in order, in one statement (an ``executemany``)."""
+    if lines:
+        await session.execute(
+            insert(Message),
+            [
+                {"conversation_id": conversation_id, "direction": direction, "body_enc": crypto.encrypt(text),
+                 "transport_ref_enc": None, "created_at": now}
+                for direction, text in lines
+            ],
+        )  # fmt: skip
+
+
 async def transcript(
     session: AsyncSession, crypto: Crypto, conversation_id: int
 ) -> list[tuple[str, str, datetime]]:
@@ -86,20 +119,33 @@ async def transcript(
 
 async def claim_transport_id(
     session: AsyncSession, *, channel: str, ref_hash: str, now: datetime
-) -> tuple[ProcessedMessage, bool]:
-    """Record a transport message id; the record, and whether it had been processed before."""
-    existing = await session.get(ProcessedMessage, (channel, ref_hash))
-    if existing is not None:
-        return existing, True
-    record = ProcessedMessage(channel=channel, ref_hash=ref_hash, replies_enc=None, created_at=now)
-    try:
-        async with session.begin_nested():
-            session.add(record)
-            await session.flush()
-    except IntegrityError:
-        # The same id is being handled by another process at this moment (PostgreSQL).
-        existing = await session.get(ProcessedMessage, (channel, ref_hash), populate_existing=True)
-        if existing is None:
-            raise
-        return existing, True
-    return record, False
+) -> ProcessedMessage | None:
+    """Record a transport message id in one statement; None when it is new, else the earlier record (with
+    the replies it got). On PostgreSQL a second transaction claiming the same id waits here until the first
+    one ends: then it sees the record (committed) or claims it (rolled back)."""
+    values = {"channel": channel, "ref_hash": ref_hash, "replies_enc": None, "created_at": now}
+    claimed = await session.execute(_insert_new(session).values(**values).on_conflict_do_nothing())
+    if claimed.rowcount == 1:  # type: ignore[attr-defined]
+        return None
+    existing = await session.get(ProcessedMessage, (channel, ref_hash), populate_existing=True)
+    if existing is None:  # cannot happen: the conflicting row is committed (or deleted: try again)
+        raise RuntimeError("a processed message conflicted and is gone")
+    return existing
+
+
+async def record_replies(
+    session: AsyncSession, *, channel: str, ref_hash: str, replies_enc: str, conversation_id: int | None
+) -> None:
+    """Keep the replies a claimed transport message got (for its retries), tied to its conversation."""
+    await session.execute(
+        update(ProcessedMessage)
+        .where(ProcessedMessage.channel == channel, ProcessedMessage.ref_hash == ref_hash)
+        .values(replies_enc=replies_enc, conversation_id=conversation_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _insert_new(session: AsyncSession) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of processed_messages, in the session's dialect."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(ProcessedMessage)

@@ -76,13 +76,17 @@ def run_cli(
 
 
 def start_server(
-    env: Mapping[str, str], log: Path, port: int | None = None, timeout: float = 60
+    env: Mapping[str, str],
+    log: Path,
+    port: int | None = None,
+    timeout: float = 60,
+    args: tuple[str, ...] = (),
 ) -> LiveServer:
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     handle = log.open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), *args],
         env={**env, "HOTLINE_PUBLIC_URL": env.get("HOTLINE_PUBLIC_URL", url)},
         cwd=ROOT,
         stdout=handle,
