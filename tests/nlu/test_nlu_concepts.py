@@ -69,4 +69,3 @@ def test_a_question_about_police_custody_is_legal_and_calm(model: BuiltinNLU, te
     topic, _, verdict = model.classify(normalize(text))
     assert topic == "legal"
     assert not verdict.emergency
-
