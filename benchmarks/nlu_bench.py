@@ -53,13 +53,13 @@ def main() -> None:
     # (with the article matcher); every message as if new: no cached pass from an earlier round.
     for _ in range(args.rounds):
         for text in messages:
-            model.detector.forget()
+            model.forget()
             begin = time.perf_counter_ns()
             model.classify(normalize(text))
             classify.append((time.perf_counter_ns() - begin) / 1000)
     for _ in range(args.rounds):
         for text in messages:
-            model.detector.forget()
+            model.forget()
             begin = time.perf_counter_ns()
             model.understand_sync(text)
             timings.append((time.perf_counter_ns() - begin) / 1000)

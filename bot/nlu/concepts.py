@@ -27,12 +27,23 @@ CONCEPT_WEIGHT = 0.6
 
 
 class WithConcepts:
-    """The shared TF-IDF features followed by concept-class and class-pair indicators."""
+    """The shared TF-IDF features followed by concept-class and class-pair indicators.
 
-    def __init__(self, features: Features, lexicon: Lexicon, *, weight: float = CONCEPT_WEIGHT) -> None:
+    By default the lexicon's danger concepts (the emergency detector's view); with ``topics``, its topic
+    concepts too (the topic classifier's view: police custody, a question of law, drug use...).
+    """
+
+    def __init__(
+        self,
+        features: Features,
+        lexicon: Lexicon,
+        *,
+        weight: float = CONCEPT_WEIGHT,
+        topics: bool = False,
+    ) -> None:
         self._features = features
-        self._lexicon = lexicon
-        names = lexicon.concept_names
+        names = lexicon.all_concept_names if topics else lexicon.concept_names
+        self._find = lexicon.all_concepts if topics else lexicon.concepts
         self._single = {name: features.size + i for i, name in enumerate(names)}
         offset = features.size + len(names)
         self._pair = {pair: offset + i for i, pair in enumerate(combinations(names, 2))}
@@ -53,7 +64,7 @@ class WithConcepts:
         indices, values = self._features.one(text)
         if not self._single:
             return indices, values
-        found = self._lexicon.concepts(text)
+        found = self._find(text)
         extra = [self._single[name] for name in found] + [self._pair[pair] for pair in combinations(found, 2)]
         if not extra:
             return indices, values

@@ -143,6 +143,25 @@ class Lexicon:
                 if form:
                     self._concept_forms.setdefault(form, set()).add(index)
         self._concept_span = max((form.count(" ") + 1 for form in self._concept_forms), default=0)
+        # Topic vocabulary: classes only the topic classifier sees (looked up the same way, idioms kept)
+        raw_topic = raw.get("topic_concepts") or {}
+        if not isinstance(raw_topic, dict):
+            raise NLUDataError(f"{source}: topic_concepts: expected {{class: [words or phrases]}}")
+        clash = sorted(set(raw_topic) & set(raw_concepts))
+        if clash:
+            raise NLUDataError(f"{source}: topic_concepts: {', '.join(clash)} is already a danger concept")
+        self.topic_concept_names: tuple[str, ...] = tuple(str(name) for name in raw_topic)
+        self._topic_forms: dict[str, set[int]] = {}
+        for index, (name, entries) in enumerate(raw_topic.items()):
+            for entry in _strings(entries, f"{source}: topic_concepts.{name}"):
+                form = normalize(entry)
+                if form in folded_alike:
+                    raise NLUDataError(
+                        f"{source}: topic_concepts.{name}: {entry!r} folds like an everyday word (folded_alike)"
+                    )
+                if form:
+                    self._topic_forms.setdefault(form, set()).add(index)
+        self._topic_span = max((form.count(" ") + 1 for form in self._topic_forms), default=0)
 
         def compiled(phrase: str) -> re.Pattern[str]:
             return _compiled(phrase, source, self.concept_bodies)
@@ -172,6 +191,7 @@ class Lexicon:
         self._idioms = _joined(idioms)
         self._without_idioms = lru_cache(maxsize=512)(self._blank_idioms)
         self._cached_concepts = lru_cache(maxsize=512)(self._find_concepts)
+        self._cached_all_concepts = lru_cache(maxsize=512)(self._find_all_concepts)
         self._calm = _joined(calm)
         self._urgent = _joined(urgent)
         self._by_kind = [
@@ -199,21 +219,30 @@ class Lexicon:
         """Drop the kept idiom-free forms and concepts (benchmarks measure a new message each time)."""
         self._without_idioms.cache_clear()
         self._cached_concepts.cache_clear()
+        self._cached_all_concepts.cache_clear()
 
     def concepts(self, normalized: str) -> tuple[str, ...]:
         """The concept classes with an entry in the message (idioms blanked out first)."""
         return self._cached_concepts(normalized)
 
     def _find_concepts(self, normalized: str) -> tuple[str, ...]:
-        words = self.without_idioms(normalized).split()
-        found: set[int] = set()
-        forms = self._concept_forms
-        for start in range(len(words)):
-            for end in range(start + 1, min(start + self._concept_span, len(words)) + 1):
-                classes = forms.get(" ".join(words[start:end]))
-                if classes:
-                    found |= classes
+        found = _classes_in(self.without_idioms(normalized).split(), self._concept_forms, self._concept_span)
         return tuple(name for index, name in enumerate(self.concept_names) if index in found)
+
+    @property
+    def all_concept_names(self) -> tuple[str, ...]:
+        """The danger concept classes, then the topic concept classes."""
+        return self.concept_names + self.topic_concept_names
+
+    def all_concepts(self, normalized: str) -> tuple[str, ...]:
+        """The danger concept classes of the message, then its topic concept classes (what the topic
+        classifier sees; topic vocabulary is looked up in the message as written, idioms kept)."""
+        return self._cached_all_concepts(normalized)
+
+    def _find_all_concepts(self, normalized: str) -> tuple[str, ...]:
+        found = _classes_in(normalized.split(), self._topic_forms, self._topic_span)
+        topics = tuple(name for index, name in enumerate(self.topic_concept_names) if index in found)
+        return self.concepts(normalized) + topics
 
     def scan(self, normalized: str) -> LexiconHit:
         """Danger phrases, calm frames and urgent markers found in a normalised message."""
@@ -233,6 +262,17 @@ class Lexicon:
             urgent=bool(self._urgent.search(text)),
             possible=possible,
         )
+
+
+def _classes_in(words: list[str], forms: dict[str, set[int]], span: int) -> set[int]:
+    """The indices of the classes with an entry (a run of up to ``span`` words) among ``words``."""
+    found: set[int] = set()
+    for start in range(len(words)):
+        for end in range(start + 1, min(start + span, len(words)) + 1):
+            classes = forms.get(" ".join(words[start:end]))
+            if classes:
+                found |= classes
+    return found
 
 
 def _joined(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:

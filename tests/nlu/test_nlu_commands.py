@@ -81,3 +81,20 @@ def test_eval_exits_1_when_the_heldout_bar_is_missed(knowledge_dir: Path, tmp_pa
     assert "a quiet sentence" in table.output  # the misses are listed...
     quiet = CliRunner().invoke(eval_command, ["--knowledge", str(tmp_path), "--no-cv", "--counts-only"])
     assert "a quiet sentence" not in quiet.output  # ...unless only the figures are asked for
+
+
+def test_eval_cv_only_never_reads_the_heldout_sets(knowledge_dir: Path, tmp_path: Path) -> None:
+    """The figures to tune by: the cross-validated column alone, the held-out files not even opened."""
+    (tmp_path / "nlu").mkdir()
+    for name in ("topics.yaml", "emergency.yaml", "lexicon.yaml"):
+        (tmp_path / "nlu" / name).write_text((knowledge_dir / "nlu" / name).read_text(encoding="utf-8"))
+    (tmp_path / "nlu" / "heldout.yaml").write_text("{ not: [valid yaml")  # reading it would fail
+    result = CliRunner().invoke(
+        eval_command, ["--knowledge", str(tmp_path), "--cv-only", "--folds", "2", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["heldout"] == {}
+    assert report["cross_validated"]["topic_n"] > 0
+    both = CliRunner().invoke(eval_command, ["--knowledge", str(tmp_path), "--cv-only", "--no-cv"])
+    assert both.exit_code == 2
