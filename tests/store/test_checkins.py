@@ -19,7 +19,7 @@ NOTE = "Khách sạn Hoa Mai phòng 12, xe Vision đen"
 
 async def _conversation_and_contact(services: Services, session) -> tuple:  # type: ignore[no-untyped-def]
     now = services.clock.now()
-    conversation, _ = await store.get_or_create(
+    conversation, _, _ = await store.get_or_create(
         session, channel="telegram", user_key="u" * 64, now=now, locale="vi"
     )
     contact = Contact(
