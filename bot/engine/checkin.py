@@ -113,25 +113,25 @@ async def checkin_extend(turn: Turn, params: dict[str, Any], text: str | None) -
     return _worded(turn, "extended", running)
 
 
-@action("checkin_cancel", "cancelled", "cancelled_discreet", "none")
-async def checkin_cancel(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
+async def _finish(turn: Turn, stage: str, outcome: str) -> str:
+    """End the running check-in at ``stage`` (cancelled or answered); ``none`` when none runs."""
     running = await checkins.active(turn.session, turn.conversation.id)
     if running is None:
         return "none"
-    await checkins.cancel(turn.session, running, now=turn.now)
+    await checkins.end(turn.session, running, stage=stage, now=turn.now)
     turn.context_set(**{TIME: None})
-    return _worded(turn, "cancelled", running)
+    return _worded(turn, outcome, running)
+
+
+@action("checkin_cancel", "cancelled", "cancelled_discreet", "none")
+async def checkin_cancel(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
+    return await _finish(turn, checkins.CANCELLED, "cancelled")
 
 
 @action("checkin_ok", "answered", "answered_discreet", "none")
 async def checkin_ok(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
     """ "I am OK": the check-in ends, answered."""
-    running = await checkins.active(turn.session, turn.conversation.id)
-    if running is None:
-        return "none"
-    await checkins.answer(turn.session, running, now=turn.now)
-    turn.context_set(**{TIME: None})
-    return _worded(turn, "answered", running)
+    return await _finish(turn, checkins.ANSWERED, "answered")
 
 
 # Typed at "are you OK?", words that together say "I am OK" ("ổn", "em vẫn ổn", "ok", "fine").
