@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,19 +32,22 @@ _PHRASES = (
 )
 
 
+def _numbers(tokens: list[str], units: Mapping[str, float]) -> Iterator[tuple[int, float]]:
+    """Each number in ``tokens`` with its index: a numeral ("2", "1,5"), or a number word ("hai",
+    "mot") when a unit of ``units`` follows it."""
+    for index, token in enumerate(tokens):
+        if re.fullmatch(r"\d+([.,]\d+)?", token):
+            yield index, float(token.replace(",", "."))
+        elif token in _NUMBER_WORDS and index + 1 < len(tokens) and tokens[index + 1] in units:
+            yield index, _NUMBER_WORDS[token]
+
+
 def hours_since(text: str) -> float | None:
     """The longest number of hours the text can mean, or None when it says no time."""
     norm = normalize(text)
     norm = re.sub(r"(\d+)\s*(h|p|tieng|gio|ngay|tuan)\b", r"\1 \2", norm)
     tokens = norm.split()
-    for index, token in enumerate(tokens):
-        value: float | None = None
-        if re.fullmatch(r"\d+([.,]\d+)?", token):
-            value = float(token.replace(",", "."))
-        elif token in _NUMBER_WORDS and index + 1 < len(tokens) and tokens[index + 1] in _UNITS:
-            value = _NUMBER_WORDS[token]
-        if value is None:
-            continue
+    for index, value in _numbers(tokens, _UNITS):
         for unit in tokens[index + 1 : index + 3]:
             if unit in _UNITS:
                 return value * _UNITS[unit]
@@ -82,14 +86,7 @@ def minutes_from_now(text: str, now: datetime, zone: ZoneInfo) -> float | None:
         return _until(now, zone, int(late.group(1)), 0)
     norm = re.sub(r"(\d+)\s*(h|p|m|g|tieng|gio|phut|min|mins)\b", r"\1 \2", norm)
     tokens = norm.split()
-    for index, token in enumerate(tokens):
-        value: float | None = None
-        if re.fullmatch(r"\d+([.,]\d+)?", token):
-            value = float(token.replace(",", "."))
-        elif token in _NUMBER_WORDS and index + 1 < len(tokens) and tokens[index + 1] in _DURATION_UNITS:
-            value = _NUMBER_WORDS[token]
-        if value is None:
-            continue
+    for index, value in _numbers(tokens, _DURATION_UNITS):
         unit = next((u for u in tokens[index + 1 : index + 3] if u in _DURATION_UNITS), None)
         if unit is None:
             return value * 60 if value <= 12 else value
