@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Protocol
 
@@ -103,6 +103,22 @@ class _Block:
     vocabulary: dict[str, int]
     idf: np.ndarray
     offset: int
+    words: dict[str, tuple[int, ...]] | None = None
+    """For character n-grams within words: each word of the fitted texts with the vocabulary columns of
+    its n-grams (repeats kept), so a known word costs one lookup instead of a dozen slices and lookups."""
+
+    def columns(self, text: str) -> list[int]:
+        """The vocabulary columns of ``text``'s n-grams, once per occurrence (unknown n-grams left out)."""
+        if self.words is None:
+            return [index for index in map(self.vocabulary.get, self.analyzer(text)) if index is not None]
+        known: list[int] = []
+        for word in text.split():
+            columns = self.words.get(word)
+            known.extend(self._word_columns(word) if columns is None else columns)
+        return known
+
+    def _word_columns(self, word: str) -> tuple[int, ...]:
+        return tuple(index for index in map(self.vocabulary.get, self.analyzer(word)) if index is not None)
 
 
 class Features:
@@ -123,14 +139,17 @@ class Features:
             except ValueError:  # empty vocabulary: nothing to learn from
                 vectorizer.fit(["_"])
             vocabulary = {str(key): int(value) for key, value in vectorizer.vocabulary_.items()}
-            blocks.append(
-                _Block(
-                    analyzer=analyzer,
-                    vocabulary=vocabulary,
-                    idf=np.asarray(vectorizer.idf_, dtype=np.float64),
-                    offset=offset,
-                )
+            block = _Block(
+                analyzer=analyzer,
+                vocabulary=vocabulary,
+                idf=np.asarray(vectorizer.idf_, dtype=np.float64),
+                offset=offset,
             )
+            if isinstance(analyzer, CharNgramsInWords):  # n-grams never cross a word: a table per word
+                known = {word for text in corpus for word in text.split()}
+                table = {word: block._word_columns(word) for word in sorted(known)}
+                block = replace(block, words=table)
+            blocks.append(block)
             offset += len(vocabulary)
         self._blocks = tuple(blocks)
         self.size = offset
@@ -152,7 +171,7 @@ class Features:
         indices: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for block in self._blocks:
-            known = [index for index in map(block.vocabulary.get, block.analyzer(text)) if index is not None]
+            known = block.columns(text)
             if not known:
                 continue
             # sublinear tf (1 + log count) times idf, the block normalised to length 1: numpy, not a loop

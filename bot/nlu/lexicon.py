@@ -31,6 +31,7 @@ from typing import Any
 from bot.nlu.data import EMERGENCY_KINDS, read_yaml
 from bot.nlu.errors import NLUDataError
 from bot.nlu.normalize import normalize
+from bot.nlu.phrase_index import PhraseIndex, word_starts
 
 HELP = "help"
 """Phrase kind for danger of an unknown kind ("cứu", "help me")."""
@@ -78,6 +79,37 @@ def compile_phrase(phrase: str, concepts: dict[str, str] | None = None) -> re.Pa
             parts.append(re.escape(words) + " ")
     # each word part ends with a space: patterns are searched in "message " and start at a word start
     return re.compile(_START + "".join(parts))
+
+
+def first_words(phrase: str, concept_forms: dict[str, set[str]] | None = None) -> frozenset[str] | None:
+    """The words a lexicon phrase can start with, normalised, or None when any word could start it.
+
+    A phrase matches only at a word start, so a message without one of these words cannot hold it
+    (:class:`bot.nlu.phrase_index.PhraseIndex`). ``concept_forms`` maps a concept class to its forms.
+    """
+    found: set[str] = set()
+    for part in _TOKEN.findall(phrase.strip()):
+        concept = _CONCEPT.fullmatch(part)
+        if part == "^":
+            continue
+        if part in ("*", "$"):
+            return None
+        if concept is not None:
+            forms = (concept_forms or {}).get(concept.group(1))
+            if not forms:
+                return None
+            return frozenset(found | {form.split()[0] for form in forms})
+        if part.startswith("("):
+            raw_choices = [choice.strip() for choice in part[1:-1].split("|")]
+            if "$" in raw_choices:
+                return None
+            choices = {normalize(choice) for choice in raw_choices}
+            found |= {choice.split()[0] for choice in choices if choice}
+            if "" in choices:
+                continue  # an optional word: the next part may start the phrase
+            return frozenset(found)
+        return frozenset(found | {normalize(part).split()[0]})
+    return None
 
 
 def concept_body(entries: list[str], where: str) -> str:
@@ -142,7 +174,7 @@ class Lexicon:
                 form = normalize(entry)
                 if form:
                     self._concept_forms.setdefault(form, set()).add(index)
-        self._concept_span = max((form.count(" ") + 1 for form in self._concept_forms), default=0)
+        self._concept_spans = _spans(self._concept_forms)
         # Topic vocabulary: classes only the topic classifier sees (looked up the same way, idioms kept)
         raw_topic = raw.get("topic_concepts") or {}
         if not isinstance(raw_topic, dict):
@@ -161,7 +193,7 @@ class Lexicon:
                     )
                 if form:
                     self._topic_forms.setdefault(form, set()).add(index)
-        self._topic_span = max((form.count(" ") + 1 for form in self._topic_forms), default=0)
+        self._topic_spans = _spans(self._topic_forms)
 
         def compiled(phrase: str) -> re.Pattern[str]:
             return _compiled(phrase, source, self.concept_bodies)
@@ -176,9 +208,6 @@ class Lexicon:
                 f"{source}: unknown phrase kinds {sorted(unknown)}; use {', '.join(PHRASE_KINDS)}"
             )
         idioms = [compiled(p) for p in _strings(raw.get("idioms"), f"{source}: idioms")]
-        calm = [compiled(p) for p in _strings(raw.get("calm_frames"), f"{source}: calm_frames")]
-        urgent = [compiled(p) for p in _strings(raw.get("urgent"), f"{source}: urgent")]
-        # one alternation per group: a message is scanned a handful of times, not hundreds
         possible = _strings(raw.get("possible"), f"{source}: possible")
         # "<class>" alone is looked up in the concepts found (a dictionary), the rest as phrases
         self._possible_classes = frozenset(
@@ -187,18 +216,35 @@ class Lexicon:
         unknown_classes = sorted(self._possible_classes - set(self.concept_names))
         if unknown_classes:
             raise NLUDataError(f"{source}: possible: no concept class {', '.join(unknown_classes)}")
-        self._possible = _joined([compiled(p) for p in possible if _CONCEPT.fullmatch(p.strip()) is None])
+        # Each group's phrases with their compiled patterns (the tests compare the index with them)
+        self.groups: dict[str, list[tuple[str, re.Pattern[str]]]] = {
+            "calm_frames": [
+                (p, compiled(p)) for p in _strings(raw.get("calm_frames"), f"{source}: calm_frames")
+            ],
+            "urgent": [(p, compiled(p)) for p in _strings(raw.get("urgent"), f"{source}: urgent")],
+            "possible": [(p, compiled(p)) for p in possible if _CONCEPT.fullmatch(p.strip()) is None],
+        }
+        for kind in PHRASE_KINDS:
+            self.groups[kind] = [(phrase, pattern) for k, phrase, pattern in self.phrases if k == kind]
+        forms_by_class = {
+            str(name): {normalize(entry) for entry in entries} - {""}
+            for name, entries in raw_concepts.items()
+        }
+        # a phrase is tried only when the message has a word it can start with (see phrase_index)
+        indexes = {
+            name: PhraseIndex(
+                ((first_words(phrase, forms_by_class), pattern) for phrase, pattern in group), _joined
+            )
+            for name, group in self.groups.items()
+        }
+        self._possible = indexes["possible"]
+        self._calm = indexes["calm_frames"]
+        self._urgent = indexes["urgent"]
+        self._by_kind = [(kind, indexes[kind]) for kind in PHRASE_KINDS if self.groups[kind]]
         self._idioms = _joined(idioms)
         self._without_idioms = lru_cache(maxsize=512)(self._blank_idioms)
         self._cached_concepts = lru_cache(maxsize=512)(self._find_concepts)
         self._cached_all_concepts = lru_cache(maxsize=512)(self._find_all_concepts)
-        self._calm = _joined(calm)
-        self._urgent = _joined(urgent)
-        self._by_kind = [
-            (kind, _joined([pattern for k, _, pattern in self.phrases if k == kind]))
-            for kind in PHRASE_KINDS
-            if any(k == kind for k, _, _ in self.phrases)
-        ]
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -226,7 +272,11 @@ class Lexicon:
         return self._cached_concepts(normalized)
 
     def _find_concepts(self, normalized: str) -> tuple[str, ...]:
-        found = _classes_in(self.without_idioms(normalized).split(), self._concept_forms, self._concept_span)
+        found = _classes_in(
+            self.without_idioms(normalized).split(),
+            self._concept_forms,
+            self._concept_spans,
+        )
         return tuple(name for index, name in enumerate(self.concept_names) if index in found)
 
     @property
@@ -240,39 +290,55 @@ class Lexicon:
         return self._cached_all_concepts(normalized)
 
     def _find_all_concepts(self, normalized: str) -> tuple[str, ...]:
-        found = _classes_in(normalized.split(), self._topic_forms, self._topic_span)
+        found = _classes_in(normalized.split(), self._topic_forms, self._topic_spans)
         topics = tuple(name for index, name in enumerate(self.topic_concept_names) if index in found)
         return self.concepts(normalized) + topics
 
     def scan(self, normalized: str) -> LexiconHit:
         """Danger phrases, calm frames and urgent markers found in a normalised message."""
         text = self.without_idioms(normalized) + " "
-        kinds = [kind for kind, pattern in reversed(self._by_kind) if pattern.search(text)]
-        possible = bool(self._possible_classes.intersection(self.concepts(normalized))) or bool(
-            self._possible.search(text)
+        words = word_starts(text)
+        kinds = [kind for kind, phrases in reversed(self._by_kind) if phrases.search(text, words)]
+        possible = bool(self._possible_classes.intersection(self.concepts(normalized))) or (
+            self._possible.search(text, words)
         )
-        if not kinds:
-            if possible:  # a sign of harm inside a question about the law or a past long gone is none
-                calm, urgent = bool(self._calm.search(normalized + " ")), bool(self._urgent.search(text))
-                possible = urgent or not calm
-            return LexiconHit(kinds=(), calm=False, urgent=False, possible=possible)
-        return LexiconHit(
-            kinds=tuple(kinds),
-            calm=bool(self._calm.search(normalized + " ")),
-            urgent=bool(self._urgent.search(text)),
-            possible=possible,
-        )
+        if not kinds and not possible:
+            return LexiconHit(kinds=(), calm=False, urgent=False, possible=False)
+        urgent = self._urgent.search(text, words)
+        if not kinds and urgent:  # a sign of harm with an urgent marker: asked about, whatever the frame
+            return LexiconHit(kinds=(), calm=False, urgent=False, possible=True)
+        as_written = normalized + " "  # calm frames read the message with its idioms
+        calm = self._calm.search(as_written, word_starts(as_written))
+        if not kinds:  # a sign of harm inside a question about the law or a past long gone is none
+            return LexiconHit(kinds=(), calm=False, urgent=False, possible=not calm)
+        return LexiconHit(kinds=tuple(kinds), calm=calm, urgent=urgent, possible=possible)
 
 
-def _classes_in(words: list[str], forms: dict[str, set[int]], span: int) -> set[int]:
-    """The indices of the classes with an entry (a run of up to ``span`` words) among ``words``."""
+def _classes_in(words: list[str], forms: dict[str, set[int]], spans: dict[str, int]) -> set[int]:
+    """The indices of the classes with an entry (a run of words) among ``words``; ``spans`` gives, for
+    each word an entry starts with, the most words an entry starting with it has."""
     found: set[int] = set()
-    for start in range(len(words)):
+    for start, word in enumerate(words):
+        span = spans.get(word)
+        if span is None:
+            continue
+        run = word
         for end in range(start + 1, min(start + span, len(words)) + 1):
-            classes = forms.get(" ".join(words[start:end]))
+            if end > start + 1:
+                run = f"{run} {words[end - 1]}"
+            classes = forms.get(run)
             if classes:
                 found |= classes
     return found
+
+
+def _spans(forms: dict[str, set[int]]) -> dict[str, int]:
+    """For each first word of the entries, the most words an entry starting with it has."""
+    spans: dict[str, int] = {}
+    for form in forms:
+        words = form.split()
+        spans[words[0]] = max(spans.get(words[0], 0), len(words))
+    return spans
 
 
 def _joined(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
