@@ -10,6 +10,7 @@ imported only to train.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -62,6 +63,11 @@ class WordNgrams:
         for n in range(max(self.low, 2), min(self.high, len(words)) + 1):
             grams.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
         return grams
+
+
+_EMPTY = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+for _array in _EMPTY:
+    _array.flags.writeable = False
 
 
 class FeatureSpace(Protocol):
@@ -152,6 +158,8 @@ class Features:
             blocks.append(block)
             offset += len(vocabulary)
         self._blocks = tuple(blocks)
+        self._idf = np.concatenate([block.idf for block in blocks])
+        self._offsets = np.asarray([block.offset for block in blocks], dtype=np.int64)
         self.size = offset
         self._cached_one = lru_cache(maxsize=512)(self._one)
 
@@ -168,19 +176,21 @@ class Features:
         self._cached_one.cache_clear()
 
     def _one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        indices: list[np.ndarray] = []
-        values: list[np.ndarray] = []
+        # every block's columns in one array, counted once (numpy's per-call cost dominates short messages)
+        known: list[int] = []
         for block in self._blocks:
-            known = block.columns(text)
-            if not known:
-                continue
-            # sublinear tf (1 + log count) times idf, the block normalised to length 1: numpy, not a loop
-            columns, counts = np.unique(np.asarray(known, dtype=np.int64), return_counts=True)
-            weights = (1.0 + np.log(counts)) * block.idf[columns]
-            indices.append(columns + block.offset)
-            values.append(weights / math.sqrt(float(weights @ weights)))
-        index_array = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64)
-        value_array = np.concatenate(values) if values else np.zeros(0, dtype=np.float64)
+            columns = block.columns(text)
+            known.extend(columns if block.offset == 0 else [column + block.offset for column in columns])
+        if not known:
+            return _EMPTY
+        index_array, counts = np.unique(np.asarray(known, dtype=np.int64), return_counts=True)
+        # sublinear tf (1 + log count) times idf, each block normalised to length 1
+        value_array = (1.0 + np.log(counts)) * self._idf[index_array]
+        bounds = [*np.searchsorted(index_array, self._offsets).tolist(), len(index_array)]
+        for start, end in itertools.pairwise(bounds):
+            if end > start:
+                block_values = value_array[start:end]
+                block_values /= math.sqrt(float(block_values @ block_values))
         index_array.flags.writeable = False  # shared through the cache: nobody may change them
         value_array.flags.writeable = False
         return index_array, value_array

@@ -16,7 +16,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.nlu import BuiltinNLU, normalize
 from bot.nlu.data import load_training_data
-from bot.nlu.features import WORD, CharNgramsInWords, WordNgrams
+from bot.nlu.features import WORD, CharNgramsInWords, Features, WordNgrams
 from bot.settings import ROOT
 
 ODD = ["", " ", "a", "ab", "abcd", "a  b\t\tc\n d", "xin chào!!!", "😢😢", "ck   dang  danh e", "ok.ok,ok"]
@@ -40,6 +40,23 @@ def test_the_analyzers_are_scikit_learns(texts: list[str]) -> None:
     for text in texts:
         assert ours_char(text) == char(text), text
         assert sorted(ours_word(text)) == sorted(word(text)), text
+
+
+def test_the_features_are_scikit_learns(texts: list[str]) -> None:
+    """Our TF-IDF rows (a word table, one count for both blocks) equal scikit-learn's, block by block,
+    for words seen in fitting and for words never seen."""
+    fitted = texts[:2000]
+    ours = Features(fitted)
+    blocks = [
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), lowercase=False, sublinear_tf=True),
+        TfidfVectorizer(
+            analyzer="word", ngram_range=(1, 2), lowercase=False, token_pattern=WORD, sublinear_tf=True
+        ),
+    ]
+    expected = sp.hstack([vectorizer.fit(fitted).transform(texts) for vectorizer in blocks]).tocsr()
+    got = ours.transform(texts)
+    assert got.shape == expected.shape
+    assert abs(got - expected).max() < 1e-12
 
 
 def test_the_matcher_scores_as_scipy_would(model: BuiltinNLU, texts: list[str]) -> None:
