@@ -31,7 +31,7 @@ from bot.store.contacts import current_contact
 from bot.store.escalations import open_escalation
 from bot.store.locking import for_update
 from bot.store.models import Checkin, Conversation
-from bot.store.outbox_kinds import CHECKIN_DUE, CheckinDuePayload
+from bot.store.outbox_kinds import CHECKIN_DUE, PHONE_CHECKIN, CheckinDuePayload
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,52 @@ class CheckinTimer:
 
     def register(self, dispatcher: Dispatcher) -> None:
         dispatcher.register(CHECKIN_DUE, self.on_due)
+        if PHONE_CHECKIN not in dispatcher.handlers:
+            # The phone line is off in this process (its settings removed since a caller set a
+            # check-in, or it failed to start): nobody can call the person back, so the timer pages.
+            dispatcher.register(PHONE_CHECKIN, self.on_phone_line_off)
+
+    async def on_phone_line_off(self, event: Event) -> None:
+        """A phone check-in's time came and no phone line runs to call back: escalate it at once.
+
+        Without this the timer would wait, unclaimed, for a phone line that may never come back, and a
+        person who asked to be called would be forgotten.
+        """
+        deps = self.deps
+        payload: CheckinDuePayload = {
+            "checkin_id": int(event.payload["checkin_id"]),
+            "revision": int(event.payload["revision"]),
+        }
+        now = deps.clock.now()
+        async with deps.sessionmaker() as session, session.begin():
+            checkin = await checkins.due(session, payload)
+            if checkin is None:
+                return
+            conversation = await session.get(Conversation, checkin.conversation_id)
+            if conversation is None:  # deleted with the person's data
+                await checkins.end(session, checkin, stage=checkins.CANCELLED, now=now)
+                return
+            contact = await current_contact(
+                session,
+                conversation,
+                now=now,
+                stats_key=deps.crypto.stats_key(conversation.user_key),
+                gap=timedelta(minutes=deps.settings.session_gap_minutes),
+            )
+            escalation, _new = await open_escalation(
+                session, deps.crypto, conversation=conversation, contact=contact, kind="emergency",
+                risk=MISSED, now=now,
+            )  # fmt: skip
+            await checkins.end(
+                session, checkin, stage=checkins.ESCALATED, now=now, escalation_id=escalation.id
+            )
+            log.warning(
+                "phone check-in #%d due while the phone line is off: escalation #%d",
+                checkin.id,
+                escalation.id,
+            )
+        if deps.after_commit is not None:
+            deps.after_commit()
 
     async def on_due(self, event: Event) -> None:
         deps = self.deps

@@ -365,3 +365,33 @@ async def test_a_restart_between_setting_and_the_time_loses_nothing(
         assert placed.to == CALLER
     finally:
         await restarted.close()
+
+
+async def test_the_phone_line_switched_off_before_the_time_still_pages(
+    phone: Callable[..., FakeCaller],
+    services: Services,
+    content: Content,
+    twilio: FakeTwilio,
+    clock: FrozenClock,
+    settings: Settings,
+    nlu: NLU,
+) -> None:
+    """The operator removed the Twilio settings (or the line failed to start) after a caller set a
+    check-in: nobody can call back, so the timer pages at once instead of waiting for a phone line."""
+    await set_checkin(phone(), content, "1")
+    await services.close()
+    clock.advance(minutes=30)
+    off = settings.model_copy(update={"twilio_auth_token": None})
+    restarted = build_services(off, clock=clock, nlu=nlu, content=content)
+    assert "phone" not in restarted.channels
+    await restarted.start(dispatcher=False)
+    try:
+        await drain(restarted)
+        checkin = await the_checkin(restarted)
+        assert checkin.stage == "escalated" and checkin.callee_enc is None
+        [escalation] = await escalations(restarted)
+        assert (escalation.kind, escalation.risk) == ("emergency", "missed_checkin")
+        assert await pages(restarted) == [escalation.id]
+        assert twilio.sent("call") == []
+    finally:
+        await restarted.close()
