@@ -17,6 +17,7 @@ import numpy as np
 
 from bot.nlu.data import Article
 from bot.nlu.features import Features
+from bot.nlu.linear import FeatureWeights
 from bot.nlu.normalize import normalize
 
 DEFAULT_THRESHOLD = -0.2
@@ -74,7 +75,7 @@ class ArticleMatcher:
         self._starts = np.asarray(by_feature.indptr, dtype=np.int64)
         self._examples = np.asarray(by_feature.indices, dtype=np.int64)
         self._weights = np.asarray(by_feature.data, dtype=np.float64)
-        self._coef_t: np.ndarray | None = None
+        self._coef: FeatureWeights | None = None
         if len(set(owners)) >= 2:
             model = LinearSVC(C=0.5)
             model.fit(matrix, self._owners)
@@ -83,7 +84,8 @@ class ArticleMatcher:
             for row, owner in enumerate(model.classes_):
                 coef[int(owner)] = model.coef_[row]
                 intercept[int(owner)] = model.intercept_[row]
-            self._coef_t = np.ascontiguousarray(coef.T)  # (features, articles)
+            seen = np.diff(matrix.tocsc().indptr) > 0  # the features of the articles' texts
+            self._coef = FeatureWeights(coef.T, seen)  # (features, articles), rows with a weight only
             self._intercept = intercept
 
     def scores(self, normalized: str, topic: str | None = None) -> list[tuple[str, float]]:
@@ -99,8 +101,8 @@ class ArticleMatcher:
         if topic is not None:
             nearest = np.where(self._topics == topic, nearest, nearest * OFF_TOPIC_FACTOR)
         combined = NEAREST_WEIGHT * nearest
-        if self._coef_t is not None:
-            combined = combined + values @ self._coef_t[indices] + self._intercept
+        if self._coef is not None:
+            combined = combined + self._coef.dot(indices, values) + self._intercept
         order = np.argsort(-combined, kind="stable")
         return [(self._ids[i], round(float(combined[i]), 4)) for i in order]
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from bot.nlu.features import FeatureSpace
+from bot.nlu.linear import FeatureWeights
 
 
 class TopicClassifier:
@@ -31,16 +32,18 @@ class TopicClassifier:
 
         self._features = features
         model = LogisticRegression(C=c, max_iter=3000, tol=tol, class_weight="balanced" if balanced else None)
-        model.fit(features.transform(texts), list(labels))
+        matrix = features.transform(texts)
+        model.fit(matrix, list(labels))
         self.labels: tuple[str, ...] = tuple(str(label) for label in model.classes_)
-        self._coef_t = np.ascontiguousarray(model.coef_.T)  # (features, classes)
+        seen = np.diff(matrix.tocsc().indptr) > 0
+        self._coef = FeatureWeights(np.asarray(model.coef_).T, seen)  # (features, classes)
         self._intercept = np.asarray(model.intercept_, dtype=np.float64)
         self._binary = len(self.labels) == 2
 
     def probabilities(self, normalized: str) -> np.ndarray:
         """Probability of each label in :attr:`labels` order."""
         indices, values = self._features.one(normalized)
-        scores = values @ self._coef_t[indices] + self._intercept
+        scores = self._coef.dot(indices, values) + self._intercept
         if self._binary:
             positive = 1.0 / (1.0 + np.exp(-scores[0]))
             return np.asarray([1.0 - positive, positive])

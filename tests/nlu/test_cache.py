@@ -85,7 +85,8 @@ def test_the_loaded_model_reads_its_weights_from_the_file_not_a_copy(knowledge: 
     for status in ("trained", "loaded"):  # the trained one too: it is read back from its file
         model, got = train(knowledge, models)
         assert got == status
-        weights = model.matcher._coef_t
+        assert model.matcher._coef is not None
+        weights = model.matcher._coef.rows
         assert not weights.flags.writeable and not weights.flags.owndata
         base = weights.base
         while hasattr(base, "base") and not isinstance(base, memoryview):  # views of views of the file
