@@ -11,6 +11,7 @@ from bot.content.flows import Flows, load_flows
 from bot.content.knowledge import SERVICE_KINDS, Knowledge, load_knowledge, phone_key, phone_numbers_in
 from bot.content.yamlfile import display_path, file_lines, line_with
 from bot.engine import (
+    alerts,  # noqa: F401 (registers the actions of bad-client reports and alerts)
     checkin,  # noqa: F401 (registers the actions of safety check-ins)
     danger,  # noqa: F401 (registers the actions of "are you in danger right now?")
 )
