@@ -201,3 +201,20 @@ async def unsubscribe(turn: Turn, params: dict[str, Any], text: str | None) -> s
 async def on_phone(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
     """A phone call (a message with a transport session) leaves the report with a counsellor."""
     return "call" if turn.message.session_id is not None else "chat"
+
+
+FOLLOWUP = "alert_followup"  # context: the report a moderator asked this person about
+
+
+@action("alerts_followup", "saved", "none", takes_note=True)
+async def followup_answer(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
+    """The reporter's answer to a moderator's question: kept with the report, encrypted, not in the
+    transcript."""
+    turn.unrecorded = True
+    report_id = turn.context_get(FOLLOWUP)
+    turn.context_set(**{FOLLOWUP: None})
+    report = await turn.session.get(ClientReport, report_id) if isinstance(report_id, int) else None
+    if report is None or report.conversation_id != turn.conversation.id or not (text or "").strip():
+        return "none"
+    alerts.add_followup(turn.deps.crypto, report, who="reporter", text=text or "")
+    return "saved"

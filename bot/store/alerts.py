@@ -202,6 +202,7 @@ class ReportView:
     expires_at: datetime
     reporter_reports: int  # reports this reporter sent (itself included) that are still kept
     can_ask: bool  # a question can reach the reporter through the bot
+    followup: list[dict[str, str]]  # [{"who": "moderator" | "reporter", "text": ...}]
 
 
 async def view(session: AsyncSession, crypto: Crypto, report: ClientReport) -> ReportView:
@@ -227,7 +228,19 @@ async def view(session: AsyncSession, crypto: Crypto, report: ClientReport) -> R
         expires_at=report.expires_at,
         reporter_reports=by_reporter,
         can_ask=report.conversation_id is not None,
+        followup=followup(crypto, report),
     )
+
+
+def followup(crypto: Crypto, report: ClientReport) -> list[dict[str, str]]:
+    """The moderator's questions and the reporter's answers, in order."""
+    return list(crypto.decrypt_json(report.followup_enc)) if report.followup_enc else []
+
+
+def add_followup(crypto: Crypto, report: ClientReport, *, who: str, text: str) -> None:
+    """One more question (``moderator``) or answer (``reporter``), encrypted with the others."""
+    lines = [*followup(crypto, report), {"who": who, "text": text.strip()[:MAX_FIELD_CHARS]}]
+    report.followup_enc = crypto.encrypt_json(lines)
 
 
 async def listed(session: AsyncSession, *, status: str) -> list[ClientReport]:

@@ -233,7 +233,7 @@ class StaffAccount(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))  # counsellor | supervisor
+    role: Mapped[str] = mapped_column(String(16))  # counsellor | supervisor | moderator (alerts)
     counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
@@ -424,6 +424,8 @@ class ClientReport(Base):
     person_enc: Mapped[str | None] = mapped_column(Text)
     vehicle_enc: Mapped[str | None] = mapped_column(Text)
     account_enc: Mapped[str | None] = mapped_column(Text)
+    # a moderator's questions through the bot and the reporter's answers, as encrypted JSON lines
+    followup_enc: Mapped[str | None] = mapped_column(Text)
     phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     phone_last3: Mapped[str | None] = mapped_column(String(3))
     created_at: Mapped[datetime]

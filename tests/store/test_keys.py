@@ -22,7 +22,7 @@ from bot.nlu import NLU
 from bot.runtime import Services, build_services
 from bot.settings import Settings
 from bot.store.alerts import FIELDS as REPORT_FIELDS
-from bot.store.alerts import set_field
+from bot.store.alerts import add_followup, set_field
 from bot.store.crypto import Crypto, DecryptionError, KeyVersions, console_key, encryption_key
 from bot.store.db import make_engine
 from bot.store.encrypted import ENCRYPTED_COLUMNS, ENCRYPTED_IN_JSON, TELEGRAM_SHOWN
@@ -127,6 +127,7 @@ async def fill(services: Services, client: httpx.AsyncClient) -> dict[str, str]:
         "checkins.callee_enc": "+84901234568",
         f"conversations.context[{TELEGRAM_SHOWN}]": "[[101, 1.5]]",
         **{f"client_reports.{name}_enc": f"report {name}" for name in REPORT_FIELDS},
+        "client_reports.followup_enc": '[{"who":"moderator","text":"Khi nào?"}]',
     }
     async with services.sessionmaker() as session, session.begin():
         await session.execute(
@@ -156,6 +157,7 @@ async def fill(services: Services, client: httpx.AsyncClient) -> dict[str, str]:
         report = ClientReport(via="chat", status="pending", created_at=now, expires_at=now)
         for name in REPORT_FIELDS:
             set_field(crypto, report, name, plain[f"client_reports.{name}_enc"])
+        add_followup(crypto, report, who="moderator", text="Khi nào?")
         session.add(report)
     return plain
 

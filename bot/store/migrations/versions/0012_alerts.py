@@ -21,7 +21,7 @@ down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TEXTS = ("place_enc", "when_enc", "what_enc", "person_enc", "vehicle_enc", "account_enc")
+TEXTS = ("place_enc", "when_enc", "what_enc", "person_enc", "vehicle_enc", "account_enc", "followup_enc")
 
 
 def upgrade() -> None:
