@@ -343,3 +343,32 @@ async def test_a_moderator_sees_when_one_person_reports_many(
             for r in await alerts.listed(session, status="pending")
         ]
     assert [v.reporter_reports for v in views] == [2, 2, 1]
+
+
+async def test_deleting_ones_data_unlinks_a_sent_report_drops_a_draft_and_the_subscription(
+    client: httpx.AsyncClient, services: Services, push: RecordingChannel
+) -> None:
+    await subscribe(services, "lan", "Hà Nội")
+    for text in ("báo khách xấu", "Hà Nội", *DETAILS.values()):
+        await write(services, "lan", text)
+    await write(services, "lan", choice="alerts.confirm:send")
+    await write(services, "lan", "báo khách xấu")
+    await write(services, "lan", "Huế")  # a second report, left as a draft
+    assert await count(services, ClientReport) == 2
+    await write(services, "lan", "xóa")
+    await write(services, "lan", choice="privacy.confirm:yes")
+    async with services.sessionmaker() as session:
+        kept = (await session.execute(select(ClientReport))).scalars().all()
+    assert [(r.status, r.conversation_id, r.reporter_hash) for r in kept] == [("pending", None, None)]
+    assert await count(services, AlertSubscription) == 0
+
+
+async def test_discreet_subscribers_never_read_client_or_warning(
+    services: Services, push: RecordingChannel
+) -> None:
+    await write(services, "mai", "nhận cảnh báo")
+    shown = await write(services, "mai", choice="alerts.pick:discreet")
+    shown += await write(services, "mai", "Huế")
+    assert "Huế" in shown
+    for word in ("khách", "cảnh báo", "client", "alert"):
+        assert word not in shown.lower()
