@@ -1,8 +1,8 @@
 """The console's moderation page for bad-client reports: ``/console/moderation``.
 
 Moderators (role ``moderator``) and supervisors read the pending reports, edit out what could identify
-anyone, set the severity, approve (alerts go out, paced) or reject (nothing is ever sent), and may ask the
-reporter a question through the bot. Every member of staff can enter a report a caller left by phone (the
+anyone, set the severity, approve (alerts go out, paced) or reject (nothing is ever sent), may ask the
+reporter a question through the bot, and may withdraw an approved report (deleted at once). Every member of staff can enter a report a caller left by phone (the
 form at the bottom). Each step is audited (bot/escalation/moderation.py). Nothing on the page names the
 reporter: no conversation, key or channel address, only how many reports the same person sent.
 """
@@ -45,9 +45,10 @@ def build_router(services: "ConsoleServices") -> APIRouter:
 
     async def show(request: Request, staff: Staff, message: str | None = None, status: int = 200) -> Response:
         moderates = staff.role in MODERATORS
-        views = await desk.pending(staff.id) if moderates else []
+        views, approved = await desk.reports(staff.id) if moderates else ([], [])
         shown = web.page(
             request, "moderation.html", staff, m=moderation_words(web.locale_of(request)), reports=views,
+            approved=approved,
             moderates=moderates, fields=FIELDS, severities=SEVERITIES, message=message, zone=zone,
             many=services.settings.alerts_many_reports,
         )  # fmt: skip
@@ -116,6 +117,16 @@ def build_router(services: "ConsoleServices") -> APIRouter:
         services.dispatcher.wake()
         message = {"save": words["saved"], "reject": words["rejected"]}.get(decision)
         return await show(request, staff, message or words["approved"].format(n=queued))
+
+    @router.post("/{report_id}/withdraw")
+    async def withdraw(request: Request, report_id: RowId, token: Text = None) -> Response:
+        staff = moderator(await web.current_api(request))
+        web.check_form(request, token)
+        try:
+            await desk.withdraw(report_id, staff_id=staff.id)
+        except ModerationRefused as exc:
+            return await show(request, staff, str(exc), 409)
+        return await show(request, staff, moderation_words(web.locale_of(request))["withdrawn"])
 
     @router.post("/{report_id}/ask")
     async def ask(

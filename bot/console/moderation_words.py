@@ -46,6 +46,10 @@ WORDS: dict[str, dict[str, str]] = {
         "asked": "Đã gửi câu hỏi.",
         "entered": "Đã nhận báo cáo #{id}; đang chờ kiểm duyệt.",
         "moderators_only": "Chỉ người kiểm duyệt hoặc giám sát xem được báo cáo.",
+        "approved_list": "Cảnh báo đã duyệt (còn hiệu lực)",
+        "none_approved": "Chưa có cảnh báo nào còn hiệu lực.",
+        "withdraw": "Rút lại (xóa ngay)",
+        "withdrawn": "Đã rút lại: báo cáo đã bị xóa, không gửi thêm cảnh báo nào.",
     },
     "en": {
         "moderation": "Alert moderation",
@@ -90,6 +94,10 @@ WORDS: dict[str, dict[str, str]] = {
         "asked": "The question was sent.",
         "entered": "Report #{id} received; it waits for moderation.",
         "moderators_only": "Only a moderator or a supervisor can read reports.",
+        "approved_list": "Approved alerts (still kept)",
+        "none_approved": "No approved alert is kept now.",
+        "withdraw": "Withdraw (delete now)",
+        "withdrawn": "Withdrawn: the report is deleted, and no more alerts go out.",
     },
 }
 

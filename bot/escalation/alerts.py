@@ -5,7 +5,8 @@ A moderator's approval writes one ``alert_send`` event per subscriber of the rep
 channel and a restart loses nothing. At its time the event looks again: a subscription gone (the person
 opted out, or deleted their data) or a report gone (expired, deleted) sends nothing. Otherwise the
 ``alerts.alert`` node (``alerts.alert_discreet`` for discreet wording) goes to the person through their own
-channel, as a check-in's question does (:func:`bot.escalation.notify.send_to_person`).
+channel, as a check-in's question does (:func:`bot.escalation.notify.send_to_person`), without moving
+the conversation from the question it waits at.
 """
 
 from __future__ import annotations
@@ -78,7 +79,11 @@ class AlertSender:
             message = InboundMessage(channel=conversation.channel, user_id="", kind="start")
             turn = Turn(session, deps, conversation, contact, message, now)
             turn.extra.update(values(turn, report))
+            # The person may be waiting at a question (a check-in's "are you OK?", a report half
+            # written): the alert is shown without moving them from it (its buttons work from anywhere).
+            waiting = conversation.node
             await run_from(turn, ALERT_NODE + DISCREET if subscription.discreet else ALERT_NODE)
+            conversation.node = waiting
             await send_to_person(
                 session,
                 deps.crypto,

@@ -58,13 +58,30 @@ class Moderation:
     def _audit(self, session: AsyncSession, staff_id: int, action: str, **detail: Any) -> None:
         session.add(AuditEntry(staff_id=staff_id, action=action, at=self.clock.now(), detail=detail or None))
 
-    async def pending(self, staff_id: int) -> list[alerts.ReportView]:
-        """The reports waiting for a decision, oldest first; the reading is audited."""
+    async def reports(self, staff_id: int) -> tuple[list[alerts.ReportView], list[alerts.ReportView]]:
+        """The reports waiting for a decision and the approved ones still kept, oldest first; the
+        reading is audited."""
         async with self.sessionmaker() as session, session.begin():
-            found = await alerts.listed(session, status=alerts.PENDING)
-            views = [await alerts.view(session, self.crypto, r) for r in found]
-            self._audit(session, staff_id, "reports_read", reports=[v.id for v in views])
-        return views
+            pending = [
+                await alerts.view(session, self.crypto, r)
+                for r in await alerts.listed(session, status=alerts.PENDING)
+            ]
+            approved = [
+                await alerts.view(session, self.crypto, r)
+                for r in await alerts.listed(session, status=alerts.APPROVED)
+            ]
+            self._audit(session, staff_id, "reports_read", reports=[v.id for v in (*pending, *approved)])
+        return pending, approved
+
+    async def withdraw(self, report_id: int, *, staff_id: int) -> None:
+        """Take back an approved report (found false, or too revealing): deleted at once, so no lookup
+        matches it and alerts still queued are not sent."""
+        async with self.sessionmaker() as session, session.begin():
+            report = await self._locked(session, report_id)
+            if report.status != alerts.APPROVED:
+                raise ModerationRefused(f"report #{report_id} is {report.status}, not approved")
+            await session.delete(report)
+            self._audit(session, staff_id, "report_withdraw", report=report_id)
 
     async def save(
         self,

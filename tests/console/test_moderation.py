@@ -135,3 +135,30 @@ async def test_a_counsellor_enters_a_report_left_by_phone(
         "phone", "pending", "Thành phố Hồ Chí Minh", "678"
     )  # fmt: skip
     assert stored.conversation_id is None and stored.phone_hash == services.crypto.phone_hash("0912345678")
+
+
+async def test_withdrawing_an_approved_report_deletes_it_and_stops_its_alerts(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    push = RecordingChannel("telegram")
+    services.channels["telegram"] = push  # type: ignore[assignment]
+    services.engine.deps.push_channels = services.desk.push_channels = frozenset({"telegram"})
+    await subscribe(services, "lan", "Hà Nội")
+    push.sent.clear()
+    await report(client, secrets.token_hex(16))
+    await add_staff(services, "mod", role="moderator")
+    token = await login(client, "mod")
+    async with services.sessionmaker() as session:
+        report_id = (await session.execute(select(ClientReport.id))).scalar_one()
+    await form(client, f"/console/moderation/{report_id}", token, decision="approve", severity="low")
+    page = await client.get("/console/moderation")
+    assert f'id="approved-{report_id}"' in page.text
+    response = await form(client, f"/console/moderation/{report_id}/withdraw", token)
+    assert response.status_code == 200 and "Đã rút lại" in response.text
+    await drain(services)
+    assert push.sent == {}, "queued before the withdrawal: not sent"
+    assert "Chưa có báo cáo" in await say(client, secrets.token_hex(16), "kiểm tra số 0901234567")
+    assert await count(services, ClientReport) == 0
+    async with services.sessionmaker() as session:
+        actions = [a.action for a in (await session.execute(select(AuditEntry))).scalars()]
+    assert "report_withdraw" in actions

@@ -372,3 +372,29 @@ async def test_discreet_subscribers_never_read_client_or_warning(
     assert "Huế" in shown
     for word in ("khách", "cảnh báo", "client", "alert"):
         assert word not in shown.lower()
+
+
+async def test_an_alert_does_not_move_a_person_from_the_question_they_are_answering(
+    client: httpx.AsyncClient, services: Services, push: RecordingChannel
+) -> None:
+    await subscribe(services, "lan", "Hà Nội")
+    assert "Gõ số điện thoại" in await write(services, "lan", "kiểm tra số")
+    await report(client, secrets.token_hex(16))
+    await decide(services)
+    await drain(services)
+    assert "Cảnh báo khách xấu ở Hà Nội" in "\n".join(push.sent["chat-lan"])
+    assert "trùng với 1 báo cáo" in await write(services, "lan", "0901 234 567"), "still at the question"
+
+
+async def test_the_phone_line_leaves_a_report_with_a_counsellor(services: Services) -> None:
+    outcome = await services.engine.handle(
+        InboundMessage(
+            channel="phone",
+            user_id="+84900000009",
+            kind="choice",
+            choice="main.menu:alerts",
+            session_id="CA1",
+        )
+    )
+    spoken = "\n".join(r.voice_text or r.text for r in outcome.replies)
+    assert "tư vấn viên" in spoken and await count(services, ClientReport) == 0
