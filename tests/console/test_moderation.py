@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import re
 import secrets
+from pathlib import Path
 
 import httpx
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.runtime import Services
+from bot.store.migrate import upgrade
 from bot.store.models import AuditEntry, ClientReport, Message, OutboxEvent
 from bot.store.outbox_kinds import ALERT_SEND
+from tests.conftest import SECRET
 from tests.console.test_console import add_staff, login
 from tests.escalation.test_alerts import DETAILS, RecordingChannel, report, say, subscribe
 from tests.support.db import count, drain
@@ -162,3 +166,41 @@ async def test_withdrawing_an_approved_report_deletes_it_and_stops_its_alerts(
     async with services.sessionmaker() as session:
         actions = [a.action for a in (await session.execute(select(AuditEntry))).scalars()]
     assert "report_withdraw" in actions
+
+
+async def test_a_moderator_account_without_a_counsellor_sees_the_console(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    """``hotline staff add NAME --role moderator`` makes no counsellor (nobody pages a moderator)."""
+    from bot.console.auth import hash_password
+    from bot.store.models import StaffAccount
+    from tests.console.test_console import PASSWORD
+
+    async with services.sessionmaker() as session, session.begin():
+        session.add(
+            StaffAccount(
+                username="mod", password_hash=hash_password(PASSWORD), role="moderator", counsellor_id=None,
+                active=True, created_at=services.clock.now(),
+            )
+        )  # fmt: skip
+    await report(client, secrets.token_hex(16))
+    await login(client, "mod")
+    assert (await client.get("/console")).status_code == 200
+    page = await client.get("/console/moderation")
+    assert page.status_code == 200 and DETAILS["what"] in page.text
+    assert (await client.get("/console/stats")).status_code in (303, 403), "statistics stay with supervisors"
+
+
+def test_hotline_staff_add_makes_a_moderator(tmp_path: Path) -> None:
+    from bot.cli import main
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    upgrade(url)
+    env = {"HOTLINE_DATABASE_URL": url, "HOTLINE_SECRET_KEY": SECRET, "HOTLINE_ENV": "test"}
+    done = CliRunner().invoke(
+        main,
+        ["staff", "add", "mai", "--role", "moderator", "--password-stdin"],
+        input="a long password\n",
+        env=env,
+    )
+    assert done.exit_code == 0 and "(moderator)" in done.output, done.output
