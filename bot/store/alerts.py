@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.crypto import Crypto
-from bot.store.models import AlertCount, AlertSubscription, ClientReport, Conversation
+from bot.store.models import AlertCount, AlertSubscription, ClientReport, Conversation, OutboxEvent
 from bot.store.outbox import LANE_OTHER, enqueue
 from bot.store.outbox_kinds import ALERT_SEND, AlertSendPayload
 
@@ -262,7 +262,7 @@ async def decide(
     *,
     approve: bool,
     severity: str | None,
-    staff_id: int,
+    staff_id: int | None,
     now: datetime,
     expiry_days: int,
     pacing_seconds: float,
@@ -289,6 +289,14 @@ async def decide(
         .where(AlertSubscription.province == report.province)
         .order_by(AlertSubscription.id)
     )
+    # Paced after the alerts of earlier approvals still waiting, so that two approvals together do not
+    # double the rate.
+    last = await session.scalar(
+        select(func.max(OutboxEvent.not_before)).where(
+            OutboxEvent.kind == ALERT_SEND, OutboxEvent.status == "pending"
+        )
+    )
+    start = now if last is None or last < now else last + timedelta(seconds=pacing_seconds)
     queued = 0
     for subscription_id, conversation_id in subscribers.tuples():
         if conversation_id == report.conversation_id:
@@ -302,7 +310,7 @@ async def decide(
             now=now,
             conversation_id=conversation_id,
             ordering_key=f"alert:{report.id}",
-            not_before=now + timedelta(seconds=pacing_seconds * queued),
+            not_before=start + timedelta(seconds=pacing_seconds * queued),
             lane=LANE_OTHER,
         )
         queued += 1

@@ -118,7 +118,7 @@ async def decide(services: Services, *, approve: bool = True, severity: str | No
     async with services.sessionmaker() as session, session.begin():
         found = (await session.execute(select(ClientReport))).scalar_one()
         return await alerts.decide(
-            session, services.crypto, found, approve=approve, severity=severity, staff_id=None,  # type: ignore[arg-type]
+            session, services.crypto, found, approve=approve, severity=severity, staff_id=None,
             now=services.clock.now(), expiry_days=settings.alerts_expiry_days,
             pacing_seconds=settings.alerts_pacing_seconds, zone=settings.timezone,
         )  # fmt: skip
@@ -398,3 +398,34 @@ async def test_the_phone_line_leaves_a_report_with_a_counsellor(services: Servic
     )
     spoken = "\n".join(r.voice_text or r.text for r in outcome.replies)
     assert "tư vấn viên" in spoken and await count(services, ClientReport) == 0
+
+
+async def test_two_approvals_together_keep_the_pace(
+    client: httpx.AsyncClient, services: Services, push: RecordingChannel, clock: FrozenClock
+) -> None:
+    await subscribe(services, "lan", "Hà Nội")
+    await subscribe(services, "mai", "Hà Nội")
+    push.sent.clear()
+    settings = services.settings
+    for phone in ("0912 111 222", "0912 111 333"):
+        await report(client, secrets.token_hex(16), phone=phone)
+    for found in await _pending(services):
+        async with services.sessionmaker() as session, session.begin():
+            report_row = await session.get(ClientReport, found)
+            assert report_row is not None
+            await alerts.decide(
+                session, services.crypto, report_row, approve=True, severity="low", staff_id=None,
+                now=clock.now(), expiry_days=settings.alerts_expiry_days,
+                pacing_seconds=settings.alerts_pacing_seconds, zone=settings.timezone,
+            )  # fmt: skip
+    sent = []
+    for _ in range(4):
+        await drain(services)
+        sent.append(sum(len(texts) for texts in push.sent.values()))
+        clock.advance(seconds=settings.alerts_pacing_seconds)
+    assert sent == [1, 2, 3, 4], "one alert per pacing interval, across both approvals"
+
+
+async def _pending(services: Services) -> list[int]:
+    async with services.sessionmaker() as session:
+        return [r.id for r in await alerts.listed(session, status=alerts.PENDING)]

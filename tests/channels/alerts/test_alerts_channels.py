@@ -26,7 +26,7 @@ async def approved(services: Services, province: str, what: str) -> int:
             session, report, now=now, expiry_days=settings.alerts_expiry_days, zone=settings.timezone
         )
         return await alerts.decide(
-            session, services.crypto, report, approve=True, severity="medium", staff_id=None,  # type: ignore[arg-type]
+            session, services.crypto, report, approve=True, severity="medium", staff_id=None,
             now=now, expiry_days=settings.alerts_expiry_days, pacing_seconds=0, zone=settings.timezone,
         )  # fmt: skip
 
