@@ -126,13 +126,16 @@ async def report_cancel(turn: Turn, params: dict[str, Any], text: str | None) ->
     return None
 
 
-@action("alerts_lookup", "match", "none", "invalid", "limited")
+@action("alerts_lookup", "match", "none", "unknown", "limited")
 async def lookup(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
-    """Whether a number matches an approved report; capped per person and day; the number is not kept."""
+    """Whether a number matches an approved report; capped per person and day; the number is not kept.
+    ``unknown`` when the text holds no phone number: asked again at the question, and "kiểm tra số lần
+    uống thuốc" typed anywhere is a question for the language model, not a lookup."""
     turn.unrecorded = True
     number = alerts.find_phone(text or "")
     if number is None:
-        return "invalid"
+        turn.say(turn.string("alerts_number_unknown"))
+        return "unknown"
     settings = turn.deps.settings
     admitted = await admit_daily(
         turn.session, turn.deps.crypto, what=LOOKUP, client=turn.conversation.user_key,

@@ -372,12 +372,14 @@ class Engine:
         if asked is not None:
             node_ref, answer = asked
             question = self.deps.flows.nodes[node_ref]
+            said = len(turn.replies)
             outcome = await ACTIONS[question.action or ""].run(turn, question.params, answer)
-            if outcome == "unknown":
-                await run_from(turn, question.ref)
-            else:
+            if outcome != "unknown":
                 await run_from(turn, question.branches.get(outcome or "", question.next))
-            return
+                return
+            # No answer in it ("kiểm tra số lần uống thuốc"): a message like any other.
+            del turn.replies[said:]
+            turn.unrecorded = False
         node = self.deps.flows.nodes.get(turn.conversation.node or "")
         if node is not None:
             if node.type == "ask" and node.action:
@@ -392,6 +394,7 @@ class Engine:
                 # Not an answer to the question but a new question: answer that, without the
                 # "I did not understand the time/province" the action would have said.
                 del turn.replies[said:]
+                turn.unrecorded = False
             elif node.free_text:
                 await run_from(turn, node.free_text)
                 return
