@@ -89,13 +89,16 @@ async def report_field(turn: Turn, params: dict[str, Any], text: str | None) -> 
     return "saved"
 
 
-@action("alerts_report_phone", "saved", "invalid", "none", takes_note=True)
+@action("alerts_report_phone", "saved", "skipped", "invalid", "none", takes_note=True)
 async def report_phone(turn: Turn, params: dict[str, Any], text: str | None) -> str | None:
-    """The number the client used: only its keyed hash and last 3 digits are kept."""
+    """The number the client used: only its keyed hash and last 3 digits are kept. Words without a
+    digit ("không biết", "ko có") skip the question like the button."""
     turn.unrecorded = True
     report = await _draft(turn)
     if report is None:
         return "none"
+    if not any(c.isdigit() for c in text or ""):
+        return "skipped"
     number = alerts.find_phone(text or "")
     if number is None:
         return "invalid"

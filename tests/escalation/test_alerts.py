@@ -429,3 +429,27 @@ async def test_two_approvals_together_keep_the_pace(
 async def _pending(services: Services) -> list[int]:
     async with services.sessionmaker() as session:
         return [r.id for r in await alerts.listed(session, status=alerts.PENDING)]
+
+
+async def test_check_number_words_without_a_number_are_not_a_lookup(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    person = secrets.token_hex(16)
+    replies = await say(client, person, "kiểm tra số lần uống PrEP mỗi ngày")
+    assert "chưa đọc được số" not in replies and "Gõ số điện thoại" not in replies
+    async with services.sessionmaker() as session:
+        lines = [
+            services.crypto.decrypt(m.body_enc) for m in (await session.execute(select(Message))).scalars()
+        ]
+    assert "kiểm tra số lần uống PrEP mỗi ngày" in lines, "an ordinary message, kept like any other"
+
+
+async def test_the_number_step_skips_on_words_and_asks_again_on_a_bad_number(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    person = secrets.token_hex(16)
+    for text in ("báo khách xấu", "Huế", "gần chợ Đông Ba", "hôm qua", "Đánh người", "gầy", "xe máy"):
+        await say(client, person, text)
+    assert "chưa đọc được số" in await say(client, person, "0901 23")
+    assert "tài khoản" in await say(client, person, "ko biết số")
+    assert (await the_report(services)).phone_hash is None
