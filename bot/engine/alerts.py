@@ -21,7 +21,6 @@ from bot.store.models import ClientReport
 
 DRAFT = "alert_draft"  # context: the id of the report being written
 DISCREET = "alert_discreet"  # context: discreet wording chosen before subscribing
-SUFFIX = "_discreet"
 LOOKUP = "alert_lookup"  # the flood counter's name for numbers checked
 REPORT = "alert_report"
 
