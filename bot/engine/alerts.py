@@ -23,6 +23,7 @@ DRAFT = "alert_draft"  # context: the id of the report being written
 DISCREET = "alert_discreet"  # context: discreet wording chosen before subscribing
 LOOKUP = "alert_lookup"  # the flood counter's name for numbers checked
 REPORT = "alert_report"
+ADDRESS_FACTOR = 5  # a web chat address may check (or report) this many times one person's daily limit
 
 
 def values(turn: Turn, report: ClientReport) -> dict[str, object]:
@@ -38,6 +39,27 @@ def values(turn: Turn, report: ClientReport) -> dict[str, object]:
     return found
 
 
+async def _admit(turn: Turn, what: str, limit: int) -> bool:
+    """Count one report or lookup of this person if under ``limit`` a day; on the web chat, where a new
+    session is a new person, also of their network address (:mod:`bot.engine.floods`, a keyed hash),
+    under :data:`ADDRESS_FACTOR` times the limit: new sessions do not lift the cap, and people behind one
+    carrier's shared address are not held to one person's."""
+    crypto = turn.deps.crypto
+    if not await admit_daily(
+        turn.session, crypto, what=what, client=turn.conversation.user_key, limit=limit, now=turn.now
+    ):
+        return False
+    address = turn.message.client_key
+    return address is None or await admit_daily(
+        turn.session,
+        crypto,
+        what=f"{what}:address",
+        client=address,
+        limit=limit * ADDRESS_FACTOR,
+        now=turn.now,
+    )
+
+
 async def _draft(turn: Turn) -> ClientReport | None:
     return await alerts.draft_of(turn.session, turn.conversation.id, turn.context_get(DRAFT))
 
@@ -49,10 +71,7 @@ async def report_start(turn: Turn, params: dict[str, Any], text: str | None) -> 
     if old is not None:
         await alerts.discard(turn.session, old)
         turn.context_set(**{DRAFT: None})
-    admitted = await admit_daily(
-        turn.session, turn.deps.crypto, what=REPORT, client=turn.conversation.user_key,
-        limit=turn.deps.settings.alerts_reports_per_day, now=turn.now,
-    )  # fmt: skip
+    admitted = await _admit(turn, REPORT, turn.deps.settings.alerts_reports_per_day)
     return "ok" if admitted else "limited"
 
 
@@ -139,11 +158,7 @@ async def lookup(turn: Turn, params: dict[str, Any], text: str | None) -> str | 
         turn.say(turn.string("alerts_number_unknown"))
         return "unknown"
     settings = turn.deps.settings
-    admitted = await admit_daily(
-        turn.session, turn.deps.crypto, what=LOOKUP, client=turn.conversation.user_key,
-        limit=settings.alerts_lookups_per_day, now=turn.now,
-    )  # fmt: skip
-    if not admitted:
+    if not await _admit(turn, LOOKUP, settings.alerts_lookups_per_day):
         return "limited"
     await alerts.count(turn.session, alerts.LOOKUPS, now=turn.now, zone=settings.timezone)
     found = await alerts.matches(turn.session, turn.deps.crypto, number, now=turn.now)

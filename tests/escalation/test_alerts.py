@@ -453,3 +453,16 @@ async def test_the_number_step_skips_on_words_and_asks_again_on_a_bad_number(
     assert "chưa đọc được số" in await say(client, person, "0901 23")
     assert "tài khoản" in await say(client, person, "ko biết số")
     assert (await the_report(services)).phone_hash is None
+
+
+async def test_new_web_chat_sessions_do_not_lift_the_lookup_limit(
+    client: httpx.AsyncClient, services: Services, push: RecordingChannel
+) -> None:
+    services.settings.alerts_lookups_per_day = 2
+    answers = []
+    for n in range(12):  # a new session each time, all from one address
+        answers.append(
+            "Chưa có báo cáo" in await say(client, secrets.token_hex(16), f"kiểm tra số 0912 000 {n:03d}")
+        )
+    assert answers == [True] * 10 + [False] * 2, "five times one person's limit per address"
+    assert "Chưa có báo cáo" in await write(services, "lan", "kiểm tra số 0912 000 999"), "another channel"
