@@ -23,6 +23,7 @@ from bot.engine.engine import Engine
 from bot.engine.inbox import Inbox
 from bot.engine.safety import NluSafetyCheck
 from bot.errors import ConfigError
+from bot.escalation.alerts import AlertSender
 from bot.escalation.checkins import CheckinTimer
 from bot.escalation.desk import Desk
 from bot.escalation.paging import Pager, Paging
@@ -328,4 +329,5 @@ def build_services(
         sessionmaker, crypto, clock, settings, content.flows, deps.push_channels, services.pagers
     ).register(dispatcher)
     CheckinTimer(deps).register(dispatcher)
+    AlertSender(deps).register(dispatcher)
     return services

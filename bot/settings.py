@@ -171,6 +171,17 @@ class Settings(BaseSettings):
     checkin_escalate_minutes: float = Field(default=10, gt=0)
     checkin_max_hours: float = Field(default=12, gt=0)
 
+    # bad-client alerts (bot/store/alerts.py, bot/escalation/alerts.py): an approved report is deleted this
+    # many days after approval (a report never decided, this many days after it was written); a person may
+    # check this many numbers and send this many reports a day; alerts to a province's subscribers leave
+    # one every alerts_pacing_seconds; the moderation page marks a reporter who sent this many reports or
+    # more in alerts_expiry_days
+    alerts_expiry_days: int = Field(default=90, gt=0)
+    alerts_lookups_per_day: int = Field(default=10, gt=0)
+    alerts_reports_per_day: int = Field(default=3, gt=0)
+    alerts_pacing_seconds: float = Field(default=1.0, ge=0)
+    alerts_many_reports: int = Field(default=3, gt=1)
+
     # escalation
     page_ack_seconds: int = 120
     # Above this many pages in a minute to one counsellor or route, further pages are combined into one

@@ -36,13 +36,16 @@ def _settings() -> Settings:
 
 @click.group()
 def staff() -> None:
-    """Console accounts for counsellors and supervisors."""
+    """Console accounts for counsellors, supervisors and moderators (bad-client alerts)."""
 
 
 @staff.command("add")
 @click.argument("username")
 @click.option(
-    "--role", type=click.Choice(["counsellor", "supervisor"]), default="counsellor", show_default=True
+    "--role",
+    type=click.Choice(["counsellor", "supervisor", "moderator"]),
+    default="counsellor",
+    show_default=True,
 )
 @click.option("--name", "display_name", help="The name people and colleagues see (default: the user name).")
 @click.option("--telegram", help="The counsellor's numeric Telegram user id, for pages and takeovers.")

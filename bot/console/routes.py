@@ -436,10 +436,11 @@ def install(app: Any, services: "ConsoleServices") -> None:
     """Mount the console on the app, with its login redirect."""
     from fastapi.staticfiles import StaticFiles
 
-    from bot.console import stats
+    from bot.console import moderation, stats
 
     app.include_router(build_router(services))
     app.include_router(stats.build_router(services))
+    app.include_router(moderation.build_router(services))
     app.mount(
         "/console/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="console"
     )

@@ -11,6 +11,7 @@ from bot.content.flows import Flows, load_flows
 from bot.content.knowledge import SERVICE_KINDS, Knowledge, load_knowledge, phone_key, phone_numbers_in
 from bot.content.yamlfile import display_path, file_lines, line_with
 from bot.engine import (
+    alerts,  # noqa: F401 (registers the actions of bad-client reports and alerts)
     checkin,  # noqa: F401 (registers the actions of safety check-ins)
     danger,  # noqa: F401 (registers the actions of "are you in danger right now?")
 )
@@ -24,10 +25,12 @@ REQUIRED_STRINGS = (
     "exposure_within", "exposure_within_voice", "exposure_edge", "exposure_edge_voice", "exposure_past",
     "exposure_past_voice", "services_found", "services_none_in_province", "services_none",
     "services_national", "flood_new_session", *(f"service_kind_{kind}" for kind in SERVICE_KINDS),
+    "alerts_province_unknown", "alerts_number_unknown",
 )  # fmt: skip
 # Nodes the engine jumps to by name.
 REQUIRED_NODES = ("welcome.start", "main.menu", "emergency.start", "danger.ask", "feedback.ask", "exposure.when", "choose.pick",
-                  *(f"topics.{t}" for t in ("hiv_sti", "harm_reduction", "legal", "violence", "support")))  # fmt: skip
+                  *(f"topics.{t}" for t in ("hiv_sti", "harm_reduction", "legal", "violence", "support")),
+                  "alerts.alert", "alerts.alert_discreet", "alerts.question")  # fmt: skip
 
 
 @dataclass(frozen=True)

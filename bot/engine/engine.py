@@ -44,6 +44,7 @@ EMERGENCY = "emergency.start"
 CHOOSE = "choose.pick"
 PRIVACY = "privacy."  # the flow that deletes a person's data
 KINDS = ("text", "choice", "start", "unsupported")
+UNRECORDED = "[…]"  # the transcript line of a turn whose words are not kept (Turn.unrecorded)
 
 
 class Engine:
@@ -54,6 +55,16 @@ class Engine:
         self._command_words = {
             normalize(word): command.goto for command in deps.flows.commands for word in command.words
         }
+        # Commands that lead to a question take its answer along ("kiểm tra số 0901 234 567"), longest first.
+        self._asking_commands = sorted(
+            (
+                (words, goto)
+                for words, goto in self._command_words.items()
+                if words and (node := deps.flows.nodes.get(goto)) is not None and node.type == "ask"
+            ),
+            key=lambda item: len(item[0]),
+            reverse=True,
+        )
 
     def check(self, message: InboundMessage) -> None:
         """Refuse a message the engine cannot take, before anything is written."""
@@ -135,6 +146,8 @@ class Engine:
             replies = tuple(turn.replies)
             if conversation_id is not None:  # (a deleted conversation keeps no transcript, not even this)
                 lines = [("in", self._transcript_line(message)), *(("out", r.text) for r in replies)]
+                if turn.unrecorded:  # a number checked, a report's details: not kept with the person
+                    lines = [("in", UNRECORDED)]
                 await store.add_messages(
                     session, crypto, conversation_id=conversation_id, lines=lines, now=now
                 )
@@ -315,6 +328,14 @@ class Engine:
         found = ACTIONS.get(node.action or "") if node is not None and node.type == "ask" else None
         return found is not None and found.takes_note
 
+    def _command_with_answer(self, norm: str) -> tuple[str, str] | None:
+        """A command that leads to a question, followed by its answer ("kiem tra so 0901 234 567"): the
+        question's node and the answer. Only then: a number typed alone is never taken for one."""
+        for words, goto in self._asking_commands:
+            if norm.startswith(words + " ") and norm[len(words) :].strip():
+                return goto, norm[len(words) :].strip()
+        return None
+
     def _typed_choice(self, turn: Turn, norm: str) -> Choice | None:
         """The choice on screen the text names, typed ("Read more", "3"), if any."""
         node = self.deps.flows.nodes.get(turn.conversation.node or "")
@@ -347,6 +368,18 @@ class Engine:
         if picked is not None:
             await self._choose(turn, picked.id)
             return
+        asked = self._command_with_answer(norm)
+        if asked is not None:
+            node_ref, answer = asked
+            question = self.deps.flows.nodes[node_ref]
+            said = len(turn.replies)
+            outcome = await ACTIONS[question.action or ""].run(turn, question.params, answer)
+            if outcome != "unknown":
+                await run_from(turn, question.branches.get(outcome or "", question.next))
+                return
+            # No answer in it ("kiểm tra số lần uống thuốc"): a message like any other.
+            del turn.replies[said:]
+            turn.unrecorded = False
         node = self.deps.flows.nodes.get(turn.conversation.node or "")
         if node is not None:
             if node.type == "ask" and node.action:
@@ -361,6 +394,7 @@ class Engine:
                 # Not an answer to the question but a new question: answer that, without the
                 # "I did not understand the time/province" the action would have said.
                 del turn.replies[said:]
+                turn.unrecorded = False
             elif node.free_text:
                 await run_from(turn, node.free_text)
                 return

@@ -112,6 +112,15 @@ async def admit_alert(
     return admission
 
 
+async def admit_daily(
+    session: AsyncSession, crypto: Crypto, *, what: str, client: str, limit: int, now: datetime
+) -> bool:
+    """Count one ``what`` (a bad-client report, a number checked) of ``client`` if it had fewer than
+    ``limit`` in the last day (the same sliding windows as the caps above); nothing is written if not."""
+    admission = await _admit(session, crypto, (Window(86400, limit),), what=what, client=client, now=now)
+    return admission.admitted
+
+
 async def purge_expired(session: AsyncSession, *, now: datetime) -> int:
     """Forget the counts of windows that are over (run with the hourly purge)."""
     return await floodcounts.purge_expired(session, now=now)

@@ -38,6 +38,11 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     deleted: bool = False
     emergency: bool = False
+    # The turn's words stay out of the transcript (a number checked, the details of a bad-client report,
+    # kept encrypted in their own row): the transcript gets a placeholder line instead.
+    unrecorded: bool = False
+    # More ``{placeholders}`` for this turn's texts (an alert's details)
+    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def locale(self) -> str:
@@ -50,7 +55,7 @@ class Turn:
         checkin_time = self.context_get("checkin_time")
         if checkin_time:
             known["checkin_time"] = checkin_time
-        return _Keep(known | extra)
+        return _Keep(known | self.extra | extra)
 
     def text(self, text: LocalText, **values: object) -> str:
         return text.get(self.locale).format_map(self.values(**values))

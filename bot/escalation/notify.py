@@ -28,8 +28,10 @@ async def send_to_person(
     now: datetime,
     push_channels: frozenset[str],
     direction: str = "out",
+    record: bool = True,
 ) -> None:
-    """Queue ``replies`` for the person of ``conversation`` through their own channel."""
+    """Queue ``replies`` for the person of ``conversation`` through their own channel; ``record``: with
+    the transcript lines (a moderator's question about a bad-client report goes without)."""
     address = crypto.decrypt(conversation.address_enc) if conversation.address_enc else None
     if conversation.channel in push_channels and address is not None:
         await queue_delivery(
@@ -53,7 +55,7 @@ async def send_to_person(
             payload=payload,
             now=now,
         )
-    for reply in replies:
+    for reply in replies if record else ():
         await add_message(
             session, crypto, conversation_id=conversation.id, direction=direction, text=reply.text, now=now
         )

@@ -66,6 +66,8 @@ class Figures:
     call_seconds: list[float] = field(default_factory=list)
     abandoned: int = 0
     checkins: Counter[str] = field(default_factory=Counter)  # set | answered | escalated
+    # bad-client alerts (bot/store/alerts.py COUNTERS): reports, approved, rejected, alerts_sent, lookups, matches
+    alerts: Counter[str] = field(default_factory=Counter)
 
     @property
     def referral_kinds(self) -> tuple[str, ...]:

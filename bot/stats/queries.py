@@ -100,3 +100,10 @@ async def escalations_in(session: AsyncSession, period: Period) -> list[Escalati
         .order_by(Escalation.created_at, Escalation.id)
     )
     return [EscalationRow(r.kind, r.created_at, r.taken_at, r.closed_at, r.outcome) for r in rows.all()]
+
+
+async def alert_counts_in(session: AsyncSession, period: Period) -> dict[str, int]:
+    """The bad-client alert counters over the period's days (counted by day in the service's zone)."""
+    from bot.store.alerts import counts
+
+    return await counts(session, first_day=period.start.isoformat(), last_day=period.end.isoformat())

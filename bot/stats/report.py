@@ -41,6 +41,7 @@ from bot.stats.suppress import (
     protect_all,
     two_way,
 )
+from bot.store.alerts import COUNTERS as ALERT_COUNTERS
 from bot.topics import TOPICS
 
 Value = int | str
@@ -103,6 +104,7 @@ class Report:
     referrals: Grid  # a contact may be shown several kinds: no total
     helpfulness: Grid
     checkins: Grid  # safety check-ins: set, answered, escalated (no total: they overlap)
+    alerts: Grid  # bad-client alerts: reports, approved, rejected, alerts sent, lookups, matches
 
     @property
     def primary(self) -> str:
@@ -161,6 +163,7 @@ class Report:
             "referrals": self.referrals.to_json(),
             "helpfulness": self.helpfulness.to_json(),
             "checkins": self.checkins.to_json(),
+            "alerts": self.alerts.to_json(),
             "legend": self.legend(),
         }
 
@@ -206,7 +209,19 @@ def build_report(figures: Figures, period: Period, min_cell: int) -> Report:
     )  # fmt: skip
     singles.shared = {("calls", COUNT): "calls"}
     checkins = one_way("checkins", {c: figures.checkins[c] for c in CHECKINS}, total=False)
-    tables = [contacts, topics, provinces, helpful, escalations, outcomes, referrals, singles, checkins]
+    alerts = one_way("alerts", {c: figures.alerts[c] for c in ALERT_COUNTERS}, total=False)
+    tables = [
+        contacts,
+        topics,
+        provinces,
+        helpful,
+        escalations,
+        outcomes,
+        referrals,
+        singles,
+        checkins,
+        alerts,
+    ]
     marks = protect_all(tables, min_cell)
     grid = {table.name: _publish(table, marks[table.name], min_cell) for table in tables}
     waits = {
@@ -234,6 +249,7 @@ def build_report(figures: Figures, period: Period, min_cell: int) -> Report:
         referrals=grid["referrals"],
         helpfulness=grid["helpfulness"],
         checkins=grid["checkins"],
+        alerts=grid["alerts"],
     )
 
 
@@ -247,5 +263,7 @@ async def load_report(
     async with sessionmaker() as session:
         contacts = await queries.contacts_in(session, period)
         escalations = await queries.escalations_in(session, period)
+        alert_counts = await queries.alert_counts_in(session, period)
     figures = count(contacts, escalations, period)
+    figures.alerts.update(alert_counts)
     return await asyncio.to_thread(build_report, figures, period, min_cell)

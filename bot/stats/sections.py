@@ -78,6 +78,7 @@ def sections(report: Report, words: Words) -> list[Section]:
         _grid("referrals", report.referrals, words, "service", prefix="service"),
         _grid("helpfulness", report.helpfulness, words, "answer"),
         _grid("checkins", report.checkins, words, "checkin", prefix="checkin"),
+        _grid("alerts", report.alerts, words, "alert", prefix="alert"),
     ]
 
 

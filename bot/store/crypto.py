@@ -12,8 +12,8 @@ purpose's key can change without touching the others (:class:`KeyVersions`, ``ho
   so data written then is read with no change. During a rotation both the new (primary) and the previous
   version are read; only the primary writes (:mod:`bot.store.rotation`).
 * **console** (console session tokens): versioned; a new version ends every console session.
-* **pseudonyms** (user keys, statistics keys, de-duplication and flood hashes): never rotated. A new key
-  would give every person a new key: their conversation, web chat session and de-duplication would be
+* **pseudonyms** (user keys, statistics keys, de-duplication, flood and reported-phone hashes): never
+  rotated. A new key would give every person a new key: their conversation, web chat session and de-duplication would be
   cut from them, and unique counts in statistics would count them twice. A leaked root secret is a new
   deployment (see deploy/README.md).
 """
@@ -86,6 +86,7 @@ class Crypto:
         self._stats_key = _derive(secret, b"stats-key")
         self._ref_key = _derive(secret, b"transport-ref")
         self._flood_key = _derive(secret, b"flood-caps")
+        self._phone_key = _derive(secret, b"reported-phones")
         self._fernets: dict[int, Fernet] = {}
         self.use(versions or KeyVersions())
 
@@ -123,6 +124,11 @@ class Crypto:
     def flood_hash(self, value: str) -> str:
         """A keyed hash standing for a client in the flood caps (e.g. a network address), never kept in clear."""
         return hmac.new(self._flood_key, value.encode(), hashlib.sha256).hexdigest()
+
+    def phone_hash(self, number: str) -> str:
+        """A keyed hash of a normalised phone number in a bad-client report (bot/store/alerts.py): the
+        same number always matches, and nobody without the secret can list the numbers."""
+        return hmac.new(self._phone_key, number.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, text: str) -> str:
         return self._primary.encrypt(text.encode()).decode("ascii")

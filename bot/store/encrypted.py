@@ -11,6 +11,7 @@ from __future__ import annotations
 from bot.store.models import (
     Base,
     Checkin,
+    ClientReport,
     Conversation,
     Counsellor,
     Escalation,
@@ -36,6 +37,10 @@ ENCRYPTED_COLUMNS: tuple[tuple[type[Base], str], ...] = (
     (StoredSecret, "value_enc"),
     (Checkin, "note_enc"),
     (Checkin, "callee_enc"),
+    *(
+        (ClientReport, f"{name}_enc")
+        for name in ("place", "when", "what", "person", "vehicle", "account", "followup")
+    ),
 )
 """Text columns (model, attribute) holding one Fernet token each, or NULL."""
 

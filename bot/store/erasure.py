@@ -20,6 +20,9 @@ What a deletion keeps, and why:
   "deleted" confirmation (a retried request gets the same answer), gone after ``purge_dedup_hours``.
 * ``flood_counts``: counts under a keyed hash of (cap, window, client), gone when the window ends (at
   most two hours). Deleting them would let a client reset its caps by deleting its data.
+* ``client_reports``: a bad-client report already sent to moderation stays (it warns others about a
+  third party, and nothing in it names the reporter), unlinked: no conversation, no reporter hash. A
+  draft goes.
 * ``outbox``: the "deleted" confirmation and the clean-up of the person's chat (Telegram), written with
   ``erase_when_done``: deleted as soon as they are sent, given up or held (:mod:`bot.outbox.dispatcher`),
   and by the purge if still undelivered after ``purge_erased_hours``.
@@ -38,7 +41,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.crypto import Crypto
 from bot.store.models import (
+    AlertSubscription,
     Checkin,
+    ClientReport,
     Contact,
     Conversation,
     Escalation,
@@ -89,6 +94,23 @@ REGISTRY: dict[str, Entry] = {
         "safety check-ins: times, encrypted note and number",
         ("conversation_id", "contact_id", "escalation_id", "note_enc", "callee_enc", "call_ref"),
     ),
+    "client_reports": Entry(
+        "anonymise",
+        "bad-client reports: a sent one stays unlinked (it is about a third party), a draft goes",
+        ("conversation_id", "reporter_hash"),
+        staff=(
+            "place_enc",
+            "when_enc",
+            "what_enc",
+            "person_enc",
+            "vehicle_enc",
+            "account_enc",
+            "followup_enc",
+            "phone_hash",
+        ),
+    ),
+    "alert_subscriptions": Entry("erase", "bad-client alerts the person asked for", ("conversation_id",)),
+    "alert_counts": Entry("staff", "statistics of bad-client alerts by day: counts, no content"),
     "contacts": Entry("anonymise", "statistics: stats_key made random", ("stats_key", "call_ref_hash")),
     "phone_screens": Entry("expire", "keyed hashes of counsellors' accepted call legs", ("ref_hash",)),
     "flood_counts": Entry("expire", "counts under a keyed hash, gone with their window", ("key_hash",)),
@@ -196,6 +218,30 @@ async def _checkins(session: AsyncSession, crypto: Crypto, conversation: Convers
     )
 
 
+async def _reports(session: AsyncSession, crypto: Crypto, conversation: Conversation, now: datetime) -> None:
+    await session.execute(
+        delete(ClientReport)
+        .where(ClientReport.conversation_id == conversation.id, ClientReport.status == "draft")
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        update(ClientReport)
+        .where(ClientReport.conversation_id == conversation.id)
+        .values(conversation_id=None, reporter_hash=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _subscriptions(
+    session: AsyncSession, crypto: Crypto, conversation: Conversation, now: datetime
+) -> None:
+    await session.execute(
+        delete(AlertSubscription)
+        .where(AlertSubscription.conversation_id == conversation.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def _contacts(session: AsyncSession, crypto: Crypto, conversation: Conversation, now: datetime) -> None:
     """Keep the statistics, under a fresh random key that nothing can recompute from the chat id."""
     await session.execute(
@@ -218,6 +264,8 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("messages", _messages),
     ("processed_messages", _processed),
     ("checkins", _checkins),
+    ("client_reports", _reports),
+    ("alert_subscriptions", _subscriptions),
     ("escalations", _escalations),
     ("contacts", _contacts),
     ("conversations", _conversation),

@@ -233,7 +233,7 @@ class StaffAccount(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16))  # counsellor | supervisor
+    role: Mapped[str] = mapped_column(String(16))  # counsellor | supervisor | moderator (alerts)
     counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
@@ -395,3 +395,67 @@ class LoginFailure(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ClientReport(Base):
+    """A bad-client report ("Ugly Mugs", bot/store/alerts.py): what happened, when, where, the person,
+    their vehicle and the account they used, each encrypted; the phone number they used only as a keyed
+    hash (``phone_hash``, for lookups) and its last 3 digits. ``status``: draft (being written in the
+    chat) -> pending (waiting for a moderator) -> approved (broadcast to the province's subscribers) or
+    rejected. Nothing names the reporter: ``conversation_id`` only lets a moderator's question reach
+    them through the bot (never shown), and ``reporter_hash`` (a keyed hash of their pseudonymous key)
+    only counts how many reports one person sent. Deleted at ``expires_at`` (bot/store/retention.py).
+    """
+
+    __tablename__ = "client_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    reporter_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    via: Mapped[str] = mapped_column(String(16))  # chat | phone (entered by a counsellor)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    severity: Mapped[str | None] = mapped_column(String(16))  # low | medium | high
+    province: Mapped[str | None] = mapped_column(String(64), index=True)
+    place_enc: Mapped[str | None] = mapped_column(Text)
+    when_enc: Mapped[str | None] = mapped_column(Text)
+    what_enc: Mapped[str | None] = mapped_column(Text)
+    person_enc: Mapped[str | None] = mapped_column(Text)
+    vehicle_enc: Mapped[str | None] = mapped_column(Text)
+    account_enc: Mapped[str | None] = mapped_column(Text)
+    # a moderator's questions through the bot and the reporter's answers, as encrypted JSON lines
+    followup_enc: Mapped[str | None] = mapped_column(Text)
+    phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_last3: Mapped[str | None] = mapped_column(String(3))
+    created_at: Mapped[datetime]
+    submitted_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id", ondelete="SET NULL"))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    alerts_queued: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class AlertSubscription(Base):
+    """A person who asked for bad-client alerts of one province on a push channel (Telegram, Zalo,
+    Messenger); deleted at once when they opt out or delete their data (with the conversation)."""
+
+    __tablename__ = "alert_subscriptions"
+    __table_args__ = (UniqueConstraint("conversation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    province: Mapped[str] = mapped_column(String(64), index=True)
+    discreet: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime]
+
+
+class AlertCount(Base):
+    """Statistics of bad-client alerts, by day: reports sent, approved, rejected, alerts sent, lookups,
+    lookups that matched. Only counts: kept after reports expire and conversations are purged."""
+
+    __tablename__ = "alert_counts"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, the service's time zone
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -108,3 +108,13 @@ class CheckinDuePayload(TypedDict):
 
     checkin_id: int
     revision: int
+
+
+ALERT_SEND = "alert_send"
+"""One approved bad-client alert to one subscriber, paced (:mod:`bot.escalation.alerts`); nothing is sent
+when the subscription or the report is gone by then (opted out, expired, deleted)."""
+
+
+class AlertSendPayload(TypedDict):
+    report_id: int
+    subscription_id: int

@@ -7,7 +7,9 @@
   person's confirmation or chat clean-up (``erase_when_done``) past ``purge_erased_hours``;
 * replies cached for retried webhooks past ``purge_dedup_hours``;
 * call-back numbers of escalations past ``retention_days`` (the case itself stays, for statistics);
-* flood counters whose window is over.
+* flood counters whose window is over;
+* bad-client reports past their ``expires_at`` (bot/store/alerts.py). A conversation subscribed to
+  alerts is not idle: its address is what the alerts need, until the person opts out.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, update
+from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
+from bot.store import alerts
 from bot.store.floodcounts import purge_expired
 from bot.store.models import (
+    AlertSubscription,
     Conversation,
     Escalation,
     Message,
@@ -40,7 +44,11 @@ async def purge(session: AsyncSession, *, now: datetime, settings: Settings) -> 
     cutoff = now - timedelta(days=settings.retention_days)
     messages = await session.execute(delete(Message).where(Message.created_at < cutoff))
     idle = await session.execute(
-        delete(Conversation).where(Conversation.last_seen_at < cutoff, Conversation.held_by.is_(None))
+        delete(Conversation).where(
+            Conversation.last_seen_at < cutoff,
+            Conversation.held_by.is_(None),
+            ~exists(select(AlertSubscription.id).where(AlertSubscription.conversation_id == Conversation.id)),
+        )
     )
     processed = await session.execute(
         delete(ProcessedMessage).where(ProcessedMessage.created_at < _older(settings.purge_dedup_hours, now))
@@ -82,8 +90,10 @@ async def purge(session: AsyncSession, *, now: datetime, settings: Settings) -> 
         .values(callback_phone_enc=None)
     )
     flood_counts = await purge_expired(session, now=now)  # keyed hashes of addresses: hours, not days
+    reports = await alerts.purge_expired(session, now=now)
     return {
         "flood_counts": flood_counts,
+        "client_reports": reports,
         "messages": _count(messages),
         "conversations": _count(idle),
         "processed_ids": _count(processed) + _count(screens),

@@ -91,6 +91,7 @@ EXPECTED: dict[str, Any] = {
     # Helpful: 5 web + 3 Telegram in January, 1 web in February; not helpful: 2 web in January.
     "helpfulness": {"yes": "x", "no": "<5", "no_answer": 35, "total": 46},
     "checkins": {"set": 0, "answered": 0, "escalated": 0},
+    "alerts": {"reports": 0, "approved": 0, "rejected": 0, "alerts_sent": 0, "lookups": 0, "matches": 0},
     "legend": {
         "<5": "fewer than 5: not shown, so that nobody can be singled out",
         "x": "5 or more, not shown so that a count under 5 cannot be worked out from the totals",

@@ -21,6 +21,8 @@ from bot.engine.content import Content
 from bot.nlu import NLU
 from bot.runtime import Services, build_services
 from bot.settings import Settings
+from bot.store.alerts import FIELDS as REPORT_FIELDS
+from bot.store.alerts import add_followup, set_field
 from bot.store.crypto import Crypto, DecryptionError, KeyVersions, console_key, encryption_key
 from bot.store.db import make_engine
 from bot.store.encrypted import ENCRYPTED_COLUMNS, ENCRYPTED_IN_JSON, TELEGRAM_SHOWN
@@ -28,6 +30,7 @@ from bot.store.keyring import load_versions
 from bot.store.models import (
     Base,
     Checkin,
+    ClientReport,
     Conversation,
     Counsellor,
     Escalation,
@@ -123,6 +126,8 @@ async def fill(services: Services, client: httpx.AsyncClient) -> dict[str, str]:
         "checkins.note_enc": "Khách sạn Hoa Mai, phòng 12",
         "checkins.callee_enc": "+84901234568",
         f"conversations.context[{TELEGRAM_SHOWN}]": "[[101, 1.5]]",
+        **{f"client_reports.{name}_enc": f"report {name}" for name in REPORT_FIELDS},
+        "client_reports.followup_enc": '[{"who":"moderator","text":"Khi nào?"}]',
     }
     async with services.sessionmaker() as session, session.begin():
         await session.execute(
@@ -149,6 +154,11 @@ async def fill(services: Services, client: httpx.AsyncClient) -> dict[str, str]:
                 callee_enc=crypto.encrypt(plain["checkins.callee_enc"]),
             )
         )  # fmt: skip
+        report = ClientReport(via="chat", status="pending", created_at=now, expires_at=now)
+        for name in REPORT_FIELDS:
+            set_field(crypto, report, name, plain[f"client_reports.{name}_enc"])
+        add_followup(crypto, report, who="moderator", text="Khi nào?")
+        session.add(report)
     return plain
 
 
