@@ -26,7 +26,7 @@ from bot.console import throttle
 from bot.console.auth import COOKIE, DEVICE_COOKIE, DEVICE_DAYS, Staff, authenticate
 from bot.console.i18n import words
 from bot.console.web import ConsoleWeb, NeedLogin
-from bot.escalation.desk import READ_REASONS, DeskError, ReasonNeeded
+from bot.escalation.desk import READ_REASONS, DeskError, ReasonNeeded, level_of_kind
 from bot.escalation.rota import (
     RotaChange,
     RotaError,
@@ -164,15 +164,20 @@ def build_router(services: "ConsoleServices") -> APIRouter:
     @router.get("/api/queue")
     async def queue_json(staff: Annotated[Staff, Depends(current_api)]) -> JSONResponse:
         items = await services.desk.queue()
+        # Waiting longer than the page's acknowledgement window (when re-paging starts): shown red.
+        late_after = services.settings.page_ack_seconds
         return JSONResponse(
             [
                 {
                     "id": i.escalation_id,
+                    "level": level_of_kind(i.kind),
                     "kind": i.kind,
                     "risk": i.risk,
+                    "locale": i.locale,
                     "channel": i.channel,
                     "status": i.status,
                     "waited": i.waited_seconds,
+                    "late": i.status == "open" and i.waited_seconds >= late_after,
                     "flooded": i.flooded,
                     "holder": i.holder,
                     "mine": i.holder_id is not None and i.holder_id == staff.counsellor_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
@@ -22,7 +22,7 @@ from bot.store import checkins
 from bot.store.crypto import Crypto
 from bot.store.escalations import OPEN_STATES, OUTCOMES, linked, lock_escalation
 from bot.store.ids import is_row_id
-from bot.store.models import AuditEntry, Conversation, Counsellor, Escalation
+from bot.store.models import AuditEntry, Contact, Conversation, Counsellor, Escalation
 
 # Why a supervisor reads a case they do not hold. Fixed codes, not free text: free text would invite
 # personal data into the audit log. "supervision" (supporting a counsellor live) is for open cases only.
@@ -62,6 +62,14 @@ class QueueItem:
     waited_seconds: int
     flooded: bool = False  # opened by a client over its flood cap: listed after the others, not paged
     checkin_set_at: datetime | None = None  # a missed safety check-in: when the person set it
+    locale: str | None = None  # the language the person writes in (vi | en), when known
+
+
+def level_of_kind(kind: str) -> str:
+    """The queue's level of an escalation: ``emergency`` (the safety check found one) or ``person`` (the
+    person asked for a counsellor or a call-back). The third level, ``possible`` (the bot asked "are you
+    in danger right now?"), is never an escalation: the console lists it apart."""
+    return "emergency" if kind == "emergency" else "person"
 
 
 class Desk:
@@ -257,8 +265,12 @@ class Desk:
                 (Escalation.kind == "emergency", 0), (Escalation.kind == "callback", 2), else_=1
             )
             rows = await session.execute(
-                select(Escalation, Counsellor.display_name)
+                select(
+                    Escalation, Counsellor.display_name, func.coalesce(Conversation.locale, Contact.locale)
+                )
                 .outerjoin(Counsellor, Counsellor.id == Escalation.taken_by)
+                .outerjoin(Conversation, Conversation.id == Escalation.conversation_id)
+                .outerjoin(Contact, Contact.id == Escalation.contact_id)
                 .where(Escalation.status.in_(OPEN_STATES))
                 .order_by(
                     case((Escalation.status == "open", 0), else_=1),
@@ -268,7 +280,7 @@ class Desk:
                 )
             )
             found = rows.all()
-            missed = await checkins.for_escalations(session, [e.id for e, _ in found])
+            missed = await checkins.for_escalations(session, [e.id for e, _, _ in found])
             return [
                 QueueItem(
                     escalation_id=e.id,
@@ -282,8 +294,9 @@ class Desk:
                     waited_seconds=int((now - e.created_at).total_seconds()),
                     flooded=e.flooded,
                     checkin_set_at=missed[e.id].set_at if e.id in missed else None,
+                    locale=locale,
                 )
-                for e, name in found
+                for e, name, locale in found
             ]
 
     async def transcript(

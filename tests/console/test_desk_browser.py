@@ -1,0 +1,144 @@
+"""The counsellor's desk in a real browser (Debian's Chromium driven by Playwright), at a phone's size
+(360 px wide) and a desktop's: a new emergency rings and appears; take; and every console page fits."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.conftest import SECRET
+from tests.support.browser import ARGS, CHROMIUM, require_chromium
+from tests.support.server import LiveServer, hotline_env, run_cli, start_server
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "mat khau that dai"
+RANG = re.compile(r"^[12]$")  # rang: once, or twice when the case was late by the second look
+PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 800}
+# Stands in for the browser's notifications (allowed): records what the page shows.
+FAKE_NOTIFICATIONS = """
+window.__notifications = [];
+window.Notification = function (title, options) {
+  window.__notifications.push({ title: title, body: options && options.body });
+};
+window.Notification.permission = "granted";
+window.Notification.requestPermission = function () { return Promise.resolve("granted"); };
+"""
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    require_chromium()
+    # a case waiting 1 s is late (red) and re-paged: the test needs not wait the 2 minutes of real life
+    env = hotline_env(database_url, SECRET, {"HOTLINE_PAGE_ACK_SECONDS": "1"})
+    for username, name in (("lan", "Lan"), ("minh", "Minh")):
+        done = run_cli(
+            ["staff", "add", username, "--name", name, "--password-stdin"], env, stdin=PASSWORD + "\n"
+        )
+        assert done.returncode == 0, done.stderr
+    live = start_server(env, tmp_path / "server.log")
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+def log_in(browser: Browser, server: LiveServer, username: str, size: dict[str, int]) -> Page:
+    context = browser.new_context(viewport=size)  # type: ignore[arg-type]
+    context.add_init_script(FAKE_NOTIFICATIONS)
+    desk = context.new_page()
+    desk.goto(server.url + "/console")
+    desk.fill("input[name=username]", username)
+    desk.fill("input[name=password]", PASSWORD)
+    desk.click("#login")
+    desk.wait_for_selector("#queue", state="attached")
+    return desk
+
+
+def assert_fits(page: Page, width: int) -> None:
+    """Nothing sticks out sideways: the page needs no horizontal scrolling at this width."""
+    scroll: Any = page.evaluate("document.documentElement.scrollWidth")
+    assert int(scroll) <= width, f"{page.url} is {scroll} px wide at {width} px"
+
+
+def person_writes(browser: Browser, server: LiveServer, text: str) -> Page:
+    from playwright.sync_api import expect
+
+    person = browser.new_context().new_page()
+    person.goto(server.url + "/")
+    expect(person.locator("body")).to_have_attribute("data-push", "on")
+    person.fill("#text", text)
+    person.click("#send")
+    expect(person.locator(".msg.bot").last).to_contain_text("113")
+    return person
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone-360", "desktop"])
+def test_a_new_emergency_rings_and_appears_then_is_taken(server: LiveServer, size: dict[str, int]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*ARGS, "--autoplay-policy=no-user-gesture-required"]
+        )
+        desk = log_in(browser, server, "lan", size)
+        expect(desk.locator("#empty")).to_be_visible()
+        assert desk.get_attribute("body", "data-rings") is None, "nothing rang before anything arrived"
+        expect(desk.locator("#alarm")).to_be_hidden()
+        # the rota page, open in the background, rings too
+        other = log_in(browser, server, "minh", size)
+        other.goto(server.url + "/console/rota")
+
+        person = person_writes(browser, server, "cứu em với, chồng em đang đánh em")
+
+        expect(desk.locator("body")).to_have_attribute("data-rings", RANG, timeout=15000)
+        expect(desk.locator("#alarm")).to_be_visible()
+        expect(desk.locator("#alarm")).to_contain_text("khẩn cấp")
+        assert "🚨" in desk.title()
+        shown = desk.evaluate("window.__notifications")
+        assert shown[0]["title"] == "Khẩn cấp mới #1" and shown[0]["body"] == "bạo lực", shown
+        expect(other.locator("body")).to_have_attribute("data-rings", RANG, timeout=15000)
+        assert "🚨" in other.title()
+
+        row = desk.locator("#queue tr.emergency")
+        expect(row).to_have_count(1)
+        for text in ("KHẨN CẤP", "bạo lực", "Tiếng Việt", "webchat"):
+            expect(row).to_contain_text(text)
+        # waiting longer than the acknowledgement window (1 s here): red, "paged again", and rings once more
+        expect(row).to_have_class("emergency open late", timeout=20000)
+        expect(row.locator(".late-note")).to_be_visible()
+        expect(desk.locator("#alarm")).to_have_class("alarm late")
+        desk.wait_for_function(
+            "window.__notifications.some(n => n.title === '#1 chờ quá lâu, chưa ai nhận')", timeout=20000
+        )
+        assert_fits(desk, size["width"])
+
+        desk.reload()  # moving around the console does not ring again for the same case
+        expect(desk.locator("#queue tr.emergency")).to_have_count(1)
+        expect(desk.locator("#alarm")).to_be_visible()
+        assert desk.get_attribute("body", "data-rings") is None
+
+        desk.locator("#queue tr.emergency button.take").click()
+        expect(desk.locator("#transcript")).to_contain_text("chồng em đang đánh em")
+        expect(person.locator(".msg.staff").last).to_contain_text("Lan", timeout=15000)
+        expect(desk.locator("#alarm")).to_be_hidden(timeout=15000)
+        assert "🚨" not in desk.title()
+        assert_fits(desk, size["width"])
+        desk.fill("#reply-text", "Chị là Lan. Em có an toàn không?")
+        desk.click("#reply")
+        expect(person.locator(".msg.staff").last).to_contain_text("Em có an toàn không?", timeout=15000)
+
+        for path in ("/console", "/console/rota", "/console/lang", "/console/lang"):
+            desk.goto(server.url + path)
+            assert_fits(desk, size["width"])
+        desk.context.new_page().goto(server.url + "/console/login")
+        browser.close()
+    assert "chồng em" not in server.log.read_text(errors="replace"), "no message text in the server's log"
