@@ -8,6 +8,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
+from bot.engine.content import Content
 from bot.escalation.desk import Desk
 from bot.settings import Settings
 from bot.store.crypto import Crypto
@@ -34,6 +35,9 @@ class ConsoleServices(Protocol):
 
     @property
     def desk(self) -> Desk: ...
+
+    @property
+    def content(self) -> Content: ...
 
     @property
     def dispatcher(self) -> Wakes: ...

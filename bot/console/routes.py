@@ -40,7 +40,7 @@ from bot.http.clients import client_address
 from bot.http.ids import FormRowId, RowId
 from bot.metrics import Counter
 from bot.store.escalations import OUTCOMES
-from bot.store.models import AuditEntry, Counsellor, Escalation, Message
+from bot.store.models import AuditEntry, Conversation, Counsellor, Escalation, Message
 
 if TYPE_CHECKING:
     from bot.console.deps import ConsoleServices
@@ -263,6 +263,19 @@ def build_router(services: "ConsoleServices") -> APIRouter:
                 )
             ).scalars()
             colleagues = [(c.id, c.display_name) for c in others]
+            conversation = (
+                await session.get(Conversation, escalation.conversation_id)
+                if escalation is not None and escalation.conversation_id is not None
+                else None
+            )
+        person_locale = conversation.locale if conversation is not None else "vi"
+        staff_locale = locale_of(request)
+        # saved replies: the label in the counsellor's language, the text in the person's
+        saved = [
+            {"shortcut": r.shortcut, "title": r.title.get(staff_locale), "text": r.text.get(person_locale),
+             "id": r.id}
+            for r in services.content.knowledge.saved_replies
+        ]  # fmt: skip
         holds = (
             escalation is not None
             and escalation.taken_by == staff.counsellor_id
@@ -270,7 +283,8 @@ def build_router(services: "ConsoleServices") -> APIRouter:
         )
         return page(
             request, "conversation.html", staff, escalation=escalation, lines=lines, outcomes=OUTCOMES,
-            colleagues=colleagues, holds=holds, reason=None if holds else reason,
+            colleagues=colleagues, holds=holds, reason=None if holds else reason, saved=saved,
+            person_locale=person_locale,
         )  # fmt: skip
 
     @router.get("/api/escalations/{escalation_id}/messages")

@@ -48,3 +48,26 @@ async def test_every_console_page_carries_the_alarm_once_logged_in(
         page = await client.get(path)
         assert 'id="alarm"' in page.text and "/console/static/alarm.js" in page.text, path
     assert (await client.get("/console/static/alarm.js")).status_code == 200
+
+
+async def take_first(client: httpx.AsyncClient, token: str) -> int:
+    escalation_id = int((await client.get("/console/api/queue")).json()[0]["id"])
+    response = await client.post(f"/console/escalations/{escalation_id}/take", data={"token": token})
+    assert response.status_code == 303
+    return escalation_id
+
+
+async def test_saved_replies_are_offered_in_the_persons_language_with_their_shortcuts(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    await add_staff(services, "lan")
+    english = secrets.token_hex(16)
+    await client.post("/api/webchat", json={"session": english, "text": "hello"})
+    await client.post("/api/webchat", json={"session": english, "text": "I want to talk to a counsellor"})
+    token = await login(client, "lan")
+    escalation_id = await take_first(client, token)
+    page = (await client.get(f"/console/escalations/{escalation_id}")).text
+    # the label in the counsellor's language (Vietnamese), the text in the person's (English)
+    assert 'data-shortcut="/so"' in page and "Các số khẩn cấp toàn quốc" in page
+    assert "You can call these 24/7" in page and "Gọi được 24/7" not in page
+    assert "/console/static/saved.js" in page

@@ -136,6 +136,24 @@ def test_a_new_emergency_rings_and_appears_then_is_taken(server: LiveServer, siz
         desk.click("#reply")
         expect(person.locator(".msg.staff").last).to_contain_text("Em có an toàn không?", timeout=15000)
 
+        # saved replies: one tap inserts, the counsellor edits, then sends
+        box = desk.locator("#reply-text")
+        desk.fill("#reply-text", "Em ơi,")
+        desk.locator("button.saved-reply[data-shortcut='/so']").click()
+        expect(box).to_have_value(re.compile(r"^Em ơi,\n.*113: công an.*1900 969 680", re.S))
+        box.press("End")
+        box.type(" Chị ở đây.")
+        # a shortcut then a space becomes the text
+        box.press("Control+End")
+        box.type(" /antoan ")
+        expect(box).to_have_value(re.compile(r"Mình cùng nghĩ một kế hoạch an toàn"))
+        assert "/antoan" not in box.input_value()
+        assert person.locator(".msg.staff", has_text="kế hoạch an toàn").count() == 0, "nothing sent yet"
+        desk.click("#reply")
+        expect(person.locator(".msg.staff").last).to_contain_text("kế hoạch an toàn", timeout=15000)
+        expect(person.locator(".msg.staff").last).to_contain_text("Chị ở đây.")
+        expect(box).to_have_value("")
+
         for path in ("/console", "/console/rota", "/console/lang", "/console/lang"):
             desk.goto(server.url + path)
             assert_fits(desk, size["width"])
