@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.store.closeform import FORM_LABELS
+
 UI: dict[str, dict[str, str]] = {
     "vi": {
         "title": "Bàn tư vấn",
@@ -69,7 +71,38 @@ UI: dict[str, dict[str, str]] = {
         "outcome_shelter": "Chuyển nơi tạm lánh",
         "outcome_no_contact": "Không liên lạc được",
         "outcome_other": "Khác",
-        "hand_over": "Chuyển cho",
+        "hand_over": "Chuyển ca",
+        "history_returning": "Người này đã liên hệ {n} lần trước (cùng kênh; ẩn danh, không biết là ai).",
+        "history_first": "Lần liên hệ đầu tiên mà dịch vụ còn biết của người này.",
+        "history_not_closed": "chưa đóng",
+        "history_open_earlier": "Mở {n} tin nhắn từ các lần trước",
+        "history_audited": "(được ghi vào nhật ký truy cập)",
+        "risk_at_end": "Mức nguy cơ khi kết thúc",
+        "end_risk_none": "Không có",
+        "end_risk_low": "Thấp",
+        "end_risk_medium": "Trung bình",
+        "end_risk_high": "Cao",
+        "notes": "Ghi chú nội bộ",
+        "notes_hint": "chỉ nhân viên thấy; được mã hóa; mỗi lần ghi và đọc đều vào nhật ký truy cập",
+        "notes_none": "Chưa có ghi chú.",
+        "note_placeholder": "Ghi chú cho đồng nghiệp (không ghi tên, số điện thoại, địa chỉ)",
+        "add_note": "Thêm ghi chú",
+        "handover_note": "Chuyển ca: {by} → {to}",
+        "hand_over_to": "Chuyển cho",
+        "handover_note_label": "Ghi chú cho người nhận (họ sẽ được nhắn báo; ghi chú chỉ hiện trong trang tư vấn)",
+        "handover_note_placeholder": "Tình hình, đã làm gì, cần làm gì tiếp",
+        "handed_to_you": "#{id} đã được chuyển cho bạn, kèm ghi chú",
+        "close_form": "Kết thúc ca",
+        "close_reasons": "Lý do liên hệ (chọn 1 đến 5)",
+        "referrals_made": "Đã giới thiệu đến",
+        "follow_up": "Người dùng muốn được liên hệ lại?",
+        "yes": "Có",
+        "no": "Không",
+        "close_hint": "Chỉ các mã đã chọn vào thống kê; không có chữ tự viết.",
+        "close_need_reason": "Chọn ít nhất một lý do liên hệ.",
+        "earlier_title": "Tin nhắn từ các lần liên hệ trước",
+        "earlier_audited": "Lần mở này đã được ghi vào nhật ký truy cập.",
+        "earlier_none": "Không còn tin nhắn nào (đã quá thời hạn lưu).",
         "back": "Về hàng chờ",
         "person": "Người dùng",
         "bot": "Bot",
@@ -167,7 +200,38 @@ UI: dict[str, dict[str, str]] = {
         "outcome_shelter": "Referred to shelter",
         "outcome_no_contact": "No contact",
         "outcome_other": "Other",
-        "hand_over": "Hand over to",
+        "hand_over": "Hand over",
+        "history_returning": "This person has been in touch {n} time(s) before (same channel; pseudonymous, not who they are).",
+        "history_first": "The first contact of this person that the service still knows of.",
+        "history_not_closed": "not closed",
+        "history_open_earlier": "Open {n} messages from earlier contacts",
+        "history_audited": "(written to the access log)",
+        "risk_at_end": "Risk at the end",
+        "end_risk_none": "None",
+        "end_risk_low": "Low",
+        "end_risk_medium": "Medium",
+        "end_risk_high": "High",
+        "notes": "Staff notes",
+        "notes_hint": "staff only; encrypted; every write and read goes to the access log",
+        "notes_none": "No notes yet.",
+        "note_placeholder": "A note for colleagues (no names, phone numbers or addresses)",
+        "add_note": "Add note",
+        "handover_note": "Hand-over: {by} → {to}",
+        "hand_over_to": "Hand over to",
+        "handover_note_label": "Note for the next counsellor (they are paged; the note stays in the console)",
+        "handover_note_placeholder": "What is happening, what was done, what comes next",
+        "handed_to_you": "#{id} was handed over to you, with a note",
+        "close_form": "Close the case",
+        "close_reasons": "Reason for contact (choose 1 to 5)",
+        "referrals_made": "Referrals made",
+        "follow_up": "Does the person want a follow-up?",
+        "yes": "Yes",
+        "no": "No",
+        "close_hint": "Only the chosen codes go into the statistics; nothing typed.",
+        "close_need_reason": "Choose at least one reason for contact.",
+        "earlier_title": "Messages from earlier contacts",
+        "earlier_audited": "This opening was written to the access log.",
+        "earlier_none": "No messages left (past the retention period).",
         "back": "Back to the queue",
         "person": "Person",
         "bot": "Bot",
@@ -200,6 +264,11 @@ UI: dict[str, dict[str, str]] = {
         "language": "Tiếng Việt",
     },
 }
+
+
+# The close form's codes (bot/store/closeform.py keeps their labels, shared with the statistics).
+for _code, (_vi, _en) in FORM_LABELS.items():
+    UI["vi"][_code], UI["en"][_code] = _vi, _en
 
 
 def words(locale: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ from bot.store.models import (
     Checkin,
     Conversation,
     Counsellor,
+    DeskNote,
     Escalation,
     Message,
     OutboxEvent,
@@ -36,6 +37,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[type[Base], str], ...] = (
     (StoredSecret, "value_enc"),
     (Checkin, "note_enc"),
     (Checkin, "callee_enc"),
+    (DeskNote, "text_enc"),
 )
 """Text columns (model, attribute) holding one Fernet token each, or NULL."""
 

@@ -41,6 +41,7 @@ from bot.store.models import (
     Checkin,
     Contact,
     Conversation,
+    DeskNote,
     Escalation,
     Message,
     OutboxEvent,
@@ -88,6 +89,11 @@ REGISTRY: dict[str, Entry] = {
         "erase",
         "safety check-ins: times, encrypted note and number",
         ("conversation_id", "contact_id", "escalation_id", "note_enc", "callee_enc", "call_ref"),
+    ),
+    "desk_notes": Entry(
+        "erase",
+        "counsellors' notes and hand-over notes on the conversation, encrypted",
+        ("conversation_id", "escalation_id", "text_enc"),
     ),
     "contacts": Entry("anonymise", "statistics: stats_key made random", ("stats_key", "call_ref_hash")),
     "phone_screens": Entry("expire", "keyed hashes of counsellors' accepted call legs", ("ref_hash",)),
@@ -196,6 +202,16 @@ async def _checkins(session: AsyncSession, crypto: Crypto, conversation: Convers
     )
 
 
+async def _desk_notes(
+    session: AsyncSession, crypto: Crypto, conversation: Conversation, now: datetime
+) -> None:
+    await session.execute(
+        delete(DeskNote)
+        .where(DeskNote.conversation_id == conversation.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def _contacts(session: AsyncSession, crypto: Crypto, conversation: Conversation, now: datetime) -> None:
     """Keep the statistics, under a fresh random key that nothing can recompute from the chat id."""
     await session.execute(
@@ -218,6 +234,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("messages", _messages),
     ("processed_messages", _processed),
     ("checkins", _checkins),
+    ("desk_notes", _desk_notes),
     ("escalations", _escalations),
     ("contacts", _contacts),
     ("conversations", _conversation),

@@ -30,6 +30,7 @@ from bot.store.models import (
     Checkin,
     Conversation,
     Counsellor,
+    DeskNote,
     Escalation,
     KeyVersion,
     Message,
@@ -122,6 +123,7 @@ async def fill(services: Services, client: httpx.AsyncClient) -> dict[str, str]:
         "stored_secrets.value_enc": '{"access_token":"oa-token"}',
         "checkins.note_enc": "Khách sạn Hoa Mai, phòng 12",
         "checkins.callee_enc": "+84901234568",
+        "desk_notes.text_enc": "đã hẹn gặp ở quán cà phê gần chợ",
         f"conversations.context[{TELEGRAM_SHOWN}]": "[[101, 1.5]]",
     }
     async with services.sessionmaker() as session, session.begin():
@@ -148,6 +150,9 @@ async def fill(services: Services, client: httpx.AsyncClient) -> dict[str, str]:
                 due_at=now, note_enc=crypto.encrypt(plain["checkins.note_enc"]),
                 callee_enc=crypto.encrypt(plain["checkins.callee_enc"]),
             )
+        )  # fmt: skip
+        session.add(
+            DeskNote(conversation_id=conversation.id, kind="note", text_enc=crypto.encrypt(plain["desk_notes.text_enc"]), created_at=now)
         )  # fmt: skip
     return plain
 

@@ -16,6 +16,7 @@
   }
   var rung = remembered("hotline-rung");
   var rungLate = remembered("hotline-rung-late");
+  var rungHanded = remembered("hotline-rung-handed");
   function remember(key, ids) {
     try { window.sessionStorage.setItem(key, JSON.stringify(ids.slice(-200))); } catch (e) { /* private mode */ }
   }
@@ -38,16 +39,18 @@
     if (navigator.vibrate) { navigator.vibrate([300, 120, 300, 120, 300]); }
   }
 
-  function notify(item, late) {
+  function notify(item, why) {
     if (!("Notification" in window) || Notification.permission !== "granted") { return; }
     try {
       // The notification says what a page says: the number and the kind of risk, never what was written.
-      var note = new Notification((late ? t.alarm_late : t.alarm_new).replace("{id}", item.id), {
-        body: item.risk ? (t["risk_" + item.risk] || item.risk) : t.kind_emergency,
-        tag: "hotline-" + item.id + (late ? "-late" : ""),
+      var title = { "new": t.alarm_new, "late": t.alarm_late, "handed": t.handed_to_you }[why];
+      var note = new Notification(title.replace("{id}", item.id), {
+        body: item.risk ? (t["risk_" + item.risk] || item.risk) : (t["kind_" + item.kind] || item.kind),
+        tag: "hotline-" + item.id + "-" + why,
         requireInteraction: true
       });
-      note.onclick = function () { window.focus(); window.location.href = "/console"; };
+      var target = why === "handed" ? "/console/escalations/" + item.id : "/console";
+      note.onclick = function () { window.focus(); window.location.href = target; };
     } catch (e) { /* some phones allow notifications only from a service worker */ }
   }
 
@@ -66,20 +69,25 @@
         // A flooding client's emergencies are listed and counted, but ring only once they are late.
         var fresh = waiting.filter(function (i) { return !i.flooded && rung.indexOf(i.id) < 0; });
         var freshLate = late.filter(function (i) { return rungLate.indexOf(i.id) < 0; });
+        // a case handed over to this counsellor with a note
+        var handed = items.filter(function (i) { return i.handed_over && rungHanded.indexOf(i.id) < 0; });
         document.title = waiting.length ? "(" + waiting.length + ") 🚨 " + t.alarm_title + " – " + title : title;
         bar.hidden = waiting.length === 0 && late.length === 0;
         bar.classList.toggle("late", late.length > 0);
         bar.querySelector("a").textContent = (late.length ? t.alarm_bar_late : t.alarm_bar)
           .replace("{n}", String(Math.max(waiting.length, late.length)));
         // one ring for whatever is new in this look; a notification for each case
-        if (fresh.length || freshLate.length) {
+        if (fresh.length || freshLate.length || handed.length) {
           ring();
-          fresh.forEach(function (item) { notify(item, false); });
-          freshLate.forEach(function (item) { notify(item, true); });
+          fresh.forEach(function (item) { notify(item, "new"); });
+          freshLate.forEach(function (item) { notify(item, "late"); });
+          handed.forEach(function (item) { notify(item, "handed"); });
           rung = rung.concat(fresh.map(function (i) { return i.id; }));
           rungLate = rungLate.concat(freshLate.map(function (i) { return i.id; }));
+          rungHanded = rungHanded.concat(handed.map(function (i) { return i.id; }));
           remember("hotline-rung", rung);
           remember("hotline-rung-late", rungLate);
+          remember("hotline-rung-handed", rungHanded);
         }
       })
       .catch(function () {});

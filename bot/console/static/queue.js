@@ -41,6 +41,7 @@
                       "kind " + item.kind, t.col_kind);
       if (item.checkin_set_at) { small(kind, "missed-checkin", t.missed_checkin.replace("{time}", item.checkin_set_at)); }
       if (item.flooded) { small(kind, "flooded", t.flooded); }
+      if (item.handed_over) { small(kind, "handed", t.handed_to_you.replace("{id}", item.id)); }
       cell(row, item.locale ? (t["lang_" + item.locale] || item.locale) : "?", "lang", t.col_language);
       cell(row, item.channel, "channel", t.col_channel);
       var wait = cell(row, item.status === "open" ? waited(item.waited) : t.held_by.replace("{name}", item.holder || "?"),
