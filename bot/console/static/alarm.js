@@ -93,12 +93,17 @@
       .catch(function () {});
   }
 
+  // Shown until the counsellor tapped it in this tab and answered the notification question: the tap
+  // lets this page make sound (browsers block sound before one); later pages of the tab usually may too.
   function showEnable() {
-    var granted = !("Notification" in window) || Notification.permission !== "default";
-    enable.hidden = granted && audio !== null && audio.state === "running";
+    var asked = !("Notification" in window) || Notification.permission !== "default";
+    var tapped = false;
+    try { tapped = window.sessionStorage.getItem("hotline-alarm-on") === "1"; } catch (e) { /* private mode */ }
+    enable.hidden = asked && (tapped || (audio !== null && audio.state === "running"));
   }
   enable.addEventListener("click", function () {
-    beep();  // a tap lets the page make sound later (browsers block sound before one)
+    try { window.sessionStorage.setItem("hotline-alarm-on", "1"); } catch (e) { /* private mode */ }
+    beep();
     if ("Notification" in window && Notification.permission === "default") {
       Notification.requestPermission().then(showEnable);
     }
