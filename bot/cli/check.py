@@ -41,6 +41,14 @@ def run_check(
     echo(f"review: {by_review.get('reviewed', 0)} reviewed, {by_review.get('needed', 0)} need a review:")
     for article in knowledge.review_needed:
         echo(f"  needs review: {article.path}: {article.review_check}")
+    saved = knowledge.saved_replies
+    echo(f"saved replies: {len(saved)} ({', '.join(r.shortcut for r in saved)}); "
+         f"{sum(r.review_status == 'needed' for r in saved)} need a review:")  # fmt: skip
+    for reply in saved:
+        if reply.review_status == "needed":
+            echo(
+                f"  needs review: knowledge/saved_replies.yaml:{reply.line} ({reply.id}): {reply.review_check}"
+            )
     return 0
 
 

@@ -26,7 +26,7 @@ from bot.console import throttle
 from bot.console.auth import COOKIE, DEVICE_COOKIE, DEVICE_DAYS, Staff, authenticate
 from bot.console.i18n import words
 from bot.console.web import ConsoleWeb, NeedLogin
-from bot.escalation.desk import READ_REASONS, DeskError, ReasonNeeded
+from bot.escalation.desk import READ_REASONS, DeskError, ReasonNeeded, level_of_kind
 from bot.escalation.rota import (
     RotaChange,
     RotaError,
@@ -39,8 +39,9 @@ from bot.escalation.watch import possible_risks
 from bot.http.clients import client_address
 from bot.http.ids import FormRowId, RowId
 from bot.metrics import Counter
+from bot.store.closeform import END_RISKS, PROGRAMME, REASONS, CloseForm
 from bot.store.escalations import OUTCOMES
-from bot.store.models import AuditEntry, Counsellor, Escalation, Message
+from bot.store.models import AuditEntry, Conversation, Counsellor, Escalation, Message
 
 if TYPE_CHECKING:
     from bot.console.deps import ConsoleServices
@@ -164,15 +165,21 @@ def build_router(services: "ConsoleServices") -> APIRouter:
     @router.get("/api/queue")
     async def queue_json(staff: Annotated[Staff, Depends(current_api)]) -> JSONResponse:
         items = await services.desk.queue()
+        # Waiting longer than the page's acknowledgement window (when re-paging starts): shown red.
+        late_after = services.settings.page_ack_seconds
         return JSONResponse(
             [
                 {
                     "id": i.escalation_id,
+                    "level": level_of_kind(i.kind),
                     "kind": i.kind,
                     "risk": i.risk,
+                    "locale": i.locale,
                     "channel": i.channel,
                     "status": i.status,
                     "waited": i.waited_seconds,
+                    "late": i.status == "open" and i.waited_seconds >= late_after,
+                    "handed_over": i.handed_over and i.holder_id == staff.counsellor_id,
                     "flooded": i.flooded,
                     "holder": i.holder,
                     "mine": i.holder_id is not None and i.holder_id == staff.counsellor_id,
@@ -258,15 +265,69 @@ def build_router(services: "ConsoleServices") -> APIRouter:
                 )
             ).scalars()
             colleagues = [(c.id, c.display_name) for c in others]
+            conversation = (
+                await session.get(Conversation, escalation.conversation_id)
+                if escalation is not None and escalation.conversation_id is not None
+                else None
+            )
+        person_locale = conversation.locale if conversation is not None else "vi"
+        staff_locale = locale_of(request)
+        # saved replies: the label in the counsellor's language, the text in the person's
+        saved = [
+            {"shortcut": r.shortcut, "title": r.title.get(staff_locale), "text": r.text.get(person_locale),
+             "id": r.id}
+            for r in services.content.knowledge.saved_replies
+        ]  # fmt: skip
         holds = (
             escalation is not None
             and escalation.taken_by == staff.counsellor_id
             and escalation.status == "taken"
         )
+        notes = await services.desk.notes(
+            escalation_id, staff.counsellor_id, staff_id=staff.id, supervisor=staff.supervisor, reason=reason
+        )
+        history = await services.desk.history(
+            escalation_id, staff.counsellor_id, supervisor=staff.supervisor, reason=reason
+        )
+        directory = [(s.id, s.name.get(staff_locale)) for s in services.content.knowledge.services]
         return page(
             request, "conversation.html", staff, escalation=escalation, lines=lines, outcomes=OUTCOMES,
-            colleagues=colleagues, holds=holds, reason=None if holds else reason,
+            colleagues=colleagues, holds=holds, reason=None if holds else reason, saved=saved,
+            person_locale=person_locale, notes=notes, history=history, reasons=REASONS, programme=PROGRAMME,
+            risks=END_RISKS, directory=directory, zone=ZoneInfo(services.settings.timezone),
         )  # fmt: skip
+
+    @router.get("/escalations/{escalation_id}/earlier")
+    async def earlier_page(request: Request, escalation_id: RowId, reason: str | None = None) -> Response:
+        """The returning person's words from before this contact, opened on purpose (audited each time)."""
+        try:
+            staff = await current(request)
+        except NeedLogin:
+            return RedirectResponse("/console/login", status_code=303)
+        try:
+            lines = await services.desk.earlier_transcript(
+                escalation_id,
+                staff.counsellor_id,
+                staff_id=staff.id,
+                supervisor=staff.supervisor,
+                reason=reason,
+            )
+        except DeskError as exc:
+            raise HTTPException(403, str(exc)) from exc
+        return page(request, "earlier.html", staff, escalation_id=escalation_id, lines=lines, reason=reason)
+
+    @router.post("/escalations/{escalation_id}/notes")
+    async def add_note(
+        request: Request, escalation_id: RowId, text: Annotated[str, Form(max_length=4000)],
+        token: Annotated[str | None, Form()] = None,
+    ) -> Response:  # fmt: skip
+        staff = await current_api(request)
+        check_form(request, token)
+        try:
+            await services.desk.add_note(escalation_id, staff.counsellor_id or 0, text, staff_id=staff.id)
+        except DeskError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return RedirectResponse(f"/console/escalations/{escalation_id}#notes", status_code=303)
 
     @router.get("/api/escalations/{escalation_id}/messages")
     async def messages_json(
@@ -320,10 +381,14 @@ def build_router(services: "ConsoleServices") -> APIRouter:
     @router.post("/escalations/{escalation_id}/close")
     async def close(
         request: Request, escalation_id: RowId, outcome: Annotated[str, Form()],
-        token: Annotated[str | None, Form()] = None,
+        reasons: Annotated[list[str], Form()], risk: Annotated[str, Form()],
+        follow_up: Annotated[str, Form(pattern="^(yes|no)$")],
+        referrals: Annotated[list[str] | None, Form()] = None, token: Annotated[str | None, Form()] = None,
     ) -> Response:  # fmt: skip
+        """Close with the short form: reasons, the risk at the end, referrals made, follow-up wanted."""
         staff = await current_api(request)
         check_form(request, token)
+        form = CloseForm(tuple(reasons), risk, tuple(referrals or ()), follow_up == "yes")
         try:
             await services.desk.close(
                 escalation_id,
@@ -331,6 +396,8 @@ def build_router(services: "ConsoleServices") -> APIRouter:
                 outcome,
                 supervisor=staff.supervisor,
                 staff_id=staff.id,
+                form=form,
+                directory_ids={s.id for s in services.content.knowledge.services},
             )
         except DeskError as exc:
             raise HTTPException(409, str(exc)) from exc
@@ -340,12 +407,14 @@ def build_router(services: "ConsoleServices") -> APIRouter:
     @router.post("/escalations/{escalation_id}/handover")
     async def hand_over(
         request: Request, escalation_id: RowId, to: FormRowId,
-        token: Annotated[str | None, Form()] = None,
+        token: Annotated[str | None, Form()] = None, note: Annotated[str | None, Form(max_length=4000)] = None,
     ) -> Response:  # fmt: skip
         staff = await current_api(request)
         check_form(request, token)
         try:
-            await services.desk.hand_over(escalation_id, staff.counsellor_id or 0, to)
+            await services.desk.hand_over(
+                escalation_id, staff.counsellor_id or 0, to, note=note, staff_id=staff.id
+            )
         except DeskError as exc:
             raise HTTPException(409, str(exc)) from exc
         services.dispatcher.wake()

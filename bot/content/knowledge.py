@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.content.fields import Errors, LocalText, check_keys, get_local, get_str
 from bot.content.freshness import Replacement, read_replaced, replaced_citations
+from bot.content.saved_replies import SavedReply, read_saved_replies
 from bot.content.yamlfile import LineDict, LineList, display_path, file_lines, line_with, load_yaml
 from bot.errors import ContentError, ContentErrors
 from bot.topics import TOPICS
@@ -113,6 +114,7 @@ class Knowledge:
     provinces: list[Province]
     review_needed: list[Article] = field(default_factory=list)
     replaced: list[Replacement] = field(default_factory=list)
+    saved_replies: list[SavedReply] = field(default_factory=list)  # the counsellor's desk
 
     def by_topic(self, topic: str) -> list[Article]:
         return [a for a in self.articles.values() if a.topic == topic]
@@ -354,6 +356,8 @@ def load_knowledge(knowledge_dir: Path, *, root: Path | None = None) -> Knowledg
     replaced_path = knowledge_dir / "replaced.yaml"
     replaced = (read(replaced_path, read_replaced) or []) if replaced_path.exists() else []
     found.extend(replaced_citations(articles.values(), replaced, root))
+    saved_path = knowledge_dir / "saved_replies.yaml"
+    saved = (read(saved_path, read_saved_replies) or []) if saved_path.exists() else []
 
     known = {phone_key(s.phone) for s in services if s.phone}
     for article in articles.values():
@@ -375,6 +379,19 @@ def load_knowledge(knowledge_dir: Path, *, root: Path | None = None) -> Knowledg
                                 "(knowledge/directory.yaml): add it there, with its source, or remove it",
                             )
                         )
+    saved_lines = file_lines(saved_path) if saved else []
+    for reply in saved:
+        for locale in ("vi", "en"):
+            for number in phone_numbers_in(reply.text.get(locale)):
+                if phone_key(number) not in known:
+                    found.append(
+                        ContentError(
+                            display_path(saved_path, root),
+                            line_with(saved_lines, number, reply.line or 1),
+                            f"phone number {number!r} in the saved reply `{reply.id}` ({locale}) is not in the "
+                            "directory (knowledge/directory.yaml): add it there, with its source, or remove it",
+                        )
+                    )
     if found:
         raise ContentErrors(found)
     review_needed = sorted((a for a in articles.values() if a.review_status == "needed"), key=lambda a: a.id)
@@ -384,4 +401,5 @@ def load_knowledge(knowledge_dir: Path, *, root: Path | None = None) -> Knowledg
         provinces=provinces,
         review_needed=review_needed,
         replaced=replaced,
+        saved_replies=saved,
     )

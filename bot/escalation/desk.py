@@ -7,37 +7,41 @@ same moment get one winner and one "already taken by ...". Each step is written 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock
 from bot.content.flows import Flows
-from bot.errors import HotlineError
 from bot.escalation.notify import send_to_person
+from bot.escalation.reading import (
+    READ_AUDIT_WINDOW,
+    READ_REASONS,
+    CaseReader,
+    DeskError,
+    EarlierCase,
+    History,
+    ReasonNeeded,
+    check_reason,
+)
 from bot.messages import BY_COUNSELLOR, Reply
 from bot.metrics import TAKEN_SECONDS, level_of
 from bot.store import checkins
+from bot.store.closeform import CloseForm, FormError
 from bot.store.crypto import Crypto
-from bot.store.escalations import OPEN_STATES, OUTCOMES, linked, lock_escalation
+from bot.store.desknotes import MAX_NOTE, add_note
+from bot.store.escalations import OPEN_STATES, OUTCOMES, linked
 from bot.store.ids import is_row_id
-from bot.store.models import AuditEntry, Conversation, Counsellor, Escalation
+from bot.store.models import AuditEntry, Contact, Conversation, Counsellor, DeskNote, Escalation
+from bot.store.outbox import enqueue
+from bot.store.outbox_kinds import HANDOVER, HandoverPayload
 
-# Why a supervisor reads a case they do not hold. Fixed codes, not free text: free text would invite
-# personal data into the audit log. "supervision" (supporting a counsellor live) is for open cases only.
-READ_REASONS = ("supervision", "quality_review", "complaint", "safeguarding", "legal_request")
-# The holder's console polls the transcript on every new message: one audit row per reader, case and
-# reason in this window says as much as one per poll, without burying the other rows.
-READ_AUDIT_WINDOW = timedelta(minutes=10)
-
-
-class DeskError(HotlineError):
-    """A counsellor action that cannot be done (not yours, already closed...); the message says why."""
-
-
-class ReasonNeeded(DeskError):
-    """A supervisor reads a case they do not hold: ask them for one of :data:`READ_REASONS`."""
+# Re-exported: the console, Telegram and tests import these from the desk.
+__all__ = [
+    "READ_AUDIT_WINDOW", "READ_REASONS", "Desk", "DeskError", "EarlierCase", "History", "QueueItem",
+    "ReasonNeeded", "TakeResult", "check_reason", "level_of_kind",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -62,9 +66,18 @@ class QueueItem:
     waited_seconds: int
     flooded: bool = False  # opened by a client over its flood cap: listed after the others, not paged
     checkin_set_at: datetime | None = None  # a missed safety check-in: when the person set it
+    locale: str | None = None  # the language the person writes in (vi | en), when known
+    handed_over: bool = False  # held after a hand-over with a note to the holder
 
 
-class Desk:
+def level_of_kind(kind: str) -> str:
+    """The queue's level of an escalation: ``emergency`` (the safety check found one) or ``person`` (the
+    person asked for a counsellor or a call-back). The third level, ``possible`` (the bot asked "are you
+    in danger right now?"), is never an escalation: the console lists it apart."""
+    return "emergency" if kind == "emergency" else "person"
+
+
+class Desk(CaseReader):
     """Counsellor actions on escalations."""
 
     def __init__(
@@ -98,13 +111,6 @@ class Desk:
                 .order_by(Escalation.taken_at)
             )
             return [int(i) for i in rows.scalars()]
-
-    async def _lock(self, session: AsyncSession, escalation_id: int) -> Escalation:
-        # An id no row can have would make the database driver raise (a 500), whoever sent it.
-        escalation = await lock_escalation(session, escalation_id) if is_row_id(escalation_id) else None
-        if escalation is None:
-            raise DeskError(f"there is no escalation #{escalation_id}")
-        return escalation
 
     async def _tell(
         self, session: AsyncSession, conversation: Conversation | None, key: str, now: datetime, **values: str
@@ -198,8 +204,16 @@ class Desk:
                 direction="staff",
             )
 
-    async def hand_over(self, escalation_id: int, counsellor_id: int, to_counsellor_id: int) -> str:
-        """Pass a held escalation to another counsellor; returns their name."""
+    async def hand_over(
+        self, escalation_id: int, counsellor_id: int, to_counsellor_id: int, *, note: str | None = None,
+        staff_id: int | None = None,
+    ) -> str:  # fmt: skip
+        """Pass a held escalation to another counsellor; returns their name. With a ``note`` (a warm
+        hand-over), the note is kept for the next counsellor in the console and they are paged: the page
+        says only that a case was handed over to them with a note, never the note."""
+        note = (note or "").strip() or None
+        if note is not None and len(note) > MAX_NOTE:
+            raise DeskError(f"the note is longer than {MAX_NOTE} characters")
         now = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
             escalation = await self._held(session, escalation_id, counsellor_id)
@@ -211,17 +225,68 @@ class Desk:
             if conversation is not None:
                 conversation.held_by = other.id
                 conversation.context = {**(conversation.context or {}), "held_via": "console"}
-            self._audit(session, "hand_over", escalation, counsellor_id, now)
+            if note is not None and conversation is not None:
+                await add_note(
+                    session, self.crypto, conversation_id=conversation.id, escalation_id=escalation.id,
+                    counsellor_id=counsellor_id, text=note, now=now, kind="handover", to_counsellor_id=other.id,
+                )  # fmt: skip
+                payload: HandoverPayload = {
+                    "escalation_id": escalation.id,
+                    "counsellor_id": other.id,
+                    "from_counsellor_id": counsellor_id,
+                }
+                await enqueue(
+                    session, self.crypto, kind=HANDOVER, payload=payload, now=now, escalation_id=escalation.id
+                )
+            session.add(
+                AuditEntry(
+                    staff_id=staff_id, counsellor_id=counsellor_id, action="hand_over", escalation_id=escalation.id,
+                    conversation_id=escalation.conversation_id, at=now,
+                    detail={"to": other.id, "note": note is not None and conversation is not None},
+                )
+            )  # fmt: skip
             await self._tell(session, conversation, "counsellor_joined", now, name=other.display_name)
             return other.display_name
 
+    async def add_note(
+        self, escalation_id: int, counsellor_id: int, text: str, *, staff_id: int | None = None
+    ) -> None:
+        """A note on the conversation, for staff only (encrypted, audited); only the holder writes one."""
+        text = text.strip()
+        if not text:
+            raise DeskError("the note is empty")
+        if len(text) > MAX_NOTE:
+            raise DeskError(f"the note is longer than {MAX_NOTE} characters")
+        now = self.clock.now()
+        async with self.sessionmaker() as session, session.begin():
+            escalation = await self._held(session, escalation_id, counsellor_id)
+            if escalation.conversation_id is None:
+                raise DeskError("the person deleted this conversation; it can only be closed")
+            note = await add_note(
+                session, self.crypto, conversation_id=escalation.conversation_id, escalation_id=escalation.id,
+                counsellor_id=counsellor_id, text=text, now=now,
+            )  # fmt: skip
+            session.add(
+                AuditEntry(
+                    staff_id=staff_id, counsellor_id=counsellor_id, action="add_note", escalation_id=escalation.id,
+                    conversation_id=escalation.conversation_id, at=now, detail={"note": note.id},
+                )
+            )  # fmt: skip
+
     async def close(
         self, escalation_id: int, counsellor_id: int, outcome: str, *, supervisor: bool = False,
-        staff_id: int | None = None,
+        staff_id: int | None = None, form: CloseForm | None = None, directory_ids: set[str] | None = None,
     ) -> None:  # fmt: skip
-        """Close with an outcome code; the conversation goes back to the bot."""
+        """Close with an outcome code; the conversation goes back to the bot. ``form``: the short form
+        (bot/store/closeform.py), checked against the referral directory's ids; its codes are kept on the
+        escalation for the statistics."""
         if outcome not in OUTCOMES:
             raise DeskError(f"the outcome must be one of: {', '.join(OUTCOMES)}")
+        if form is not None:
+            try:
+                form.check(directory_ids or set())
+            except FormError as exc:
+                raise DeskError(str(exc)) from exc
         now = self.clock.now()
         async with self.sessionmaker() as session, session.begin():
             escalation = await self._lock(session, escalation_id)
@@ -232,6 +297,11 @@ class Desk:
             escalation.status = "closed"
             escalation.closed_at = now
             escalation.outcome = outcome
+            if form is not None:
+                escalation.close_reasons = list(form.reasons)
+                escalation.close_risk = form.risk
+                escalation.close_referrals = list(form.referrals)
+                escalation.follow_up = form.follow_up
             contact, conversation = await linked(session, escalation)
             if contact is not None:
                 contact.closed_at = now
@@ -257,8 +327,12 @@ class Desk:
                 (Escalation.kind == "emergency", 0), (Escalation.kind == "callback", 2), else_=1
             )
             rows = await session.execute(
-                select(Escalation, Counsellor.display_name)
+                select(
+                    Escalation, Counsellor.display_name, func.coalesce(Conversation.locale, Contact.locale)
+                )
                 .outerjoin(Counsellor, Counsellor.id == Escalation.taken_by)
+                .outerjoin(Conversation, Conversation.id == Escalation.conversation_id)
+                .outerjoin(Contact, Contact.id == Escalation.contact_id)
                 .where(Escalation.status.in_(OPEN_STATES))
                 .order_by(
                     case((Escalation.status == "open", 0), else_=1),
@@ -268,7 +342,13 @@ class Desk:
                 )
             )
             found = rows.all()
-            missed = await checkins.for_escalations(session, [e.id for e, _ in found])
+            missed = await checkins.for_escalations(session, [e.id for e, _, _ in found])
+            handovers = await session.execute(
+                select(DeskNote.escalation_id, DeskNote.to_counsellor_id).where(
+                    DeskNote.kind == "handover", DeskNote.escalation_id.in_([e.id for e, _, _ in found])
+                )
+            )
+            handed = {(int(i), to) for i, to in handovers.all() if i is not None}
             return [
                 QueueItem(
                     escalation_id=e.id,
@@ -282,87 +362,8 @@ class Desk:
                     waited_seconds=int((now - e.created_at).total_seconds()),
                     flooded=e.flooded,
                     checkin_set_at=missed[e.id].set_at if e.id in missed else None,
+                    locale=locale,
+                    handed_over=e.status == "taken" and (e.id, e.taken_by) in handed,
                 )
-                for e, name in found
+                for e, name, locale in found
             ]
-
-    async def transcript(
-        self,
-        escalation_id: int,
-        counsellor_id: int | None,
-        *,
-        staff_id: int | None,
-        supervisor: bool = False,
-        reason: str | None = None,
-        via: str = "console",
-    ) -> list[tuple[str, str, datetime]]:
-        """The conversation, for the counsellor who holds it, or for a supervisor with a reason.
-
-        Every route reads a transcript through here, so every read is audited (``open_transcript``). The
-        holder's page polls on every new message, so their reads of one case are written once per
-        :data:`READ_AUDIT_WINDOW` rather than once per poll; a supervisor's read of a case they do not
-        hold (closed ones included) needs one of :data:`READ_REASONS`, and is written with it, again
-        once per window for the same case and reason.
-        """
-        from bot.store.conversations import transcript
-
-        now = self.clock.now()
-        async with self.sessionmaker() as session, session.begin():
-            escalation = await self._lock(session, escalation_id)
-            holds = (
-                counsellor_id is not None
-                and escalation.status == "taken"
-                and escalation.taken_by == counsellor_id
-            )
-            if not holds:
-                if not supervisor:
-                    raise DeskError(f"take #{escalation_id} before reading it")
-                check_reason(reason, escalation)
-            recorded = None if holds else reason  # the holder needs no reason; one given is not theirs
-            if not await self._read_recently(session, escalation, counsellor_id, staff_id, recorded, now):
-                session.add(
-                    AuditEntry(
-                        staff_id=staff_id,
-                        counsellor_id=counsellor_id,
-                        action="open_transcript",
-                        escalation_id=escalation.id,
-                        conversation_id=escalation.conversation_id,
-                        at=now,
-                        reason=recorded,
-                        detail={"via": via, "status": escalation.status},
-                    )
-                )
-            if escalation.conversation_id is None:
-                return []
-            return await transcript(session, self.crypto, escalation.conversation_id)
-
-    async def _read_recently(
-        self, session: AsyncSession, escalation: Escalation, counsellor_id: int | None, staff_id: int | None,
-        reason: str | None, now: datetime,
-    ) -> bool:  # fmt: skip
-        """Whether the same reader read this case, for the same reason, within the audit window."""
-        query = select(AuditEntry.id).where(
-            AuditEntry.action == "open_transcript",
-            AuditEntry.escalation_id == escalation.id,
-            AuditEntry.at > now - READ_AUDIT_WINDOW,
-            AuditEntry.reason.is_(None) if reason is None else AuditEntry.reason == reason,
-        )
-        if staff_id is not None:
-            query = query.where(AuditEntry.staff_id == staff_id)
-        elif counsellor_id is not None:
-            query = query.where(AuditEntry.staff_id.is_(None), AuditEntry.counsellor_id == counsellor_id)
-        else:
-            return False
-        return (await session.scalar(query.limit(1))) is not None
-
-
-def check_reason(reason: str | None, escalation: Escalation) -> None:
-    """Refuse a read by someone who does not hold the case without one of :data:`READ_REASONS`."""
-    if reason is None or reason == "":
-        raise ReasonNeeded(
-            f"#{escalation.id} is not held by you: give a reason to read it ({', '.join(READ_REASONS)})"
-        )
-    if reason not in READ_REASONS:
-        raise ReasonNeeded(f"the reason must be one of: {', '.join(READ_REASONS)}")
-    if reason == "supervision" and escalation.status not in OPEN_STATES:
-        raise ReasonNeeded(f"#{escalation.id} is closed: supervision is for open cases")

@@ -45,6 +45,7 @@ from bot.store.models import Contact, Conversation, Counsellor, Escalation, Outb
 from bot.store.outbox import LANE_OTHER, LANE_URGENT, enqueue
 from bot.store.outbox_kinds import (
     CASE_DELETED,
+    HANDOVER,
     PAGE,
     PAGE_DIGEST,
     PAGE_SEND,
@@ -134,6 +135,7 @@ class Paging:
         dispatcher.register(RELAY_TO_STAFF, self.on_relay_to_staff)
         dispatcher.register(STAFF_NOTICE, self.on_staff_notice)
         dispatcher.register(CASE_DELETED, self.on_case_deleted)
+        dispatcher.register(HANDOVER, self.on_handover)
 
     # -- the page text -------------------------------------------------------------------------------
 
@@ -457,3 +459,26 @@ class Paging:
             return
         text = self.flows.string("staff_case_deleted", "vi", id=str(event.payload["escalation_id"]))
         await pager.notify(self.crypto.decrypt(counsellor.telegram_chat_enc), text)
+
+    async def on_handover(self, event: Event) -> None:
+        """A case was handed over with a note: page the counsellor it went to, on each of their routes
+        that can carry a message (Telegram, SMS). The page names the case and who handed it over; the
+        note itself stays in the console."""
+        async with self.sessionmaker() as session:
+            escalation = await session.get(Escalation, int(event.payload["escalation_id"]))
+            counsellor = await session.get(Counsellor, int(event.payload["counsellor_id"]))
+            sender = await session.get(Counsellor, int(event.payload["from_counsellor_id"]))
+        if escalation is None or counsellor is None or escalation.status != "taken":
+            return  # closed meanwhile
+        if escalation.taken_by != counsellor.id:
+            return  # handed on again: the next hand-over pages its own counsellor
+        values = {
+            "id": str(escalation.id),
+            "name": sender.display_name if sender is not None else "?",
+            "url": f"{self.settings.public_url.rstrip('/')}/console/escalations/{escalation.id}",
+        }
+        text = "\n".join(self.flows.string("staff_handover", locale, **values) for locale in ("vi", "en"))
+        for route, address in self._routes(counsellor):
+            pager = self.pagers.get(route)
+            if pager is not None:
+                await pager.notify(address, text)

@@ -16,6 +16,11 @@ Definitions (they are the report's, and the README repeats them):
 - **check-ins** are safety check-ins, counted in the contact in which they were set: how many were
   set, how many the person answered ("I am OK"), how many ended in an emergency (nobody answered, or the
   person asked for help); the others were cancelled or are still running;
+- the **close form** is what a counsellor ticks when closing a case in the console: its reasons for
+  contact (one case, possibly several; each also counted under the programme's report category and
+  Child Helpline International's category it maps to, once per case), the risk at the end, the
+  referrals made (directory ids) and whether a follow-up is wanted; counted per case that has a form,
+  in the period the case was opened. Only codes: nothing typed is counted;
 - the **median** is the middle value (the mean of the two middle ones for an even count); the **90th
   percentile** is the nearest-rank one: the shortest time within which 90% were taken.
 """
@@ -32,6 +37,7 @@ from bot.channels.registry import channel_labels
 from bot.content.knowledge import SERVICE_KINDS
 from bot.stats.period import Period
 from bot.stats.queries import ContactRow, EscalationRow
+from bot.store.closeform import BY_CODE, CHI, END_RISKS, PROGRAMME, REASON_CODES
 from bot.store.escalations import OUTCOMES
 from bot.topics import TOPICS
 
@@ -68,6 +74,13 @@ class Figures:
     checkins: Counter[str] = field(default_factory=Counter)  # set | answered | escalated
     # bad-client alerts (bot/store/alerts.py COUNTERS): reports, approved, rejected, alerts_sent, lookups, matches
     alerts: Counter[str] = field(default_factory=Counter)
+    # the close form, per case that has one
+    reasons: Counter[str] = field(default_factory=Counter)
+    programme: Counter[str] = field(default_factory=Counter)
+    chi: Counter[str] = field(default_factory=Counter)
+    end_risks: Counter[str] = field(default_factory=Counter)
+    referrals_made: Counter[str] = field(default_factory=Counter)
+    follow_up: Counter[str] = field(default_factory=Counter)  # yes | no
 
     @property
     def referral_kinds(self) -> tuple[str, ...]:
@@ -118,7 +131,30 @@ def count(contacts: Sequence[ContactRow], escalations: Sequence[EscalationRow], 
         if escalation.taken_at is not None:
             wait = (escalation.taken_at - escalation.created_at).total_seconds()
             figures.waits.setdefault(escalation.kind, []).append(max(0.0, wait))
+        _count_form(figures, escalation)
     return figures
+
+
+def _count_form(figures: Figures, escalation: EscalationRow) -> None:
+    """The close form's codes; an unknown code (a reason retired since) is left out, never shown raw."""
+    if escalation.end_risk is None:
+        return  # no form (closed on Telegram, or before the form existed)
+    reasons = {r for r in escalation.reasons if r in BY_CODE}
+    for reason in reasons:
+        figures.reasons[reason] += 1
+    for category in {BY_CODE[r].programme for r in reasons}:
+        figures.programme[category] += 1
+    for category in {BY_CODE[r].chi for r in reasons}:
+        figures.chi[category] += 1
+    if escalation.end_risk in END_RISKS:
+        figures.end_risks[escalation.end_risk] += 1
+    for service in set(escalation.referrals_made):
+        figures.referrals_made[service] += 1
+    figures.follow_up[FOLLOW_UP[bool(escalation.follow_up)]] += 1
+
+
+FOLLOW_UP = {True: "yes", False: "no"}
+FORM_TABLES = (("reasons", REASON_CODES), ("programme", PROGRAMME), ("chi", CHI), ("end_risks", END_RISKS))
 
 
 def median(values: Sequence[float]) -> float:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bot.channels.registry import channel_labels
 from bot.stats.report import Value
+from bot.store.closeform import FORM_LABELS
 
 WORDS: dict[str, dict[str, str]] = {
     "en": {
@@ -195,6 +196,41 @@ WORDS: dict[str, dict[str, str]] = {
         "legend_not_shown": "bảng có quá ít lượt liên hệ để hiển thị an toàn",
     },
 }
+
+WORDS["en"].update(
+    {
+        "close_reasons": "Close form: reasons for contact (cases with a form; one case may have several)",
+        "close_programme": "Close form: the programme's report categories (one case may have several)",
+        "close_chi": "Close form: Child Helpline International categories (one case may have several)",
+        "close_risk": "Close form: risk at the end of the contact",
+        "close_referrals": "Close form: referrals made, by directory entry (one case may have several)",
+        "close_follow_up": "Close form: follow-up wanted",
+        "reason": "Reason for contact",
+        "programme_category": "Programme category",
+        "chi_category": "CHI category",
+        "end_risk": "Risk at the end",
+        "follow_up": "Follow-up wanted",
+        "cases": "Cases",
+    }
+)
+WORDS["vi"].update(
+    {
+        "close_reasons": "Phiếu kết thúc ca: lý do liên hệ (ca có phiếu; một ca có thể nhiều lý do)",
+        "close_programme": "Phiếu kết thúc ca: nhóm báo cáo của chương trình (một ca có thể nhiều nhóm)",
+        "close_chi": "Phiếu kết thúc ca: nhóm theo Child Helpline International (một ca có thể nhiều nhóm)",
+        "close_risk": "Phiếu kết thúc ca: mức nguy cơ khi kết thúc",
+        "close_referrals": "Phiếu kết thúc ca: đã giới thiệu đến, theo mục danh bạ (một ca có thể nhiều nơi)",
+        "close_follow_up": "Phiếu kết thúc ca: muốn được liên hệ lại",
+        "reason": "Lý do liên hệ",
+        "programme_category": "Nhóm của chương trình",
+        "chi_category": "Nhóm CHI",
+        "end_risk": "Nguy cơ khi kết thúc",
+        "follow_up": "Muốn liên hệ lại",
+        "cases": "Số ca",
+    }
+)
+for _code, (_vi, _en) in FORM_LABELS.items():
+    WORDS["vi"][_code], WORDS["en"][_code] = _vi, _en
 
 # Each channel's name, as its registry line declares it (bot/channels/registry.py).
 for _name, (_vi, _en) in channel_labels().items():

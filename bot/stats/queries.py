@@ -43,6 +43,11 @@ class EscalationRow:
     taken_at: datetime | None
     closed_at: datetime | None
     outcome: str | None
+    # the close form (bot/store/closeform.py): codes only; ``form`` is whether one was filled in
+    reasons: tuple[str, ...] = ()
+    end_risk: str | None = None
+    referrals_made: tuple[str, ...] = ()
+    follow_up: bool | None = None
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -95,11 +100,28 @@ async def escalations_in(session: AsyncSession, period: Period) -> list[Escalati
             Escalation.taken_at,
             Escalation.closed_at,
             Escalation.outcome,
+            Escalation.close_reasons,
+            Escalation.close_risk,
+            Escalation.close_referrals,
+            Escalation.follow_up,
         )
         .where(Escalation.created_at >= period.since, Escalation.created_at < period.until)
         .order_by(Escalation.created_at, Escalation.id)
     )
-    return [EscalationRow(r.kind, r.created_at, r.taken_at, r.closed_at, r.outcome) for r in rows.all()]
+    return [
+        EscalationRow(
+            r.kind,
+            r.created_at,
+            r.taken_at,
+            r.closed_at,
+            r.outcome,
+            _strings(r.close_reasons),
+            r.close_risk,
+            _strings(r.close_referrals),
+            r.follow_up,
+        )
+        for r in rows.all()
+    ]
 
 
 async def alert_counts_in(session: AsyncSession, period: Period) -> dict[str, int]:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.stats import queries
 from bot.stats.figures import (
     CHECKINS,
+    FORM_TABLES,
     NOT_TAKEN,
     PHONE,
     TAKEN,
@@ -105,6 +106,23 @@ class Report:
     helpfulness: Grid
     checkins: Grid  # safety check-ins: set, answered, escalated (no total: they overlap)
     alerts: Grid  # bad-client alerts: reports, approved, rejected, alerts sent, lookups, matches
+    # the close form (cases with one): reasons and their programme / CHI categories (a case may have
+    # several: no total), the risk at the end and follow-up (total: the forms), referrals made (no total)
+    close_reasons: Grid | None = None
+    close_programme: Grid | None = None
+    close_chi: Grid | None = None
+    close_risk: Grid | None = None
+    close_referrals: Grid | None = None
+    close_follow_up: Grid | None = None
+
+    @property
+    def form_grids(self) -> dict[str, Grid]:
+        grids = {
+            "close_reasons": self.close_reasons, "close_programme": self.close_programme,
+            "close_chi": self.close_chi, "close_risk": self.close_risk, "close_referrals": self.close_referrals,
+            "close_follow_up": self.close_follow_up,
+        }  # fmt: skip
+        return {name: grid for name, grid in grids.items() if grid is not None}
 
     @property
     def primary(self) -> str:
@@ -164,6 +182,7 @@ class Report:
             "helpfulness": self.helpfulness.to_json(),
             "checkins": self.checkins.to_json(),
             "alerts": self.alerts.to_json(),
+            **{name: grid.to_json() for name, grid in self.form_grids.items()},
             "legend": self.legend(),
         }
 
@@ -210,18 +229,20 @@ def build_report(figures: Figures, period: Period, min_cell: int) -> Report:
     singles.shared = {("calls", COUNT): "calls"}
     checkins = one_way("checkins", {c: figures.checkins[c] for c in CHECKINS}, total=False)
     alerts = one_way("alerts", {c: figures.alerts[c] for c in ALERT_COUNTERS}, total=False)
-    tables = [
-        contacts,
-        topics,
-        provinces,
-        helpful,
-        escalations,
-        outcomes,
-        referrals,
-        singles,
-        checkins,
-        alerts,
-    ]
+    reasons, programme, chi, risks = (
+        {code: getattr(figures, attribute)[code] for code in codes} for attribute, codes in FORM_TABLES
+    )
+    close_reasons = one_way("close_reasons", reasons, total=False)
+    close_programme = one_way("close_programme", programme, total=False)
+    close_chi = one_way("close_chi", chi, total=False)
+    close_risk = one_way("close_risk", risks)
+    close_risk.shared = {(TOTAL, COUNT): "forms"}
+    close_follow_up = one_way("close_follow_up", {c: figures.follow_up[c] for c in ("yes", "no")})
+    close_follow_up.shared = {(TOTAL, COUNT): "forms"}
+    made = figures.referrals_made
+    close_referrals = one_way("close_referrals", {r: made[r] for r in sorted(made)}, total=False)
+    tables = [contacts, topics, provinces, helpful, escalations, outcomes, referrals, singles, checkins, alerts,
+              close_reasons, close_programme, close_chi, close_risk, close_referrals, close_follow_up]  # fmt: skip
     marks = protect_all(tables, min_cell)
     grid = {table.name: _publish(table, marks[table.name], min_cell) for table in tables}
     waits = {
@@ -250,6 +271,12 @@ def build_report(figures: Figures, period: Period, min_cell: int) -> Report:
         helpfulness=grid["helpfulness"],
         checkins=grid["checkins"],
         alerts=grid["alerts"],
+        close_reasons=grid["close_reasons"],
+        close_programme=grid["close_programme"],
+        close_chi=grid["close_chi"],
+        close_risk=grid["close_risk"],
+        close_referrals=grid["close_referrals"],
+        close_follow_up=grid["close_follow_up"],
     )
 
 

@@ -79,7 +79,22 @@ def sections(report: Report, words: Words) -> list[Section]:
         _grid("helpfulness", report.helpfulness, words, "answer"),
         _grid("checkins", report.checkins, words, "checkin", prefix="checkin"),
         _grid("alerts", report.alerts, words, "alert", prefix="alert"),
+        *(
+            _grid(name, grid, words, FORM_FIRST[name], value="cases", prefix=FORM_PREFIX[name])
+            for name, grid in report.form_grids.items()
+        ),
     ]
+
+
+# The close form's tables: what their first column names, and the prefix of their row labels.
+FORM_FIRST = {
+    "close_reasons": "reason", "close_programme": "programme_category", "close_chi": "chi_category",
+    "close_risk": "end_risk", "close_referrals": "service", "close_follow_up": "follow_up",
+}  # fmt: skip
+FORM_PREFIX = {
+    "close_reasons": "reason", "close_programme": "programme", "close_chi": "chi", "close_risk": "end_risk",
+    "close_referrals": "", "close_follow_up": "follow_up",
+}  # fmt: skip
 
 
 def legend(report: Report, words: Words) -> list[tuple[str, str]]:

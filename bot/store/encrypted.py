@@ -14,6 +14,7 @@ from bot.store.models import (
     ClientReport,
     Conversation,
     Counsellor,
+    DeskNote,
     Escalation,
     Message,
     OutboxEvent,
@@ -41,6 +42,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[type[Base], str], ...] = (
         (ClientReport, f"{name}_enc")
         for name in ("place", "when", "what", "person", "vehicle", "account", "followup")
     ),
+    (DeskNote, "text_enc"),
 )
 """Text columns (model, attribute) holding one Fernet token each, or NULL."""
 

@@ -46,6 +46,7 @@ from bot.store.models import (
     ClientReport,
     Contact,
     Conversation,
+    DeskNote,
     Escalation,
     Message,
     OutboxEvent,
@@ -111,6 +112,11 @@ REGISTRY: dict[str, Entry] = {
     ),
     "alert_subscriptions": Entry("erase", "bad-client alerts the person asked for", ("conversation_id",)),
     "alert_counts": Entry("staff", "statistics of bad-client alerts by day: counts, no content"),
+    "desk_notes": Entry(
+        "erase",
+        "counsellors' notes and hand-over notes on the conversation, encrypted",
+        ("conversation_id", "escalation_id", "text_enc"),
+    ),
     "contacts": Entry("anonymise", "statistics: stats_key made random", ("stats_key", "call_ref_hash")),
     "phone_screens": Entry("expire", "keyed hashes of counsellors' accepted call legs", ("ref_hash",)),
     "flood_counts": Entry("expire", "counts under a keyed hash, gone with their window", ("key_hash",)),
@@ -242,6 +248,16 @@ async def _subscriptions(
     )
 
 
+async def _desk_notes(
+    session: AsyncSession, crypto: Crypto, conversation: Conversation, now: datetime
+) -> None:
+    await session.execute(
+        delete(DeskNote)
+        .where(DeskNote.conversation_id == conversation.id)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def _contacts(session: AsyncSession, crypto: Crypto, conversation: Conversation, now: datetime) -> None:
     """Keep the statistics, under a fresh random key that nothing can recompute from the chat id."""
     await session.execute(
@@ -266,6 +282,7 @@ STEPS: tuple[tuple[str, Step], ...] = (
     ("checkins", _checkins),
     ("client_reports", _reports),
     ("alert_subscriptions", _subscriptions),
+    ("desk_notes", _desk_notes),
     ("escalations", _escalations),
     ("contacts", _contacts),
     ("conversations", _conversation),

@@ -261,6 +261,11 @@ class Escalation(Base):
     callback_phone_enc: Mapped[str | None] = mapped_column(Text)
     # Opened by a client over its emergency cap (bot/engine/floods.py): queued and shown, never paged.
     flooded: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The close form (bot/store/closeform.py): codes only, counted by `hotline stats`.
+    close_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
+    close_risk: Mapped[str | None] = mapped_column(String(16))
+    close_referrals: Mapped[list[Any] | None] = mapped_column(JSON)  # referral directory ids
+    follow_up: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class FloodCount(Base):
@@ -382,6 +387,25 @@ class Checkin(Base):
     callee_enc: Mapped[str | None] = mapped_column(Text)
     call_ref: Mapped[str | None] = mapped_column(String(64))
     escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id", ondelete="SET NULL"))
+
+
+class DeskNote(Base):
+    """A counsellor's note on a conversation, or the note that goes with a hand-over (``kind``), for staff
+    only: encrypted, audited when written and read, deleted with the conversation (erasure) and with its
+    messages (retention)."""
+
+    __tablename__ = "desk_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(16), default="note")  # note | handover
+    counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
+    to_counsellor_id: Mapped[int | None] = mapped_column(ForeignKey("counsellors.id", ondelete="SET NULL"))
+    text_enc: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class LoginFailure(Base):

@@ -30,6 +30,8 @@ STAFF_NOTICE = "staff_notice"
 """Staff told that the outbox held a conversation's events (bot/outbox/dispatcher.py)."""
 CASE_DELETED = "case_deleted"
 """The counsellor who held a case told that the person deleted it (:mod:`bot.store.erasure`)."""
+HANDOVER = "handover"
+"""A counsellor told that a case was handed over to them with a note (the note stays in the console)."""
 TELEGRAM_CLEANUP = "telegram_cleanup"
 """Messages shown in a Telegram chat, deleted after their time (bot/channels/telegram/shown.py)."""
 CHECKIN_DUE = "checkin_due"
@@ -96,6 +98,12 @@ class CaseDeletedPayload(TypedDict):
     escalation_id: int
     counsellor_id: int
     via: str | None  # where the counsellor held it: "telegram", or the console
+
+
+class HandoverPayload(TypedDict):
+    escalation_id: int
+    counsellor_id: int  # who it was handed to
+    from_counsellor_id: int
 
 
 class TelegramCleanupPayload(TypedDict):

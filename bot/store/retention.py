@@ -1,6 +1,7 @@
 """The purge (hourly, and ``hotline purge``): what is past its time goes; statistics stay.
 
-* transcripts, and conversations idle (and not held by a counsellor) past ``retention_days``;
+* transcripts, and conversations idle (and not held by a counsellor) past ``retention_days``; the desk's
+  notes (bot/store/desknotes.py) past ``retention_days`` and with their conversation;
 * outbox rows: sent (``done``) and held ones past ``retention_days``; given up (``dead``) ones past
   ``purge_dead_days``; never sent (``pending``, not being sent now) past ``purge_undelivered_days``;
   web chat messages the page never fetched (``inbox``) past ``purge_webchat_unread_hours``; a deleted
@@ -26,6 +27,7 @@ from bot.store.floodcounts import purge_expired
 from bot.store.models import (
     AlertSubscription,
     Conversation,
+    DeskNote,
     Escalation,
     Message,
     OutboxEvent,
@@ -43,13 +45,23 @@ async def purge(session: AsyncSession, *, now: datetime, settings: Settings) -> 
     """Delete what is past its time; how many rows of each kind went."""
     cutoff = now - timedelta(days=settings.retention_days)
     messages = await session.execute(delete(Message).where(Message.created_at < cutoff))
-    idle = await session.execute(
-        delete(Conversation).where(
-            Conversation.last_seen_at < cutoff,
-            Conversation.held_by.is_(None),
-            ~exists(select(AlertSubscription.id).where(AlertSubscription.conversation_id == Conversation.id)),
+    is_idle = and_(
+        Conversation.last_seen_at < cutoff,
+        Conversation.held_by.is_(None),
+        # a person subscribed to bad-client alerts is kept until they opt out (their address is needed)
+        ~exists(select(AlertSubscription.id).where(AlertSubscription.conversation_id == Conversation.id)),
+    )
+    # the desk's notes are free text like the messages: as old as a message purged, or of a conversation
+    # that goes, they go too
+    notes = await session.execute(
+        delete(DeskNote).where(
+            or_(
+                DeskNote.created_at < cutoff,
+                DeskNote.conversation_id.in_(select(Conversation.id).where(is_idle)),
+            )
         )
     )
+    idle = await session.execute(delete(Conversation).where(is_idle))
     processed = await session.execute(
         delete(ProcessedMessage).where(ProcessedMessage.created_at < _older(settings.purge_dedup_hours, now))
     )
@@ -95,6 +107,7 @@ async def purge(session: AsyncSession, *, now: datetime, settings: Settings) -> 
         "flood_counts": flood_counts,
         "client_reports": reports,
         "messages": _count(messages),
+        "desk_notes": _count(notes),
         "conversations": _count(idle),
         "processed_ids": _count(processed) + _count(screens),
         "outbox": _count(outbox),

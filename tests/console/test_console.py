@@ -94,7 +94,14 @@ async def test_queue_take_read_reply_close(client: httpx.AsyncClient, services: 
     assert not result.taken and result.holder == "Lan"
 
     response = await client.post(
-        f"/console/escalations/{escalation_id}/close", data={"token": token, "outcome": "shelter"}
+        f"/console/escalations/{escalation_id}/close",
+        data={
+            "token": token,
+            "outcome": "shelter",
+            "reasons": "violence_partner",
+            "risk": "medium",
+            "follow_up": "no",
+        },
     )
     assert response.status_code == 303
     async with services.sessionmaker() as session:

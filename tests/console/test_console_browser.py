@@ -69,6 +69,10 @@ def test_log_in_see_the_queue_take_reply_close(server: LiveServer) -> None:
         person.click("#send")
         expect(desk.locator("#transcript")).to_contain_text("em da ra ngoai duoc roi", timeout=15000)
 
+        # the close form: a reason, the risk at the end, follow-up (referrals are optional)
+        desk.check("#close-reasons input[value=violence_partner]")
+        desk.check("#close-risk input[value=low]")
+        desk.check("#close-follow-up input[value=no]")
         desk.select_option("#outcome", "safe")
         desk.click("#close")
         expect(desk.locator("#empty")).to_be_visible()

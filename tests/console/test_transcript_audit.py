@@ -137,4 +137,4 @@ def test_only_the_desk_reads_transcripts_from_the_store() -> None:
                 and any(alias.name == "transcript" for alias in node.names)
             ):
                 readers.append(path.relative_to(ROOT).as_posix())
-    assert readers == ["bot/escalation/desk.py"]
+    assert readers == ["bot/escalation/reading.py"], "the desk's reads (bot/escalation/reading.py), audited"

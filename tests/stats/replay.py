@@ -21,11 +21,17 @@ from bot.clock import FrozenClock
 from bot.content.knowledge import Article
 from bot.messages import InboundMessage
 from bot.runtime import Services
+from bot.store.closeform import CloseForm
 from bot.store.models import Contact, Conversation, Counsellor, Escalation
 from tests.escalation.conftest import drain
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 EMERGENCY_TEXT = "cuu em voi, ck dang danh em"
+# The close forms: the emergencies were violence by a partner, low risk at the end, referred to the police,
+# a follow-up wanted; the two counsellor requests, distress and HIV, no risk, no follow-up.
+VIOLENCE = CloseForm(("violence_partner",), "low", ("police-113",), follow_up=True)
+DISTRESS = CloseForm(("emotional_distress",), "none")
+HIV = CloseForm(("hiv_sti",), "none")
 
 
 def at(month: int, day: int, hour: int = 10, minute: int = 0, year: int = 2026) -> datetime:
@@ -133,7 +139,7 @@ class Hotline:
 
     async def escalate(
         self, when: datetime, *, wait: int | None, outcome: str | None, text: str | None = None,
-        choice: str = "main.menu:danger",
+        choice: str = "main.menu:danger", form: CloseForm | None = VIOLENCE,
     ) -> None:  # fmt: skip
         """A person asks for help; a counsellor takes it after ``wait`` seconds (or nobody does)."""
         self.clock.set(when)
@@ -152,7 +158,9 @@ class Hotline:
         assert taken.taken
         if outcome is not None:
             self.clock.advance(minutes=12)
-            await self.services.desk.close(escalation_id, self.counsellor_id, outcome)
+            await self.services.desk.close(
+                escalation_id, self.counsellor_id, outcome, form=form, directory_ids={"police-113"}
+            )
 
     async def services_asked(self, when: datetime, province: str | None) -> None:
         """Looks for HIV testing, and says where (or prefers not to)."""
@@ -200,8 +208,8 @@ async def replay(services: Services, client: httpx.AsyncClient, clock: FrozenClo
     await hotline.escalate(at(2, 14), wait=600, outcome="safe")
     await hotline.escalate(at(2, 15, 3, 0), wait=None, outcome=None)
     # Three people ask for a counsellor: two are taken, one waits in vain.
-    await hotline.escalate(at(2, 20), wait=30, outcome="safe", choice="main.menu:counsellor")
-    await hotline.escalate(at(2, 21), wait=45, outcome="other", choice="main.menu:counsellor")
+    await hotline.escalate(at(2, 20), wait=30, outcome="safe", choice="main.menu:counsellor", form=DISTRESS)
+    await hotline.escalate(at(2, 21), wait=45, outcome="other", choice="main.menu:counsellor", form=HIV)
     await hotline.escalate(at(2, 22), wait=None, outcome=None, choice="main.menu:counsellor")
 
     # March: 7 web chats look for HIV testing (6 in Hà Nội, 1 in Hải Phòng), 2 Telegram users read

@@ -70,6 +70,23 @@ async def test_csv_xlsx_table_and_chart_show_the_same_suppressed_figures(
         ["total", "46"],
     ]
 
+    # the counsellors' close forms: codes only, suppressed like every other table
+    assert tables["close_risk"] == [
+        ["end_risk", "cases"], ["none", "<5"], ["low", "x"], ["medium", "0"], ["high", "0"], ["total", "7"],
+    ]  # fmt: skip
+    assert tables["close_referrals"] == [["service", "cases"], ["police-113", "5"]]
+    assert ["violence_partner", "5"] in tables["close_reasons"] and ["hiv_sti", "<5"] in tables[
+        "close_reasons"
+    ]
+    assert ["gbv", "5"] in tables["close_programme"] and ["violence", "5"] in tables["close_chi"]
+    result = await hotline_async(url, "stats", *QUARTER, "--lang", "en")
+    text = result.stdout
+    assert "Close form: reasons for contact" in text and "Close form: Child Helpline International" in text
+    assert any(
+        line.split() == ["Violence", "by", "a", "partner", "or", "family", "5"] for line in text.splitlines()
+    ), text
+    assert any(line.split() == ["Gender-based", "violence", "5"] for line in text.splitlines())
+
     workbook_path = tmp_path / "quarter.xlsx"
     await hotline_async(
         url, "stats", *QUARTER, "--format", "xlsx", "--out", str(workbook_path), "--lang", "en"

@@ -33,6 +33,7 @@ from bot.store.models import (
     ClientReport,
     Conversation,
     Counsellor,
+    DeskNote,
     Escalation,
     KeyVersion,
     Message,
@@ -125,6 +126,7 @@ async def fill(services: Services, client: httpx.AsyncClient) -> dict[str, str]:
         "stored_secrets.value_enc": '{"access_token":"oa-token"}',
         "checkins.note_enc": "Khách sạn Hoa Mai, phòng 12",
         "checkins.callee_enc": "+84901234568",
+        "desk_notes.text_enc": "đã hẹn gặp ở quán cà phê gần chợ",
         f"conversations.context[{TELEGRAM_SHOWN}]": "[[101, 1.5]]",
         **{f"client_reports.{name}_enc": f"report {name}" for name in REPORT_FIELDS},
         "client_reports.followup_enc": '[{"who":"moderator","text":"Khi nào?"}]',
@@ -159,6 +161,9 @@ async def fill(services: Services, client: httpx.AsyncClient) -> dict[str, str]:
             set_field(crypto, report, name, plain[f"client_reports.{name}_enc"])
         add_followup(crypto, report, who="moderator", text="Khi nào?")
         session.add(report)
+        session.add(
+            DeskNote(conversation_id=conversation.id, kind="note", text_enc=crypto.encrypt(plain["desk_notes.text_enc"]), created_at=now)
+        )  # fmt: skip
     return plain
 
 

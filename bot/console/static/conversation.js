@@ -49,6 +49,6 @@
     });
   }
   box.scrollTop = box.scrollHeight;
-  var events = new EventSource("/console/events");
+  var events = window.consoleEvents || new EventSource("/console/events");
   events.addEventListener("change", refresh);
 })();

@@ -17,6 +17,7 @@
     items.forEach(function (item) {
       var row = document.createElement("tr");
       row.className = "possible " + (item.answer || "waiting");
+      cell(row, t.level_possible);
       cell(row, item.channel);
       cell(row, item.kind ? (t["risk_" + item.kind] || item.kind) : "");
       cell(row, t.ago.replace("{n}", Math.floor(item.ago / 60)));
@@ -31,6 +32,6 @@
   }
 
   refresh();
-  new EventSource("/console/events").addEventListener("change", refresh);
+  (window.consoleEvents || new EventSource("/console/events")).addEventListener("change", refresh);
   setInterval(refresh, 30000);
 })();

@@ -1,4 +1,6 @@
 // The live queue: refreshed whenever the server says something changed (server-sent events).
+// Columns: number, level, kind, language, channel, waiting time; a case waiting longer than the page's
+// acknowledgement window (when re-paging starts) is red.
 (function () {
   "use strict";
   var t = JSON.parse(document.getElementById("words").textContent);
@@ -10,12 +12,20 @@
     return seconds < 60 ? t.seconds.replace("{n}", seconds) : t.minutes.replace("{n}", Math.floor(seconds / 60));
   }
 
-  function cell(row, text, className) {
+  function cell(row, text, className, label) {
     var td = document.createElement("td");
     if (className) { td.className = className; }
+    if (label) { td.setAttribute("data-label", label); }  // shown before the value on a phone
     td.textContent = text;
     row.appendChild(td);
     return td;
+  }
+
+  function small(parent, className, text) {
+    var note = document.createElement("small");
+    note.className = className;
+    note.textContent = " (" + text + ")";
+    parent.appendChild(note);
   }
 
   function render(items) {
@@ -23,25 +33,21 @@
     document.getElementById("empty").hidden = items.length > 0;
     items.forEach(function (item) {
       var row = document.createElement("tr");
-      row.className = item.kind + " " + item.status + (item.flooded ? " flooded" : "");
+      row.className = item.kind + " " + item.status + (item.flooded ? " flooded" : "") + (item.late ? " late" : "");
       row.setAttribute("data-id", item.id);
-      cell(row, "#" + item.id);
-      var kind = cell(row, t["kind_" + item.kind] || item.kind, "kind " + item.kind);
-      if (item.checkin_set_at) {
-        var missed = document.createElement("small");
-        missed.className = "missed-checkin";
-        missed.textContent = " (" + t.missed_checkin.replace("{time}", item.checkin_set_at) + ")";
-        kind.appendChild(missed);
-      }
-      if (item.flooded) {
-        var note = document.createElement("small");
-        note.className = "flooded";
-        note.textContent = " (" + t.flooded + ")";
-        kind.appendChild(note);
-      }
-      cell(row, item.channel);
-      cell(row, item.status === "open" ? t.waiting + " " + waited(item.waited) : t.held_by.replace("{name}", item.holder || "?"));
-      var action = cell(row, "");
+      cell(row, "#" + item.id, "id");
+      cell(row, t["level_" + item.level] || item.level, "level " + item.level, t.col_level);
+      var kind = cell(row, item.risk ? (t["risk_" + item.risk] || item.risk) : (t["kind_" + item.kind] || item.kind),
+                      "kind " + item.kind, t.col_kind);
+      if (item.checkin_set_at) { small(kind, "missed-checkin", t.missed_checkin.replace("{time}", item.checkin_set_at)); }
+      if (item.flooded) { small(kind, "flooded", t.flooded); }
+      if (item.handed_over) { small(kind, "handed", t.handed_to_you.replace("{id}", item.id)); }
+      cell(row, item.locale ? (t["lang_" + item.locale] || item.locale) : "?", "lang", t.col_language);
+      cell(row, item.channel, "channel", t.col_channel);
+      var wait = cell(row, item.status === "open" ? waited(item.waited) : t.held_by.replace("{name}", item.holder || "?"),
+                      "wait", t.col_waiting);
+      if (item.late) { small(wait, "late-note", t.late); }
+      var action = cell(row, "", "action");
       if (item.status === "open") {
         var form = document.createElement("form");
         form.method = "post";
@@ -66,7 +72,7 @@
   }
 
   refresh();
-  var events = new EventSource("/console/events");
+  var events = window.consoleEvents || new EventSource("/console/events");
   events.addEventListener("change", refresh);
-  setInterval(refresh, 30000);  // waiting times keep counting even when nothing changes
+  setInterval(refresh, 15000);  // waiting times keep counting even when nothing changes
 })();
