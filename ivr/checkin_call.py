@@ -34,7 +34,7 @@ from bot.outbox.dispatcher import Event, Retry
 from bot.store import checkins
 from bot.store.locking import for_update
 from bot.store.models import Checkin
-from bot.store.outbox_kinds import PHONE_CHECKIN, CheckinDuePayload
+from bot.store.outbox_kinds import PHONE_CHECKIN, due_payload
 from ivr.calls import CHANNEL, FINAL_STATUSES
 from ivr.checkin_dialer import CallRefused
 from ivr.checkin_menu import CheckinMenu
@@ -66,10 +66,7 @@ class CheckinCall(CheckinMenu):
         as it was (``Retry``), :data:`PLACE_TRIES` times, then the call counts as missed. Once placed, the check-in moves on to the call's stage, with a timer
         for the next step in case Twilio never reports on the call.
         """
-        payload: CheckinDuePayload = {
-            "checkin_id": int(event.payload["checkin_id"]),
-            "revision": int(event.payload["revision"]),
-        }
+        payload = due_payload(event.payload)
         crypto = self.store.crypto
         async with self.transaction() as session:
             checkin = await checkins.due(session, payload)

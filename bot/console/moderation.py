@@ -28,6 +28,25 @@ MODERATORS = ("moderator", "supervisor")
 Text = Annotated[str | None, Form(max_length=500)]
 
 
+def report_texts(
+    place: str | None,
+    when: str | None,
+    what: str | None,
+    person: str | None,
+    vehicle: str | None,
+    account: str | None,
+) -> dict[str, str | None]:
+    """A report form's free-text fields by name (as the moderation desk takes them)."""
+    return {
+        "place": place,
+        "when": when,
+        "what": what,
+        "person": person,
+        "vehicle": vehicle,
+        "account": account,
+    }
+
+
 def build_router(services: "ConsoleServices") -> APIRouter:
     """The moderation routes, bound to the running services."""
     router = APIRouter(prefix="/console/moderation", include_in_schema=False)
@@ -72,14 +91,7 @@ def build_router(services: "ConsoleServices") -> APIRouter:
         staff = await web.current_api(request)
         web.check_form(request, token)
         words = moderation_words(web.locale_of(request))
-        texts = {
-            "place": place,
-            "when": when,
-            "what": what,
-            "person": person,
-            "vehicle": vehicle,
-            "account": account,
-        }
+        texts = report_texts(place, when, what, person, vehicle, account)
         try:
             report_id = await desk.enter_from_phone(
                 staff_id=staff.id, province=province, texts=texts, phone=phone
@@ -98,14 +110,7 @@ def build_router(services: "ConsoleServices") -> APIRouter:
         staff = moderator(await web.current_api(request))
         web.check_form(request, token)
         words = moderation_words(web.locale_of(request))
-        texts = {
-            "place": place,
-            "when": when,
-            "what": what,
-            "person": person,
-            "vehicle": vehicle,
-            "account": account,
-        }
+        texts = report_texts(place, when, what, person, vehicle, account)
         try:
             queued = await desk.save(
                 # the page's form sends every field (``edited``): an emptied one is cleared

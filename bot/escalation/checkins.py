@@ -31,7 +31,7 @@ from bot.store.contacts import current_contact
 from bot.store.escalations import open_escalation
 from bot.store.locking import for_update
 from bot.store.models import Checkin, Conversation
-from bot.store.outbox_kinds import CHECKIN_DUE, PHONE_CHECKIN, CheckinDuePayload
+from bot.store.outbox_kinds import CHECKIN_DUE, PHONE_CHECKIN, due_payload
 
 log = logging.getLogger(__name__)
 
@@ -63,10 +63,7 @@ class CheckinTimer:
         person who asked to be called would be forgotten.
         """
         deps = self.deps
-        payload: CheckinDuePayload = {
-            "checkin_id": int(event.payload["checkin_id"]),
-            "revision": int(event.payload["revision"]),
-        }
+        payload = due_payload(event.payload)
         now = deps.clock.now()
         async with deps.sessionmaker() as session, session.begin():
             checkin = await checkins.due(session, payload)
@@ -100,10 +97,7 @@ class CheckinTimer:
 
     async def on_due(self, event: Event) -> None:
         deps = self.deps
-        payload: CheckinDuePayload = {
-            "checkin_id": int(event.payload["checkin_id"]),
-            "revision": int(event.payload["revision"]),
-        }
+        payload = due_payload(event.payload)
         now = deps.clock.now()
         async with deps.sessionmaker() as session, session.begin():
             conversation_id = await session.scalar(

@@ -23,6 +23,7 @@ from bot.escalation.reading import (
     EarlierCase,
     History,
     ReasonNeeded,
+    audit,
     check_reason,
 )
 from bot.messages import BY_COUNSELLOR, Reply
@@ -131,16 +132,7 @@ class Desk(CaseReader):
         self, session: AsyncSession, action: str, escalation: Escalation, counsellor_id: int | None, now: datetime,
         staff_id: int | None = None,
     ) -> None:  # fmt: skip
-        session.add(
-            AuditEntry(
-                staff_id=staff_id,
-                counsellor_id=counsellor_id,
-                action=action,
-                escalation_id=escalation.id,
-                conversation_id=escalation.conversation_id,
-                at=now,
-            )
-        )
+        audit(session, action, escalation, counsellor_id=counsellor_id, staff_id=staff_id, now=now)
 
     async def take(
         self, escalation_id: int, counsellor_id: int, *, via: str, staff_id: int | None = None

@@ -56,6 +56,19 @@ class History:
     earlier_messages: int
 
 
+def audit(
+    session: AsyncSession, action: str, escalation: Escalation, *, counsellor_id: int | None,
+    staff_id: int | None, now: datetime, reason: str | None = None, detail: dict[str, str] | None = None,
+) -> None:  # fmt: skip
+    """One line of the staff audit trail about a case, in the caller's transaction."""
+    session.add(
+        AuditEntry(
+            staff_id=staff_id, counsellor_id=counsellor_id, action=action, escalation_id=escalation.id,
+            conversation_id=escalation.conversation_id, at=now, reason=reason, detail=detail,
+        )
+    )  # fmt: skip
+
+
 class CaseReader:
     """The desk's reads of a case, each checked and audited."""
 
@@ -92,18 +105,10 @@ class CaseReader:
         self, session: AsyncSession, action: str, escalation: Escalation, counsellor_id: int | None,
         staff_id: int | None, reason: str | None, now: datetime, via: str,
     ) -> None:  # fmt: skip
-        session.add(
-            AuditEntry(
-                staff_id=staff_id,
-                counsellor_id=counsellor_id,
-                action=action,
-                escalation_id=escalation.id,
-                conversation_id=escalation.conversation_id,
-                at=now,
-                reason=reason,
-                detail={"via": via, "status": escalation.status},
-            )
-        )
+        audit(
+            session, action, escalation, counsellor_id=counsellor_id, staff_id=staff_id, now=now, reason=reason,
+            detail={"via": via, "status": escalation.status},
+        )  # fmt: skip
 
     async def _lines(self, session: AsyncSession, conversation_id: int) -> list[tuple[str, str, datetime]]:
         """The one place that reads transcripts from the store; its callers audit the read."""

@@ -8,6 +8,7 @@ the dispatcher). Payloads hold ids and what must be sent, never more: a person's
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 DELIVER = "deliver"
@@ -116,6 +117,11 @@ class CheckinDuePayload(TypedDict):
 
     checkin_id: int
     revision: int
+
+
+def due_payload(payload: Mapping[str, Any]) -> CheckinDuePayload:
+    """A check-in timer's payload as read back from the outbox (``checkin_due``, ``phone_checkin``)."""
+    return {"checkin_id": int(payload["checkin_id"]), "revision": int(payload["revision"])}
 
 
 ALERT_SEND = "alert_send"

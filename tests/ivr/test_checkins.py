@@ -6,7 +6,8 @@ outbox places the call with the real ``twilio`` client, and the fake callee answ
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -85,6 +86,22 @@ async def pages(services: Services) -> list[int | None]:
     async with services.sessionmaker() as session:
         query = select(OutboxEvent.escalation_id).where(OutboxEvent.kind == "page")
         return list((await session.execute(query)).scalars())
+
+
+@asynccontextmanager
+async def restarted_after(
+    services: Services, settings: Settings, clock: FrozenClock, nlu: NLU, content: Content, **moved: float
+) -> AsyncIterator[Services]:
+    """The process stops; the clock moves; another starts on the same database and runs its outbox."""
+    await services.close()
+    clock.advance(**moved)
+    restarted = build_services(settings, clock=clock, nlu=nlu, content=content)
+    await restarted.start(dispatcher=False)
+    try:
+        await drain(restarted)
+        yield restarted
+    finally:
+        await restarted.close()
 
 
 async def calls_after(
@@ -355,16 +372,9 @@ async def test_a_restart_between_setting_and_the_time_loses_nothing(
     nlu: NLU,
 ) -> None:
     await set_checkin(phone(), content, "1")
-    await services.close()  # the process stops; another starts on the same database
-    clock.advance(minutes=30)
-    restarted = build_services(settings, clock=clock, nlu=nlu, content=content)
-    await restarted.start(dispatcher=False)
-    try:
-        await drain(restarted)
+    async with restarted_after(services, settings, clock, nlu, content, minutes=30):
         [placed] = twilio.sent("call")
         assert placed.to == CALLER
-    finally:
-        await restarted.close()
 
 
 async def test_the_phone_line_switched_off_before_the_time_still_pages(
@@ -379,19 +389,12 @@ async def test_the_phone_line_switched_off_before_the_time_still_pages(
     """The operator removed the Twilio settings (or the line failed to start) after a caller set a
     check-in: nobody can call back, so the timer pages at once instead of waiting for a phone line."""
     await set_checkin(phone(), content, "1")
-    await services.close()
-    clock.advance(minutes=30)
     off = settings.model_copy(update={"twilio_auth_token": None})
-    restarted = build_services(off, clock=clock, nlu=nlu, content=content)
-    assert "phone" not in restarted.channels
-    await restarted.start(dispatcher=False)
-    try:
-        await drain(restarted)
+    async with restarted_after(services, off, clock, nlu, content, minutes=30) as restarted:
+        assert "phone" not in restarted.channels
         checkin = await the_checkin(restarted)
         assert checkin.stage == "escalated" and checkin.callee_enc is None
         [escalation] = await escalations(restarted)
         assert (escalation.kind, escalation.risk) == ("emergency", "missed_checkin")
         assert await pages(restarted) == [escalation.id]
         assert twilio.sent("call") == []
-    finally:
-        await restarted.close()
