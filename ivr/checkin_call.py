@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from twilio.twiml.voice_response import VoiceResponse
 
+from bot.escalation.checkins import missed_checkin
 from bot.outbox.dispatcher import Event, Retry
 from bot.store import checkins
 from bot.store.locking import for_update
@@ -38,7 +39,6 @@ from bot.store.outbox_kinds import PHONE_CHECKIN, due_payload
 from ivr.calls import CHANNEL, FINAL_STATUSES
 from ivr.checkin_dialer import CallRefused
 from ivr.checkin_menu import CheckinMenu
-from ivr.escalate import missed_checkin
 from ivr.keys import DANGER
 from ivr.state import Caller, CallState
 from ivr.urls import CHECKIN_ANSWER

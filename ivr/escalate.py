@@ -6,17 +6,14 @@ nothing is lost if the process dies (the dispatcher of the escalation issue send
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.escalation.checkins import MISSED
-from bot.store import checkins
-from bot.store.contacts import current_contact
 from bot.store.crypto import Crypto
 from bot.store.escalations import current_escalation, open_escalation, queue_page
-from bot.store.models import Checkin, Contact, Conversation, Escalation
+from bot.store.models import Contact, Conversation, Escalation
 from ivr.calls import CHANNEL, refresh_abandoned
 
 CALLBACK = "callback"
@@ -81,24 +78,3 @@ async def counsellor_answered(
     if escalation is not None and escalation.status == "open":
         escalation.status = "taken"
         escalation.taken_at = answered_at
-
-
-async def missed_checkin(
-    session: AsyncSession, crypto: Crypto, checkin: Checkin, *, now: datetime, gap: timedelta
-) -> Escalation | None:
-    """Nobody answered a check-in's call-backs: an ``emergency`` escalation (risk ``missed_checkin``),
-    paged like any emergency and shown in the console as a missed check-in; the check-in ends, its
-    number wiped. ``gap``: the engine's session gap (a later call is a new contact).
-    """
-    conversation = await session.get(Conversation, checkin.conversation_id)
-    if conversation is None:  # deleted with the person's data: nothing to page about, nobody to call
-        await checkins.end(session, checkin, stage=checkins.CANCELLED, now=now)
-        return None
-    contact = await current_contact(
-        session, conversation, now=now, stats_key=crypto.stats_key(conversation.user_key), gap=gap
-    )
-    escalation, _new = await open_escalation(
-        session, crypto, conversation=conversation, contact=contact, kind="emergency", risk=MISSED, now=now
-    )
-    await checkins.end(session, checkin, stage=checkins.ESCALATED, now=now, escalation_id=escalation.id)
-    return escalation

@@ -15,9 +15,10 @@ their data) finds nothing to do.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.checkin_notes import TIME, clock_time, write_note_for_staff
 from bot.engine.deps import EngineDeps
@@ -28,9 +29,10 @@ from bot.messages import InboundMessage
 from bot.outbox.dispatcher import Dispatcher, Event
 from bot.store import checkins
 from bot.store.contacts import current_contact
+from bot.store.crypto import Crypto
 from bot.store.escalations import open_escalation
 from bot.store.locking import for_update
-from bot.store.models import Checkin, Conversation
+from bot.store.models import Checkin, Conversation, Escalation
 from bot.store.outbox_kinds import CHECKIN_DUE, PHONE_CHECKIN, due_payload
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,27 @@ ASK_NODE = "checkin.due"
 REMIND_NODE = "checkin.reminder"
 MISSED_NODE = "checkin.missed"
 DISCREET = "_discreet"
+
+
+async def missed_checkin(
+    session: AsyncSession, crypto: Crypto, checkin: Checkin, *, now: datetime, gap: timedelta
+) -> Escalation | None:
+    """Nobody answered a check-in's call-backs: an ``emergency`` escalation (risk ``missed_checkin``),
+    paged like any emergency and shown in the console as a missed check-in; the check-in ends, its
+    number wiped. ``gap``: the engine's session gap (a later call is a new contact).
+    """
+    conversation = await session.get(Conversation, checkin.conversation_id)
+    if conversation is None:  # deleted with the person's data: nothing to page about, nobody to call
+        await checkins.end(session, checkin, stage=checkins.CANCELLED, now=now)
+        return None
+    contact = await current_contact(
+        session, conversation, now=now, stats_key=crypto.stats_key(conversation.user_key), gap=gap
+    )
+    escalation, _new = await open_escalation(
+        session, crypto, conversation=conversation, contact=contact, kind="emergency", risk=MISSED, now=now
+    )
+    await checkins.end(session, checkin, stage=checkins.ESCALATED, now=now, escalation_id=escalation.id)
+    return escalation
 
 
 class CheckinTimer:
@@ -63,35 +86,18 @@ class CheckinTimer:
         person who asked to be called would be forgotten.
         """
         deps = self.deps
-        payload = due_payload(event.payload)
-        now = deps.clock.now()
+        gap = timedelta(minutes=deps.settings.session_gap_minutes)
         async with deps.sessionmaker() as session, session.begin():
-            checkin = await checkins.due(session, payload)
+            checkin = await checkins.due(session, due_payload(event.payload))
             if checkin is None:
                 return
-            conversation = await session.get(Conversation, checkin.conversation_id)
-            if conversation is None:  # deleted with the person's data
-                await checkins.end(session, checkin, stage=checkins.CANCELLED, now=now)
-                return
-            contact = await current_contact(
-                session,
-                conversation,
-                now=now,
-                stats_key=deps.crypto.stats_key(conversation.user_key),
-                gap=timedelta(minutes=deps.settings.session_gap_minutes),
-            )
-            escalation, _new = await open_escalation(
-                session, deps.crypto, conversation=conversation, contact=contact, kind="emergency",
-                risk=MISSED, now=now,
-            )  # fmt: skip
-            await checkins.end(
-                session, checkin, stage=checkins.ESCALATED, now=now, escalation_id=escalation.id
-            )
-            log.warning(
-                "phone check-in #%d due while the phone line is off: escalation #%d",
-                checkin.id,
-                escalation.id,
-            )
+            escalation = await missed_checkin(session, deps.crypto, checkin, now=deps.clock.now(), gap=gap)
+            if escalation is not None:
+                log.warning(
+                    "phone check-in #%d due while the phone line is off: escalation #%d",
+                    checkin.id,
+                    escalation.id,
+                )
         if deps.after_commit is not None:
             deps.after_commit()
 
