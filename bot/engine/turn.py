@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.content.fields import LocalText
 from bot.messages import Choice, InboundMessage, Reply
+from bot.store.contacts import current_contact
 from bot.store.models import Contact, Conversation
 
 if TYPE_CHECKING:
@@ -78,3 +79,19 @@ class Turn:
 
     def context_get(self, key: str) -> object:
         return (self.conversation.context or {}).get(key)
+
+
+async def unprompted_turn(
+    session: AsyncSession, deps: EngineDeps, conversation: Conversation, now: datetime
+) -> Turn:
+    """A turn the service starts by itself, with no message from the person (a check-in's timer, an
+    alert): in the person's current contact, as the engine would count it."""
+    contact = await current_contact(
+        session,
+        conversation,
+        now=now,
+        stats_key=deps.crypto.stats_key(conversation.user_key),
+        gap=timedelta(minutes=deps.settings.session_gap_minutes),
+    )
+    message = InboundMessage(channel=conversation.channel, user_id="", kind="start")
+    return Turn(session, deps, conversation, contact, message, now)

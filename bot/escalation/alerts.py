@@ -12,19 +12,16 @@ the conversation from the question it waits at.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.engine.alerts import values
 from bot.engine.deps import EngineDeps
 from bot.engine.steps import run_from
-from bot.engine.turn import Turn
+from bot.engine.turn import unprompted_turn
 from bot.escalation.notify import send_to_person
-from bot.messages import InboundMessage
 from bot.outbox.dispatcher import Dispatcher, Event
 from bot.store import alerts
-from bot.store.contacts import current_contact
 from bot.store.locking import for_update
 from bot.store.models import AlertSubscription, ClientReport, Conversation
 from bot.store.outbox_kinds import ALERT_SEND
@@ -69,15 +66,7 @@ class AlertSender:
             ).scalar_one_or_none()
             if conversation is None:
                 return
-            contact = await current_contact(
-                session,
-                conversation,
-                now=now,
-                stats_key=deps.crypto.stats_key(conversation.user_key),
-                gap=timedelta(minutes=deps.settings.session_gap_minutes),
-            )
-            message = InboundMessage(channel=conversation.channel, user_id="", kind="start")
-            turn = Turn(session, deps, conversation, contact, message, now)
+            turn = await unprompted_turn(session, deps, conversation, now)
             turn.extra.update(values(turn, report))
             # The person may be waiting at a question (a check-in's "are you OK?", a report half
             # written): the alert is shown without moving them from it (its buttons work from anywhere).

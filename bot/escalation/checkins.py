@@ -23,9 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.engine.checkin_notes import TIME, clock_time, write_note_for_staff
 from bot.engine.deps import EngineDeps
 from bot.engine.steps import run_from
-from bot.engine.turn import Turn
+from bot.engine.turn import unprompted_turn
 from bot.escalation.notify import send_to_person
-from bot.messages import InboundMessage
 from bot.outbox.dispatcher import Dispatcher, Event
 from bot.store import checkins
 from bot.store.contacts import current_contact
@@ -120,15 +119,7 @@ class CheckinTimer:
             checkin = await checkins.due(session, payload)
             if conversation is None or checkin is None:
                 return
-            contact = await current_contact(
-                session,
-                conversation,
-                now=now,
-                stats_key=deps.crypto.stats_key(conversation.user_key),
-                gap=timedelta(minutes=deps.settings.session_gap_minutes),
-            )
-            message = InboundMessage(channel=conversation.channel, user_id="", kind="start")
-            turn = Turn(session, deps, conversation, contact, message, now)
+            turn = await unprompted_turn(session, deps, conversation, now)
             turn.context_set(**{TIME: clock_time(turn, checkin.due_at)})
             settings = deps.settings
             if checkin.stage == checkins.SET:
@@ -145,7 +136,7 @@ class CheckinTimer:
                 node = REMIND_NODE
             else:
                 escalation, _new = await open_escalation(
-                    session, deps.crypto, conversation=conversation, contact=contact, kind="emergency",
+                    session, deps.crypto, conversation=conversation, contact=turn.contact, kind="emergency",
                     risk=MISSED, now=now,
                 )  # fmt: skip
                 await write_note_for_staff(turn, checkin)
