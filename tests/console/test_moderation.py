@@ -22,6 +22,17 @@ from tests.escalation.test_alerts import DETAILS, RecordingChannel, report, say,
 from tests.support.db import count, drain
 
 
+async def telegram_subscriber(services: Services) -> RecordingChannel:
+    """Telegram as a recording channel, with "lan" subscribed to Hà Nội's alerts (the subscription's
+    own messages already cleared)."""
+    push = RecordingChannel("telegram")
+    services.channels["telegram"] = push  # type: ignore[assignment]
+    services.engine.deps.push_channels = services.desk.push_channels = frozenset({"telegram"})
+    await subscribe(services, "lan", "Hà Nội")
+    push.sent.clear()
+    return push
+
+
 async def form(client: httpx.AsyncClient, path: str, token: str, **data: str) -> httpx.Response:
     return await client.post(path, data={"token": token, **data})
 
@@ -29,11 +40,7 @@ async def form(client: httpx.AsyncClient, path: str, token: str, **data: str) ->
 async def test_a_moderator_edits_sets_severity_and_approves_all_audited(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    push = RecordingChannel("telegram")
-    services.channels["telegram"] = push  # type: ignore[assignment]
-    services.engine.deps.push_channels = services.desk.push_channels = frozenset({"telegram"})
-    await subscribe(services, "lan", "Hà Nội")
-    push.sent.clear()
+    push = await telegram_subscriber(services)
     reporter = secrets.token_hex(16)
     await report(client, reporter)
     await add_staff(services, "mod", role="moderator")
@@ -144,11 +151,7 @@ async def test_a_counsellor_enters_a_report_left_by_phone(
 async def test_withdrawing_an_approved_report_deletes_it_and_stops_its_alerts(
     client: httpx.AsyncClient, services: Services
 ) -> None:
-    push = RecordingChannel("telegram")
-    services.channels["telegram"] = push  # type: ignore[assignment]
-    services.engine.deps.push_channels = services.desk.push_channels = frozenset({"telegram"})
-    await subscribe(services, "lan", "Hà Nội")
-    push.sent.clear()
+    push = await telegram_subscriber(services)
     await report(client, secrets.token_hex(16))
     await add_staff(services, "mod", role="moderator")
     token = await login(client, "mod")
