@@ -23,21 +23,19 @@ class FeatureWeights:
         if seen is not None:
             used_mask |= seen
         used = np.flatnonzero(used_mask)
-        self.rows = np.ascontiguousarray(dense[used], dtype=np.float64)
-        self._row_of = np.full(dense.shape[0], -1, dtype=np.int32)
+        # one all-zero row at the end stands for every feature without weights: a message's features
+        # then need no filtering, one gather and one product
+        self.rows = np.zeros((len(used) + 1, dense.shape[1]), dtype=np.float64)
+        self.rows[: len(used)] = dense[used]
+        self._row_of = np.full(dense.shape[0], len(used), dtype=np.int32)
         self._row_of[used] = np.arange(len(used), dtype=np.int32)
         self.shape = (int(dense.shape[0]), int(dense.shape[1]))
 
     def dot(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
         """The weighted sum over a message's features (``indices`` with their ``values``): one score
         per class, as ``values @ dense[indices]``."""
-        rows = self._row_of[indices]
-        kept = rows >= 0
-        return np.asarray(values[kept] @ self.rows[rows[kept]])
+        return np.asarray(values @ self.rows[self._row_of[indices]])
 
     def dense(self) -> np.ndarray:
         """The full matrix (for tests)."""
-        full = np.zeros(self.shape)
-        used = self._row_of >= 0
-        full[used] = self.rows[self._row_of[used]]
-        return full
+        return self.rows[self._row_of]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from bot.nlu.chat_words import ABBREVIATIONS, DOUBLE_LETTER_WORDS, EMOJI
 
@@ -28,9 +29,20 @@ _HONG_KEPT_AFTER = frozenset({"bi", "da", "lam", "hu", "roi"})
 
 def fold(text: str) -> str:
     """Remove Vietnamese (and other Latin) diacritics; ``đ``/``Đ`` become ``d``/``D``. Case is kept."""
+    return _fold_word(text) if len(text) <= _CACHED_LENGTH else _fold(text)
+
+
+_CACHED_LENGTH = 32
+"""Words up to this length are folded once and remembered: people type the same few thousand words."""
+
+
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return unicodedata.normalize("NFC", stripped.replace("đ", "d").replace("Đ", "D"))
+
+
+_fold_word = lru_cache(maxsize=16384)(_fold)
 
 
 def has_words(text: str) -> bool:
@@ -38,7 +50,15 @@ def has_words(text: str) -> bool:
     return any(unicodedata.category(ch)[0] in "LN" for ch in text)
 
 
+# Letters, digits, punctuation and Vietnamese diacritics: no emoji or other symbol can be among them, so a
+# message made only of these skips the character-by-character pass (a symbol here that is not a word
+# character becomes a space with the rest of the punctuation anyway).
+_MAYBE_EMOJI = re.compile(r"[^\x00-\u024f\u0300-\u036f\u1e00-\u1eff]")
+
+
 def _map_emoji(text: str) -> str:
+    if not _MAYBE_EMOJI.search(text):
+        return text
     out: list[str] = []
     for ch in text:
         word = EMOJI.get(ch)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.nlu import fold, has_words, normalize
 
@@ -80,3 +85,34 @@ def test_everyday_tu_tu_typed_with_accents_is_not_the_danger_word() -> None:
     assert normalize("Em TỪ TỪ nghĩ đã") == "em thong tha nghi da"
     assert normalize("em muốn tự tử") == "em muon tu tu"
     assert normalize("e muon tu tu") == "em muon tu tu"
+
+
+_LETTERS_AND_SYMBOLS = st.text(
+    alphabet=st.one_of(
+        st.sampled_from("aăâeêoôơuưdđ áàảãạ ếềểễệ ơớờởỡợ ĐÊ!?.,^`¨©®°´¸×÷_-+=<>|~ 0123456789"),
+        st.characters(min_codepoint=0x20, max_codepoint=0x24F),
+        st.characters(min_codepoint=0x1E00, max_codepoint=0x1EFF),
+        st.characters(min_codepoint=0x300, max_codepoint=0x36F),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_LETTERS_AND_SYMBOLS)
+def test_text_without_emoji_reads_the_same_by_the_quick_path(text: str) -> None:
+    """A message of letters, digits, punctuation and diacritics skips the emoji pass: the words that come
+    out are the words the character-by-character pass gives."""
+    normalize_module = importlib.import_module("bot.nlu.normalize")  # the module, not the function
+    quick = normalize(text)
+    pattern = normalize_module._MAYBE_EMOJI
+    try:
+        normalize_module._MAYBE_EMOJI = re.compile(r"[\s\S]")  # every character looks like an emoji
+        assert normalize(text) == quick
+    finally:
+        normalize_module._MAYBE_EMOJI = pattern
+
+
+def test_long_words_are_folded_too() -> None:
+    word = "nguyễn" * 10  # longer than the words that are remembered
+    assert fold(word) == "nguyen" * 10 and fold("Đường") == "Duong"
