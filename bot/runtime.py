@@ -252,7 +252,7 @@ def build_services(
     crypto = Crypto(settings.secret)
     content = content or load_content(settings.flows_dir, settings.knowledge_dir)
     nlu = nlu or build_nlu(settings.knowledge_dir, rasa_url=settings.rasa_url, model_dir=settings.model_dir)
-    db = make_engine(settings.database_url)
+    db = make_engine(settings.database_url, sqlite_inline=settings.sqlite_inline)
     sessionmaker = make_sessionmaker(db)
     listener: Listener | None = None
     if settings.notify_enabled and db.dialect.name == "postgresql":

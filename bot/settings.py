@@ -31,6 +31,9 @@ class Settings(BaseSettings):
 
     env: Literal["development", "production", "test"] = "development"
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'hotline.db'}"
+    # SQLite: run statements on the event loop's thread (no aiosqlite worker thread); false brings the
+    # worker thread back, for a database where single statements take long (see bot/store/sqlite_inline.py).
+    sqlite_inline: bool = True
     secret_key: SecretStr | None = None
     secret_key_file: Path = ROOT / "var" / ".hotline-secret"
     host: str = "127.0.0.1"

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import CursorResult, Executable, Table, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.store.crypto import Crypto
 from bot.store.locking import for_update
 from bot.store.models import Contact, Conversation, Message, ProcessedMessage
+
+# The tables themselves: Core statements on them skip the ORM (see core_execute).
+_MESSAGES = cast(Table, Message.__table__)
+_PROCESSED = cast(Table, ProcessedMessage.__table__)
 
 
 async def get_or_create(
@@ -94,8 +99,9 @@ async def add_messages(
 ) -> None:
     """Transcript lines (direction, text), in order, in one statement (an ``executemany``)."""
     if lines:
-        await session.execute(
-            insert(Message),
+        await core_execute(
+            session,
+            insert(_MESSAGES),
             [
                 {"conversation_id": conversation_id, "direction": direction, "body_enc": crypto.encrypt(text),
                  "transport_ref_enc": None, "created_at": now}
@@ -124,8 +130,8 @@ async def claim_transport_id(
     the replies it got). On PostgreSQL a second transaction claiming the same id waits here until the first
     one ends: then it sees the record (committed) or claims it (rolled back)."""
     values = {"channel": channel, "ref_hash": ref_hash, "replies_enc": None, "created_at": now}
-    claimed = await session.execute(_insert_new(session).values(**values).on_conflict_do_nothing())
-    if claimed.rowcount == 1:  # type: ignore[attr-defined]
+    claimed = await core_execute(session, _insert_new(session).values(**values).on_conflict_do_nothing())
+    if claimed.rowcount == 1:
         return None
     existing = await session.get(ProcessedMessage, (channel, ref_hash), populate_existing=True)
     if existing is None:  # cannot happen: the conflicting row is committed (or deleted: try again)
@@ -137,15 +143,29 @@ async def record_replies(
     session: AsyncSession, *, channel: str, ref_hash: str, replies_enc: str, conversation_id: int | None
 ) -> None:
     """Keep the replies a claimed transport message got (for its retries), tied to its conversation."""
-    await session.execute(
-        update(ProcessedMessage)
-        .where(ProcessedMessage.channel == channel, ProcessedMessage.ref_hash == ref_hash)
-        .values(replies_enc=replies_enc, conversation_id=conversation_id)
-        .execution_options(synchronize_session=False)
+    await core_execute(
+        session,
+        update(_PROCESSED)
+        .where(_PROCESSED.c.channel == channel, _PROCESSED.c.ref_hash == ref_hash)
+        .values(replies_enc=replies_enc, conversation_id=conversation_id),
     )
+
+
+async def core_execute(
+    session: AsyncSession, statement: Executable, parameters: Any = None
+) -> CursorResult[Any]:
+    """Run a Core statement on the session's connection, after flushing the session's pending changes
+    (as ``session.execute`` would, so the statements keep their order), without the ORM's per-statement
+    work (bulk insert and update paths, result adaptation): on the hot path, each message."""
+
+    def run(sync_session: Session) -> CursorResult[Any]:
+        sync_session.flush()
+        return sync_session.connection().execute(statement, parameters)
+
+    return await session.run_sync(run)
 
 
 def _insert_new(session: AsyncSession) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING`` of processed_messages, in the session's dialect."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(ProcessedMessage)
+    return dialect.insert(_PROCESSED)

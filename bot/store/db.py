@@ -11,15 +11,17 @@ from sqlalchemy import Connection, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.files import private_sqlite
+from bot.store.sqlite_inline import inline_creator
 
 T = TypeVar("T")
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(url: str, *, sqlite_inline: bool = True, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; on SQLite, create the file private, turn on foreign keys and WAL (with
     ``synchronous=NORMAL``: a committed transaction survives a crash of the process, and only a power cut
     may lose the last ones; a deployment that cannot accept that runs on PostgreSQL), and use one
-    connection."""
+    connection, which runs its statements on the event loop's thread unless ``sqlite_inline`` is False
+    (then aiosqlite's worker thread; see :mod:`bot.store.sqlite_inline`)."""
     if url.startswith("sqlite"):
         path = sqlite_path(url)
         if path is not None:
@@ -30,18 +32,24 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         if path is not None and "poolclass" not in kwargs:
             kwargs.setdefault("pool_size", 1)
             kwargs.setdefault("max_overflow", 0)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        if sqlite_inline:
+            kwargs.setdefault("async_creator", inline_creator(url))
+        else:
+            kwargs.setdefault("connect_args", {"timeout": 30})
+        engine = create_async_engine(url, **kwargs)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            # Inline, a lock held by another process is waited for in the event loop, not in SQLite.
+            cursor.execute(f"PRAGMA busy_timeout={0 if sqlite_inline else 30000}")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
             # Let SQLAlchemy's "begin" below decide when a transaction starts.
-            dbapi_connection.isolation_level = None
+            if dbapi_connection.isolation_level is not None:
+                dbapi_connection.isolation_level = None
 
         @event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:

@@ -1,0 +1,216 @@
+"""An SQLite connection for SQLAlchemy's ``sqlite+aiosqlite`` dialect that runs every call on the event
+loop's own thread.
+
+aiosqlite hands each call to a worker thread and waits for the answer (a queue, a future, a wake-up of
+the loop): about 18 hand-offs per web-chat message, each costing more CPU than the statement it carries.
+With one connection per process, WAL and ``synchronous=NORMAL`` (see :mod:`bot.store.db`), most
+statements take microseconds, so this connection runs them directly. The engine's pool of one connection
+still queues sessions, in the event loop, as before.
+
+What it costs: a statement that takes long (a large report, a purge of many rows) now holds the loop, not
+only the connection; with one connection every database user waited for it already, now a request that
+needs no database waits too. Measured: the retention purge of 50,000 transcript lines held the loop 0.5 to
+1.2 s (aiosqlite: the longest stall 60 to 80 ms, the purge itself as long); an hourly purge removes an
+hour's lines, hundreds on a busy day, in milliseconds. ``HOTLINE_SQLITE_INLINE=false`` brings aiosqlite's
+worker thread back.
+
+A write lock held by another process (a command run beside the service) is not waited for inside SQLite,
+which would hold the loop: the busy timeout is 0 and a statement refused as busy is tried again after an
+``asyncio.sleep``, where SQLite's documentation says it may be: one that starts a transaction, or a COMMIT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import make_url
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+#: How long a statement refused because another process holds the write lock is tried again, in seconds.
+BUSY_TIMEOUT = 30.0
+_FIRST_PAUSE = 0.001
+_LONGEST_PAUSE = 0.05
+
+
+def inline_creator(
+    url: str, *, busy_timeout: float = BUSY_TIMEOUT
+) -> Callable[[], Awaitable[InlineConnection]]:
+    """The ``async_creator`` for :func:`sqlalchemy.ext.asyncio.create_async_engine`: opens the database
+    of ``url`` (with the arguments SQLAlchemy's pysqlite dialect would use) as an :class:`InlineConnection`."""
+    args, kwargs = SQLiteDialect_pysqlite().create_connect_args(make_url(url))
+    database: str = args[0]
+    uri = bool(kwargs.get("uri", False))
+
+    async def connect() -> InlineConnection:
+        # The pool hands the connection to one session at a time; which thread that is does not matter.
+        connection = sqlite3.connect(
+            database, uri=uri, check_same_thread=False, isolation_level=None, timeout=0
+        )
+        return InlineConnection(connection, busy_timeout=busy_timeout)
+
+    return connect
+
+
+class InlineConnection:
+    """The aiosqlite-like connection SQLAlchemy's aiosqlite dialect drives: awaitables that do their work
+    at once, on the calling thread."""
+
+    def __init__(self, connection: sqlite3.Connection, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
+        # ``_connection`` and ``_conn`` are the names SQLAlchemy's adapter reads on an aiosqlite connection
+        # (``_connection`` is None once closed; ``_conn`` is what its isolation_level setter changes).
+        self._connection: sqlite3.Connection | None = connection
+        self._conn = connection
+        self._tx = _RunNow()
+        self.busy_timeout = busy_timeout
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._conn.isolation_level
+
+    @isolation_level.setter
+    def isolation_level(self, value: Any) -> None:
+        self._conn.isolation_level = value
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    def cursor(self) -> InlineCursor:
+        return InlineCursor(self)
+
+    async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> InlineCursor:
+        cursor = self.cursor()
+        await cursor.execute(sql, parameters)
+        return cursor
+
+    async def commit(self) -> None:
+        await self.retry_busy(self._conn.commit, retry=True)
+
+    async def rollback(self) -> None:
+        self._conn.rollback()
+
+    async def close(self) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Close at once (SQLAlchemy's terminate; aiosqlite's ``stop``)."""
+        if self._connection is not None:
+            self._connection = None
+            self._conn.close()
+
+    async def create_function(self, *args: Any, **kwargs: Any) -> None:
+        self._conn.create_function(*args, **kwargs)
+
+    async def retry_busy(self, call: Callable[[], Any], *, retry: bool) -> Any:
+        """Run ``call``; while SQLite says another connection holds the lock and ``retry`` allows, pause in
+        the event loop (never inside SQLite) and try again, for at most ``busy_timeout`` seconds."""
+        try:
+            return call()
+        except sqlite3.OperationalError as error:
+            if not retry or not _busy(error):
+                raise
+        deadline = time.monotonic() + self.busy_timeout
+        pause = _FIRST_PAUSE
+        while True:
+            await asyncio.sleep(pause)
+            try:
+                return call()
+            except sqlite3.OperationalError as error:
+                if not _busy(error) or time.monotonic() >= deadline:
+                    raise
+            pause = min(pause * 2, _LONGEST_PAUSE)
+
+
+class InlineCursor:
+    """An aiosqlite-like cursor over a :class:`sqlite3.Cursor`."""
+
+    def __init__(self, connection: InlineConnection) -> None:
+        self._owner = connection
+        self._cursor = connection._conn.cursor()
+
+    async def __aenter__(self) -> InlineCursor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._cursor.close()
+
+    @property
+    def description(self) -> Any:
+        return self._cursor.description
+
+    @property
+    def rowcount(self) -> int:
+        return self._cursor.rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._cursor.lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return self._cursor.arraysize
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        self._cursor.arraysize = value
+
+    async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> InlineCursor:
+        # Outside a transaction the statement starts its own, so a busy one may be run again.
+        await self._owner.retry_busy(
+            lambda: self._cursor.execute(sql, parameters), retry=not self._owner.in_transaction
+        )
+        return self
+
+    async def executemany(self, sql: str, seq_of_parameters: Iterable[Any]) -> InlineCursor:
+        rows = list(seq_of_parameters)
+        await self._owner.retry_busy(
+            lambda: self._cursor.executemany(sql, rows), retry=not self._owner.in_transaction
+        )
+        return self
+
+    async def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> list[Any]:
+        return self._cursor.fetchmany(self._cursor.arraysize if size is None else size)
+
+    async def fetchall(self) -> list[Any]:
+        return self._cursor.fetchall()
+
+    async def close(self) -> None:
+        self._cursor.close()
+
+    async def setinputsizes(self, *sizes: Any) -> None:
+        return None
+
+    async def nextset(self) -> None:
+        return None
+
+    def __aiter__(self) -> InlineCursor:
+        return self
+
+    async def __anext__(self) -> Any:
+        row = self._cursor.fetchone()
+        if row is None:
+            raise StopAsyncIteration
+        return row
+
+
+class _RunNow:
+    """Stands for aiosqlite's queue of calls to its thread (SQLAlchemy's isolation_level setter puts
+    ``(future, function)`` on it): runs the function now and settles the future."""
+
+    def put_nowait(self, item: tuple[asyncio.Future[Any], Callable[[], Any]]) -> None:
+        future, function = item
+        try:
+            future.set_result(function())
+        except Exception as error:  # handed to the awaiting caller, as aiosqlite's thread would
+            future.set_exception(error)
+
+
+def _busy(error: sqlite3.OperationalError) -> bool:
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY
