@@ -62,6 +62,9 @@ async def run(database_url: str, count: int, concurrency: int) -> None:
     print(f"database: {database_url.split(':', 1)[0]}, messages: {len(timings)}, concurrency: {len(users)}")
     print(f"median per message: {statistics.median(timings) * 1000:.1f} ms")
     print(f"p95 per message:    {timings[int(len(timings) * 0.95) - 1] * 1000:.1f} ms")
+    print(
+        f"p99 per message:    {timings[int(len(timings) * 0.99) - 1] * 1000:.1f} ms, max {timings[-1] * 1000:.1f} ms"
+    )
     print(f"throughput:         {len(timings) / elapsed:.0f} messages/s")
     # CPU time of the process (every thread: SQLite's too) per message: less disturbed by a busy machine
     print(f"CPU per message:    {cpu / len(timings) * 1000:.2f} ms")

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.files import private_sqlite
+from bot.store.fairpool import FairAsyncPool
 from bot.store.sqlite_inline import inline_creator
 
 T = TypeVar("T")
@@ -28,10 +29,12 @@ def make_engine(url: str, *, sqlite_inline: bool = True, **kwargs: Any) -> Async
             private_sqlite(path)
         # One connection per process: SQLite has one writer at a time anyway, and a second connection
         # waiting for the write lock sleeps in SQLite's busy handler (1 ms, 2 ms, ... 100 ms) instead of
-        # being woken when the lock is free. Sessions queue for the connection in the event loop instead.
+        # being woken when the lock is free. Sessions queue for the connection in the event loop instead,
+        # first come, first served (see bot.store.fairpool).
         if path is not None and "poolclass" not in kwargs:
             kwargs.setdefault("pool_size", 1)
             kwargs.setdefault("max_overflow", 0)
+            kwargs["poolclass"] = FairAsyncPool
         if sqlite_inline:
             kwargs.setdefault("async_creator", inline_creator(url))
         else:
