@@ -120,10 +120,36 @@ def test_a_concept_entry_that_folds_like_an_everyday_word_is_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["tư vấn viên", "gặp tư vấn viên", "từ từ rồi tính", "bán dâm có bị phạt không"]
+    "text",
+    [
+        "tư vấn viên",
+        "gặp tư vấn viên",
+        "từ từ rồi tính",
+        "bán dâm có bị phạt không",
+        # dám/đấm, dạy/đẩy: a person afraid of the clinic or asking to be taught is not asked "are you in
+        # danger right now?"
+        "em không dám vào phòng khám vì sợ bị kỳ thị",
+        "e ko dam vao bv xet nghiem",
+        "chị dạy em cách dùng bao cao su với",
+        "ai day em cach tiem an toan ko",
+    ],
 )
 def test_everyday_words_that_fold_like_danger_are_not_danger(model: BuiltinNLU, text: str) -> None:
     assert model.emergency(normalize(text)).level == "none"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nó đấm vào mặt em",
+        "no dam vao mat e",
+        "thằng khách đẩy em ngã rồi bỏ đi",
+        "no day em nga xuong cau thang",
+    ],
+)
+def test_punching_and_pushing_are_still_danger(model: BuiltinNLU, text: str) -> None:
+    verdict = model.emergency(normalize(text))
+    assert verdict.level == "emergency" and verdict.kind == "violence_now"
 
 
 @pytest.mark.parametrize(
