@@ -96,8 +96,13 @@ def test_the_signature_check_agrees_with_twilios_validator(public_url: str, sign
 
     from ivr.signature import TwilioSignature
 
-    token = "0123456789abcdef0123456789abcdef"  # noqa: S105 (made up)
-    form = {"CallSid": "CA" + "1" * 32, "From": "+84981234567", "SpeechResult": "tôi cần giúp đỡ", "Digits": ""}
+    token = "0123456789abcdef0123456789abcdef"
+    form = {
+        "CallSid": "CA" + "1" * 32,
+        "From": "+84981234567",
+        "SpeechResult": "tôi cần giúp đỡ",
+        "Digits": "",
+    }
     path, query = "/ivr/key", "shown=0&next=1"
     signature = RequestValidator(token).compute_signature(f"{signed_for.rstrip('/')}{path}?{query}", form)
     checker = TwilioSignature(token, public_url)
