@@ -4,20 +4,25 @@
     .venv/bin/python benchmarks/http_bench.py [--duration 10] [--connections 32]
         [--postgres postgresql+asyncpg://127.0.0.1/postgres] [--only webchat,voice,key,telegram]
         [--workers 1,2]   (with --postgres: the service with 1, then 2 worker processes, in one run)
+        [--configs web+phone,all] [--code /tmp/base-checkout]
 
 One run starts, each in its own process on a loopback port:
 - a bare Starlette + uvicorn JSON echo (the ceiling for one Python process on this machine, measured now);
 - the service (``hotline serve``) on a fresh SQLite file, or on a fresh PostgreSQL database with
-  ``--postgres`` (created and dropped here), with the web chat, the phone line and Telegram switched on
-  (Telegram talks to a fake Bot API on loopback, in a thread of this process).
+  ``--postgres`` (created and dropped here), once per channel configuration of ``--configs``
+  (:mod:`benchmarks.channel_configs`): ``web+phone`` (the web chat and the phone line) and ``all``
+  (every channel: Telegram, the Zalo bot, Zalo OA and Messenger too, each talking to its fake on loopback,
+  in threads of this process). ``--code DIR`` serves another checkout (e.g. a worktree of main, for a
+  baseline: run both, in turns, and compare the ratios to the echo).
 
 wrk (one thread, ``--connections`` connections, ``--duration`` seconds per target) then drives: the echo;
 ``POST /api/webchat`` with a new text message each time (256 sessions in turn, so most messages go to an
 existing conversation, as in real use); ``POST /ivr/voice``, a new incoming call each time, signed as
 Twilio signs; ``POST /ivr/key``, a key press on the main menu of an answered call; and
-``POST /telegram/webhook``, a new text update each time. For each it prints req/s, p50, p99, the ratio to
+``POST /telegram/webhook``, a new text update each time (where Telegram is on). For each it prints req/s, p50, p99, the ratio to
 the echo, non-2xx answers, socket errors and the server's CPU time per request (steadier than req/s
-when the machine is shared), and at the end the server's RSS and its start-up time.
+when the machine is shared), and at the end, for each configuration, the server's RSS after the load and
+its start-up time (process start to ``/healthz``).
 
 Bounded in count and time; nothing leaves the machine. No figure here is a pass/fail: this machine is
 shared, so compare the ratio to the echo, not the absolute figures, between runs.
@@ -46,15 +51,19 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.channel_configs import (  # noqa: E402
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    CALLER_ID,
+    WEBHOOK_SECRET,
+    channel_env,
+    loopback_fakes,
+    rss_mib,
+)
 from benchmarks.engine_bench import MESSAGES  # noqa: E402 (the same everyday messages)
 from benchmarks.startup_bench import cpu_seconds  # noqa: E402
-from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.support.server import LiveServer, free_port, hotline_env, run_cli  # noqa: E402
 
-AUTH_TOKEN = "bench-auth-token-0123456789abcdef"  # noqa: S105 (a made-up token for loopback)
-ACCOUNT_SID = "AC" + "0" * 32
-CALLER_ID = "+84900000001"
-WEBHOOK_SECRET = "bench-webhook-secret"  # noqa: S105
 ECHO = """
 import uvicorn
 from starlette.applications import Starlette
@@ -189,21 +198,6 @@ def run_wrk(target: str, url: str, script: str, connections: int, duration: int,
 # -- servers -----------------------------------------------------------------------------------------
 
 
-def rss_mib(pid: int) -> float:
-    """The resident memory of a process and its children (uvicorn workers), in MiB."""
-    total = 0
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    for each in pids:
-        status = Path(f"/proc/{each}/status")
-        if status.exists():
-            match = re.search(r"VmRSS:\s+(\d+) kB", status.read_text())
-            total += int(match.group(1)) if match else 0
-    return total / 1024
-
-
 def wait_for(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 180) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
@@ -241,14 +235,6 @@ def echo_server(folder: Path) -> Iterator[LiveServer]:
 
 
 @contextmanager
-def fake_telegram() -> Iterator[FakeTelegram]:
-    """The fake Bot API (its own event loop in a thread: tests/fakes/base.py); the service sends its replies
-    there."""
-    with FakeTelegram() as fake:
-        yield fake
-
-
-@contextmanager
 def database(folder: Path, postgres: str | None) -> Iterator[str]:
     if postgres is None:
         yield f"sqlite+aiosqlite:///{folder / 'bench.db'}"
@@ -279,7 +265,10 @@ class Service:
 
 
 @contextmanager
-def service(folder: Path, database_url: str, telegram: FakeTelegram, workers: int = 1) -> Iterator[Service]:
+def service(
+    folder: Path, database_url: str, channels: dict[str, str], workers: int = 1, code: Path = ROOT
+) -> Iterator[Service]:
+    """``hotline serve`` of the checkout ``code`` with the ``channels`` settings, on a free port."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = hotline_env(
@@ -292,12 +281,8 @@ def service(folder: Path, database_url: str, telegram: FakeTelegram, workers: in
             # one client (loopback) opens every session here: the per-address caps would refuse them
             "HOTLINE_FLOOD_SESSIONS_PER_MINUTE": "0",
             "HOTLINE_FLOOD_SESSIONS_PER_HOUR": "0",
-            "HOTLINE_TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "HOTLINE_TWILIO_AUTH_TOKEN": AUTH_TOKEN,
-            "HOTLINE_TWILIO_CALLER_ID": CALLER_ID,
-            "HOTLINE_TELEGRAM_TOKEN": telegram.token,
-            "HOTLINE_TELEGRAM_API_URL": telegram.url,
-            "HOTLINE_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "PYTHONPATH": str(code),
+            **channels,
         },
     )
     migrated = run_cli(["db", "upgrade"], env)
@@ -317,7 +302,7 @@ def service(folder: Path, database_url: str, telegram: FakeTelegram, workers: in
             str(workers),
         ],
         env=env,
-        cwd=ROOT,
+        cwd=code,
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
     )
@@ -390,24 +375,29 @@ def main() -> None:
     parser.add_argument(
         "--workers", default="1", help="worker counts to measure in turn, e.g. 1,2 (PostgreSQL)"
     )
+    parser.add_argument("--configs", default="web+phone,all", help="channel configurations to serve in turn")
+    parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to serve (default: this)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run `make bench-tools` (Debian's wrk)")
     targets = args.only.split(",")
     counts = [int(n) for n in args.workers.split(",")]
+    runs = [(config, workers) for config in args.configs.split(",") for workers in counts]
     results: list[Result] = []
     footprint: list[str] = []
-    with tempfile.TemporaryDirectory() as tmp, fake_telegram() as telegram:
+    with tempfile.TemporaryDirectory() as tmp, loopback_fakes() as fakes:
         folder = Path(tmp)
         with echo_server(folder) as echo:
             results.append(
                 run_wrk("echo", echo.url, LUA_ECHO, args.connections, args.duration, echo.process.pid)
             )
-        for workers in counts:
+        for config, workers in runs:
             label = f"/w{workers}" if len(counts) > 1 else ""
+            label += f"/{config}" if len(runs) > len(counts) else ""
+            channels = channel_env(config, fakes)
             with (
                 database(folder, args.postgres) as url,
-                service(folder, url, telegram, workers) as running,
+                service(folder, url, channels, workers, args.code.resolve()) as running,
             ):
                 base = running.server.url
                 scripts = {
@@ -417,6 +407,8 @@ def main() -> None:
                 # The CPU per request is the one server process's; with workers it is not measured (nan).
                 pid = running.server.process.pid if workers == 1 else -1
                 for target in targets:
+                    if target == "telegram" and "HOTLINE_TELEGRAM_TOKEN" not in channels:
+                        continue
                     if target == "voice":
                         script = _lua_fixed(voice_requests(base, 20_000))
                     elif target == "key":
@@ -427,16 +419,18 @@ def main() -> None:
                         run_wrk(target + label, base, script, args.connections, args.duration, pid)
                     )
                 footprint.append(
-                    f"service{label} RSS after the load: {rss_mib(running.server.process.pid):.0f} MiB; "
+                    f"service{label} ({config}) RSS after the load: "
+                    f"{rss_mib(running.server.process.pid):.0f} MiB; "
                     f"start-up to /healthz: {running.startup_seconds:.2f} s"
                 )
     ceiling = results[0].rps
-    print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; {args.connections} connections, "
+    print(f"code: {args.code.resolve()}; database: {'PostgreSQL' if args.postgres else 'SQLite'}; "
+          f"{args.connections} connections, "
           f"{args.duration} s per target, one wrk thread; echo measured in the same run")  # fmt: skip
-    print(f"{'target':<12} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>9} {'of echo':>8} "
+    print(f"{'target':<20} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>9} {'of echo':>8} "
           f"{'non-2xx':>8} {'errors':>7} {'cpu ms/req':>10}")  # fmt: skip
     for r in results:
-        print(f"{r.target:<12} {r.requests:>9} {r.rps:>9.0f} {r.p50_ms:>8.1f} {r.p99_ms:>9.1f} "
+        print(f"{r.target:<20} {r.requests:>9} {r.rps:>9.0f} {r.p50_ms:>8.1f} {r.p99_ms:>9.1f} "
               f"{r.rps / ceiling:>8.1%} {r.non_2xx:>8} {r.socket_errors:>7} {r.cpu_ms:>10.3f}")  # fmt: skip
     for line in footprint:
         print(line)

@@ -10,14 +10,17 @@ holds ``manifest.txt``, one file per line, and the files it lists, named ``<loca
   (``vi/ivr.footer.mp3``).
 
 The manifest is read when the service starts; anything not listed is spoken with text-to-speech.
+httpx is imported only then (a tenth of a second or more of the start, for a setting most lines lack).
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,8 @@ class AudioPrompts:
         """Read the manifest; if it cannot be read, say so and keep to text-to-speech."""
         if self.base_url is None:
             return
+        import httpx
+
         url = f"{self.base_url}/{MANIFEST}"
         try:
             if http is None:

@@ -2,18 +2,25 @@
 
 The Twilio client talks to ``HOTLINE_TWILIO_API_URL`` when it is set (a local fake in tests), else to
 Twilio. A 429 or a server error is retried through the outbox; a refused number gives up.
+
+twilio's REST client (and aiohttp under it: together some 10 MiB and a good part of a second) is imported
+on the first page, not when the pager is built: a service that never pages by phone never loads it.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from twilio.base.exceptions import TwilioRestException
-from twilio.http.async_http_client import AsyncTwilioHttpClient
-from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
 
 from bot.escalation.paging import Page
 from bot.outbox.dispatcher import GiveUp, Retry
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from twilio.http.async_http_client import AsyncTwilioHttpClient
+    from twilio.rest import Client
 
 
 class TwilioPager:
@@ -27,6 +34,9 @@ class TwilioPager:
 
     def _get_client(self) -> Client:
         if self._client is None:
+            from twilio.http.async_http_client import AsyncTwilioHttpClient
+            from twilio.rest import Client
+
             token = self.settings.twilio_auth_token
             self._http = AsyncTwilioHttpClient(timeout=10)
             self._client = Client(

@@ -13,7 +13,8 @@ out of the pickle, after it in the same file, and come back as read-only views o
 memory: the process does not copy them, the pages it never reads cost nothing, the kernel may drop and
 re-read them, and processes serving the same file share them. A file that cannot be read or unpickled, or holds something else, is trained
 again and replaced: a bad cache never stops the service. Files are written to a temporary name and
-renamed, so two processes starting together never read half a file.
+renamed, so two processes starting together never read half a file. Its regular expressions come back
+as :class:`LazyPattern`, compiled when first used.
 
 Pickle runs code when loading: the folder must be writable only by the service's own user (the
 default, ``var/models``, is created with the rest of ``var/``).
@@ -28,6 +29,7 @@ import logging
 import mmap
 import os
 import pickle
+import re
 import struct
 import sys
 import tempfile
@@ -157,7 +159,51 @@ def loads(path: Path) -> object:
     if any(offset + size > len(view) for offset, size in entries) or start + length > len(view):
         raise ValueError("the model file is truncated")
     buffers = [view[offset : offset + size] for offset, size in entries]
-    return pickle.loads(view[start : start + length], buffers=buffers)  # noqa: S301 (our own file)
+    return _Unpickler(io.BytesIO(view[start : start + length]), buffers=buffers).load()
+
+
+class LazyPattern:
+    """A regular expression of a loaded model, compiled the first time it is used.
+
+    The model holds about a thousand patterns (the lexicon's phrases, one per first word); unpickling
+    compiled each of them, a good part of the model's load at every start, though most are not needed
+    for the first messages and some never. This one is the same pattern (the same source and flags), so
+    it finds the same matches: on first use it is compiled with :func:`re.compile`, and its methods then
+    go straight to the compiled pattern's. It is pickled as the compiled pattern it stands for.
+    """
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self.pattern = pattern
+        self.flags = flags
+
+    def __getattr__(self, name: str) -> Any:  # only for what is not set yet: compile, then keep
+        compiled = re.compile(self.pattern, self.flags)
+        for method in ("search", "match", "fullmatch", "finditer", "findall", "sub", "subn", "split"):
+            setattr(self, method, getattr(compiled, method))
+        return getattr(compiled, name)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return re.compile, (self.pattern, self.flags)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyPattern | re.Pattern):
+            return (self.pattern, self.flags) == (other.pattern, other.flags)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.pattern, self.flags))
+
+    def __repr__(self) -> str:
+        return f"LazyPattern({self.pattern!r}, {self.flags})"
+
+
+class _Unpickler(pickle.Unpickler):
+    """Reads a model file's pickle with its regular expressions left to compile on first use."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ("re", "_compile"):  # how a compiled pattern is pickled (copyreg)
+            return LazyPattern
+        return super().find_class(module, name)
 
 
 def _rewrap(function: Callable[..., Any], maxsize: int | None, typed: bool) -> Callable[..., Any]:

@@ -103,3 +103,25 @@ def test_a_background_pagers_stand_in_is_there_exactly_when_the_pager_will_be(
     for entry in PAGER_FACTORIES:
         if entry.name in ("sms", "voice"):
             assert entry.wanted(settings) == (entry.load()(settings) is not None), entry.name
+
+
+@pytest.mark.slow
+def test_a_phone_line_and_its_pagers_import_no_rest_client_until_they_call(tmp_path: Path) -> None:
+    """The phone line answers with TwiML alone: twilio's REST client (and aiohttp under it) is imported
+    only when a page or a call-back is placed, and httpx only to read recorded prompts' manifest."""
+    script = PROBE.replace(repr(HEAVY), repr((*HEAVY, "aiohttp", "httpx"))).replace(
+        "print(sorted(app.state.services.channels))",
+        "print(sorted(app.state.services.channels), sorted(app.state.services.pagers))",
+    )
+    names, imported = probe(
+        tmp_path,
+        script,
+        {
+            "HOTLINE_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "HOTLINE_TWILIO_AUTH_TOKEN": "x" * 32,
+            "HOTLINE_TWILIO_CALLER_ID": "+15550000000",
+            "HOTLINE_PAGE_PHONE_ROUTE": "both",
+        },
+    )
+    assert names == "['phone', 'webchat'] ['sms', 'voice']", "built at once (not in the background)"
+    assert imported == "", f"imported before any call: {imported}"

@@ -7,6 +7,8 @@ lexicon) into a temporary folder, and keeps its models in another: nothing is wr
 from __future__ import annotations
 
 import os
+import pickle
+import re
 import shutil
 import stat
 import subprocess
@@ -16,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.nlu import BuiltinNLU, build_builtin, build_nlu
-from bot.nlu.cache import load_or_train, model_path
+from bot.nlu.cache import LazyPattern, load_or_train, model_path
 from bot.settings import ROOT
 
 ARTICLES = ("alcohol", "hiv-testing", "buying-sex-law", "feeling-alone", "after-sexual-assault")
@@ -77,6 +79,27 @@ def test_second_start_loads_the_saved_model_and_answers_the_same(knowledge: Path
     for text in ("ck dang danh e", "xet nghiem hiv o dau", "ban dam bi phat bao nhieu"):
         assert second.understand_sync(text) == first.understand_sync(text)
     assert second.understand_sync("ck dang danh e").emergency
+
+
+def test_the_loaded_models_patterns_compile_on_first_use_and_find_the_same(
+    knowledge: Path, models: Path
+) -> None:
+    """A loaded model's ~thousand regular expressions are compiled when first used (a good part of the
+    load at every start), and it answers as the model just trained in memory does."""
+    loaded, _ = train(knowledge, models)
+    phrases = loaded.detector.lexicon.phrases
+    assert phrases and all(isinstance(pattern, LazyPattern) for _, _, pattern in phrases)
+    assert all("search" not in vars(pattern) for _, _, pattern in phrases), "none compiled yet"
+    fresh = build_builtin(knowledge)
+    texts = [*TOPICS.split(","), *EMERGENCY.split(","), "ck dang danh e", "em muốn chết", "PrEP là gì?"]
+    for text in texts:
+        assert loaded.understand_sync(text) == fresh.understand_sync(text), text
+    idioms = loaded.detector.lexicon._idioms  # asked for every message
+    assert isinstance(idioms, LazyPattern) and "search" in vars(idioms), "compiled once used"
+    pattern = phrases[0][2]
+    compiled = re.compile(pattern.pattern, pattern.flags)
+    assert pattern == compiled and hash(pattern) == hash(LazyPattern(compiled.pattern, compiled.flags))
+    assert pickle.loads(pickle.dumps(pattern)) == compiled  # pickled as the compiled pattern
 
 
 def test_the_loaded_model_reads_its_weights_from_the_file_not_a_copy(knowledge: Path, models: Path) -> None:

@@ -9,14 +9,19 @@
 * :mod:`.shown`: clearing the chat on the phone when the person deletes their data
 * :mod:`.limits`: pacing under Telegram's rate limits
 
-Importing aiogram takes seconds, so this package imports it only when a name below is first used
-(the channel registry asks for it only when ``HOTLINE_TELEGRAM_TOKEN`` is set).
+The channel registry imports this package only when ``HOTLINE_TELEGRAM_TOKEN`` is set. aiogram is
+imported here, first, with its types' validators built when first used (:mod:`.deferred`: about 100 MiB
+and seconds less than aiogram's own import); the modules above are imported when a name below is used.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
+
+from bot.channels.telegram.deferred import import_aiogram
+
+import_aiogram()
 
 if TYPE_CHECKING:
     from bot.channels.telegram.channel import TelegramChannel, build
