@@ -153,6 +153,43 @@ def test_punching_and_pushing_are_still_danger(model: BuiltinNLU, text: str) -> 
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        # bạn/bán: "my friend goes to Laos" is not "sold me to Laos"
+        "bạn em sang Lào làm phục vụ quán ăn thì cần giấy tờ gì",
+        "ban em sang lao lam phuc vu quan an can giay to gi",
+        # rách/rạch: a torn hand is not a cut wrist
+        "con chó cào rách tay em, có phải đi tiêm không",
+        "con cho cao rach tay e co can tiem ko",
+        # bạn bè/bán: teased by friends is not being sold
+        "bị bạn bè trêu vì làm nghề này, buồn quá",
+        "bi ban be treu vi lam nghe nay buon qua",
+        # lời/lôi: accepting an invitation is not being dragged away
+        "nhận lời đi ăn với khách quen có an toàn không",
+        "nhan loi di an voi khach quen co an toan ko",
+    ],
+)
+def test_more_everyday_words_that_fold_like_danger_are_not_danger(model: BuiltinNLU, text: str) -> None:
+    # found by benchmarks/fold_collisions.py; each was "possible" before the lexicon was narrowed
+    assert model.emergency(normalize(text)).level == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("người yêu bán em sang Trung Quốc, giờ em bị nhốt", "held_trafficked"),
+        ("nguoi yeu ban e sang tq roi, e bi nhot", "held_trafficked"),
+        ("em vừa rạch tay, máu chảy nhiều", "suicide_self_harm"),
+        ("e vua rach tay mau chay nhieu", "suicide_self_harm"),
+        ("bạn em ngáy rất lạ sau khi chích, gọi không dậy", "overdose"),
+    ],
+)
+def test_danger_words_narrowed_against_folding_still_alarm(model: BuiltinNLU, text: str, kind: str) -> None:
+    verdict = model.emergency(normalize(text))
+    assert verdict.level == "emergency" and verdict.kind == kind
+
+
+@pytest.mark.parametrize(
     ("message", "article"),
     [
         (
