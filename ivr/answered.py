@@ -16,21 +16,21 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import Insert as PgInsert
-from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 
 from bot.channels.door import ChannelStore
 from bot.store.contacts import new_contact_values
 from bot.store.models import Contact, Conversation
+from bot.store.upsert import dialect_name, upsert
 from ivr.calls import CHANNEL, call_ref
 from ivr.state import Caller
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from bot.store.upsert import Upsert
 
-Insert = PgInsert | SqliteInsert
+log = logging.getLogger(__name__)
 
 MAX_BATCH = 200
 """At most this many calls in one transaction (a contact row is 17 values; SQLite takes 32,766)."""
@@ -95,18 +95,16 @@ class AnsweredCalls:
                 )
                 for waiting, user_key, locale in zip(batch, user_keys, locales, strict=True)
             ]
-            await session.execute(_insert(session.get_bind().dialect.name), rows)
+            await session.execute(_insert(dialect_name(session)), rows)
         return locales
 
 
 @functools.cache
-def _insert(dialect: str) -> Insert:
+def _insert(dialect: str) -> Upsert:
     """The contact rows' insert, skipping a call already recorded (Twilio retried its request).
 
     On the table, not the ORM class, and run with the rows as parameters (``executemany``): compiled
     once and cached, whatever the number of rows. An ``insert(...).values(rows)`` would be compiled
     again for each batch, at a cost that grows with its rows (measured: most of a greeting's CPU time).
     """
-    module = postgresql if dialect == "postgresql" else sqlite
-    insert: Insert = module.insert(Contact.__table__)
-    return insert.on_conflict_do_nothing(index_elements=["call_ref_hash"])
+    return upsert(dialect, Contact.__table__).on_conflict_do_nothing(index_elements=["call_ref_hash"])

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.engine.floods import address_key
 from bot.store.crypto import Crypto
 from bot.store.models import LoginFailure
+from bot.store.upsert import upsert
 
 MAX_WAIT = timedelta(minutes=15)
 FORGET = timedelta(hours=1)
@@ -81,11 +81,10 @@ async def wait_for(session: AsyncSession, who: Client, *, now: datetime) -> int:
 
 async def failed(session: AsyncSession, who: Client, *, now: datetime) -> bool:
     """Count a failure against each key of ``who``; whether one of them is now made to wait."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     locked = False
     for key, rule in who.keys:
         failures = await session.scalar(
-            dialect.insert(LoginFailure)
+            upsert(session, LoginFailure)
             .values(key_hash=key, failures=1, locked_until=None, expires_at=now + FORGET)
             .on_conflict_do_update(
                 index_elements=[LoginFailure.key_hash],

@@ -19,13 +19,13 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.crypto import Crypto
 from bot.store.models import AlertCount, AlertSubscription, ClientReport, Conversation, OutboxEvent
 from bot.store.outbox import LANE_OTHER, enqueue
 from bot.store.outbox_kinds import ALERT_SEND, AlertSendPayload
+from bot.store.upsert import upsert
 
 DRAFT = "draft"
 PENDING = "pending"
@@ -89,8 +89,7 @@ async def count(session: AsyncSession, name: str, *, now: datetime, zone: str, b
     """Add ``by`` to a statistics counter of today (one atomic upsert)."""
     if name not in COUNTERS:
         raise ValueError(f"unknown alert counter {name!r}")
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(AlertCount).values(day=local_day(now, zone), name=name, count=by)
+    insert = upsert(session, AlertCount).values(day=local_day(now, zone), name=name, count=by)
     await session.execute(
         insert.on_conflict_do_update(
             index_elements=["day", "name"], set_={"count": AlertCount.count + insert.excluded.count}

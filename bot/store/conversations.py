@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Executable, Table, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from bot.store.crypto import Crypto
 from bot.store.locking import for_update
 from bot.store.models import Contact, Conversation, Message, ProcessedMessage
+from bot.store.upsert import dialect_name, upsert
 
 # The tables themselves: Core statements on them skip the ORM (see core_execute).
 _MESSAGES = cast(Table, Message.__table__)
@@ -31,7 +31,7 @@ async def get_or_create(
     query = (
         select(Conversation, Contact).outerjoin(Contact, Contact.id == Conversation.contact_id).where(*where)
     )
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         query = query.with_for_update(of=Conversation)  # not the nullable side of the outer join
     row = (await session.execute(query)).one_or_none()
     if row is not None:
@@ -45,7 +45,7 @@ async def get_or_create(
         created_at=now,
         last_seen_at=now,
     )
-    if session.get_bind().dialect.name != "postgresql":
+    if dialect_name(session) != "postgresql":
         # SQLite: this transaction holds the write lock from its start (BEGIN IMMEDIATE); nobody else can
         # have created it since the query above, and a savepoint would cost two statements more.
         session.add(conversation)
@@ -167,5 +167,4 @@ async def core_execute(
 
 def _insert_new(session: AsyncSession) -> Any:
     """``INSERT ... ON CONFLICT DO NOTHING`` of processed_messages, in the session's dialect."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(_PROCESSED)
+    return upsert(session, _PROCESSED)

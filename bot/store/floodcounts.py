@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import FloodCount
+from bot.store.upsert import upsert
 
 
 async def counts(session: AsyncSession, *, key_hash: str, starts: Sequence[datetime]) -> dict[datetime, int]:
@@ -54,9 +54,8 @@ async def take(
         )
         if exists is not None:
             return False  # the window is full
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         inserted = await session.execute(
-            dialect.insert(FloodCount)
+            upsert(session, FloodCount)
             .values(key_hash=key_hash, window_start=window_start, count=1, expires_at=expires_at)
             .on_conflict_do_nothing()
         )
