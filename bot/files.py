@@ -7,9 +7,13 @@ there is no moment when another account on the host could open it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import secrets
+import tempfile
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -65,3 +69,47 @@ def private_sqlite(path: Path) -> None:
             if file.stat().st_mode & 0o077:
                 file.chmod(0o600)
                 log.warning("%s was readable by other accounts: made private (0600)", file)
+
+
+def replace_private(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all, private (0600) from its creation: a temporary file
+    in the same folder, flushed to disk, then renamed over ``path``; a reader never sees half a file.
+    The folder is created private if missing. Raises :class:`OSError`."""
+    private_dir(path.parent)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def keep_newest(current: Path, prefix: str, suffix: str, keep: int) -> None:
+    """Of the files ``prefix*suffix`` beside ``current``, keep ``current`` and the newest others, up to
+    ``keep`` in all (another version of the service may still be running on one); remove the rest, and
+    temporaries of :func:`replace_private` left by a crash more than an hour ago. Never raises."""
+    folder = current.parent
+    others = [p for p in folder.glob(f"{prefix}*{suffix}") if p != current]
+    try:
+        others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for old in others[keep - 1 :]:
+            old.unlink(missing_ok=True)
+        for stale in folder.glob(f".{prefix}*.tmp"):
+            if time.time() - stale.stat().st_mtime > 3600:
+                stale.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def hash_files(digest: hashlib._Hash, label: str, root: Path, files: Iterable[Path]) -> None:
+    """Feed ``files`` (under ``root``) to ``digest``: each one's name relative to ``root``, length and
+    bytes, so that a renamed, changed, added or removed file changes the hash."""
+    for path in files:
+        data = path.read_bytes()
+        name = path.relative_to(root).as_posix()
+        digest.update(f"{label}:{name}:{len(data)}\n".encode())
+        digest.update(data)

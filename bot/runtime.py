@@ -17,7 +17,8 @@ from bot.channels.door import ChannelStore, Door
 from bot.channels.pending import Pending, PendingChannel, PendingPager
 from bot.channels.registry import CHANNEL_FACTORIES, PAGER_FACTORIES, Lazy
 from bot.clock import Clock, SystemClock
-from bot.engine.content import Content, load_content
+from bot.engine.content import Content
+from bot.engine.content_cache import load_content_cached
 from bot.engine.deps import EngineDeps, ForgetHook
 from bot.engine.engine import Engine
 from bot.engine.inbox import Inbox
@@ -250,7 +251,7 @@ def build_services(
     """
     clock = clock or SystemClock()
     crypto = Crypto(settings.secret)
-    content = content or load_content(settings.flows_dir, settings.knowledge_dir)
+    content = content or load_content_cached(settings.flows_dir, settings.knowledge_dir, settings.model_dir)
     nlu = nlu or build_nlu(settings.knowledge_dir, rasa_url=settings.rasa_url, model_dir=settings.model_dir)
     db = make_engine(settings.database_url, sqlite_inline=settings.sqlite_inline)
     sessionmaker = make_sessionmaker(db)

@@ -40,6 +40,9 @@ class Replacement:
 
     def cited_as_current(self, text: str) -> str | None:
         """The first spelling of the old instrument in ``text`` on a sentence that does not name the new one."""
+        folded = text.casefold()
+        if not any(old.casefold() in folded for old in self.old):
+            return None  # most texts never name it: no need to split them into sentences
         for sentence in sentences(text):
             lowered = sentence.casefold()
             if any(new.casefold() in lowered for new in self.new):

@@ -27,20 +27,18 @@ import hashlib
 import io
 import logging
 import mmap
-import os
 import pickle
 import re
 import struct
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
-from bot.files import private_dir
+from bot.files import hash_files, keep_newest, replace_private
 
 log = logging.getLogger(__name__)
 
@@ -97,22 +95,14 @@ def _version(name: str) -> str:
         return "absent"
 
 
-def _hash_files(digest: hashlib._Hash, label: str, root: Path, files: Iterable[Path]) -> None:
-    for path in files:
-        data = path.read_bytes()
-        name = path.relative_to(root).as_posix()
-        digest.update(f"{label}:{name}:{len(data)}\n".encode())
-        digest.update(data)
-
-
 def model_key(knowledge_dir: Path) -> str:
     """The hash that names the model file of ``knowledge_dir`` (read from the files, in milliseconds)."""
     digest = hashlib.sha256()
     versions = [f"format={FORMAT}", f"python={sys.version_info.major}.{sys.version_info.minor}"]
     versions += [f"{name}={_version(name)}" for name in LIBRARIES]
     digest.update(("\n".join(versions) + "\n").encode())
-    _hash_files(digest, "data", knowledge_dir, training_files(knowledge_dir))
-    _hash_files(digest, "code", SOURCES, source_files())
+    hash_files(digest, "data", knowledge_dir, training_files(knowledge_dir))
+    hash_files(digest, "code", SOURCES, source_files())
     return digest.hexdigest()[:24]
 
 
@@ -263,36 +253,16 @@ def _write(path: Path, key: str, model: object) -> None:
         log.warning("cannot save the model (%s); it will be trained at every start", exc)
         return
     try:
-        private_dir(path.parent)  # the model is the service's alone (mkstemp makes the file 0600)
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+        replace_private(path, data)  # the model is the service's alone
     except OSError as exc:
         log.warning("cannot write the model to %s (%s); it will be trained at every start", path, exc)
-        return
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except Exception as exc:
-        log.warning("cannot write the model to %s (%s); it will be trained at every start", path, exc)
-        Path(temporary).unlink(missing_ok=True)
         return
     _prune(path)
 
 
 def _prune(current: Path) -> None:
     """Keep the newest few model files (another version may still be running); drop the rest."""
-    others = [p for p in current.parent.glob(f"{PREFIX}*{SUFFIX}") if p != current]
-    try:
-        others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in others[KEEP - 1 :]:
-            old.unlink(missing_ok=True)
-        for stale in current.parent.glob(f".{PREFIX}*.tmp"):
-            if time.time() - stale.stat().st_mtime > 3600:  # left by a crash during a write
-                stale.unlink(missing_ok=True)
-    except OSError:
-        pass
+    keep_newest(current, PREFIX, SUFFIX, KEEP)
 
 
 def load_or_train(
