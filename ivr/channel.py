@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter
 
 from bot.channels.door import ChannelStore, Door
-from bot.http.direct import Endpoint
 from bot.engine.content import Content
+from bot.http.direct import Endpoint
 from bot.messages import Reply
 from bot.store.outbox_kinds import PHONE_CHECKIN
 from ivr.audio import AudioPrompts
