@@ -126,8 +126,10 @@ class _ContactInsert:
 
     def parameters(self, **row: object) -> tuple[Any, ...]:
         return tuple(
-            constant if key is None else process(row[key]) if process is not None else row[key]
-            for key, process, constant in self.plan
+            [
+                constant if key is None else process(row[key]) if process is not None else row[key]
+                for key, process, constant in self.plan
+            ]
         )
 
 
