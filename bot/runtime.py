@@ -70,6 +70,8 @@ class Services:
     later: list[tuple[Pending, Lazy]] = field(default_factory=list)
     # Whether this process runs the outbox dispatcher (``/readyz`` then checks that it keeps running).
     dispatching: bool = False
+    # Set once every channel and pager is built (at start, or when those left for later are).
+    built: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def deliver(self, event: Event) -> None:
@@ -91,6 +93,8 @@ class Services:
             await channel.start()
         if self.later:
             self._tasks.append(asyncio.create_task(self.build_later(), name="build-later"))
+        else:
+            self.built.set()
         if dispatcher:
             self.dispatching = True
             self._tasks.append(
@@ -122,6 +126,7 @@ class Services:
             pending.resolve(built)
             log.info("%s ready (built in %.1f s)", pending.name, time.monotonic() - started)
         self.later.clear()
+        self.built.set()
         self.dispatcher.wake()  # what waited for them is due now
 
     def door(self, name: str) -> Door:

@@ -13,21 +13,23 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot.channels.door import ChannelStore
-from bot.store.contacts import new_contact_values
+from bot.store.contacts import nothing_counted
 from bot.store.models import Contact, Conversation
-from bot.store.upsert import dialect_name, upsert
+from bot.store.upsert import upsert
 from ivr.calls import CHANNEL, call_ref
 from ivr.state import Caller
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
+
     from bot.store.upsert import Upsert
 
 log = logging.getLogger(__name__)
@@ -79,13 +81,13 @@ class AnsweredCalls:
         crypto = self.store.crypto
         user_keys = [crypto.user_key(CHANNEL, waiting.caller.user_id) for waiting in batch]
         async with self.store.sessionmaker() as session, session.begin():
-            query = select(Conversation.user_key, Conversation.locale).where(
-                Conversation.channel == CHANNEL, Conversation.user_key.in_(set(user_keys))
-            )
-            known = dict((await session.execute(query)).tuples().all())
+            connection = await session.connection()
+            found = await connection.execute(_LANGUAGES, {"user_keys": sorted(set(user_keys))})
+            known: dict[str, str] = {user_key: locale for user_key, locale in found}
             locales = [known.get(user_key) or self.default_locale for user_key in user_keys]
+            insert = _contact_insert(connection.dialect)
             rows = [
-                new_contact_values(
+                insert.parameters(
                     channel=CHANNEL,
                     stats_key=crypto.stats_key(user_key),
                     started_at=waiting.now,
@@ -95,16 +97,76 @@ class AnsweredCalls:
                 )
                 for waiting, user_key, locale in zip(batch, user_keys, locales, strict=True)
             ]
-            await session.execute(_insert(dialect_name(session)), rows)
+            await connection.exec_driver_sql(insert.sql, rows)
         return locales
 
 
-@functools.cache
-def _insert(dialect: str) -> Upsert:
-    """The contact rows' insert, skipping a call already recorded (Twilio retried its request).
+_LANGUAGES = select(Conversation.user_key, Conversation.locale).where(
+    Conversation.channel == CHANNEL, Conversation.user_key.in_(bindparam("user_keys", expanding=True))
+)
+"""The language of each caller's conversation (built once: a select built per batch cost more than the
+insert of its rows)."""
 
-    On the table, not the ORM class, and run with the rows as parameters (``executemany``): compiled
-    once and cached, whatever the number of rows. An ``insert(...).values(rows)`` would be compiled
-    again for each batch, at a cost that grows with its rows (measured: most of a greeting's CPU time).
+
+@dataclass(frozen=True)
+class _ContactInsert:
+    """The contact rows' insert for one database, skipping a call already recorded (Twilio retried its
+    request), compiled once, run with plain tuples (``executemany``).
+
+    SQLAlchemy's own ``execute(insert, rows)`` turns every row's 19 values through their types (4 JSON
+    lists, 2 datetimes, 6 booleans, ...) on each run: most of a greeting's database time, measured. Here
+    each varying column is turned by the same processor SQLAlchemy would use, and the columns that are the
+    same for every new contact (:func:`~bot.store.contacts.nothing_counted`, and the columns' own
+    defaults) are turned once.
     """
-    return upsert(dialect, Contact.__table__).on_conflict_do_nothing(index_elements=["call_ref_hash"])
+
+    sql: str
+    # per placeholder, in order: (the row's value to turn by the processor) or (the value, turned once)
+    plan: tuple[tuple[str | None, Callable[[Any], Any] | None, Any], ...]
+
+    def parameters(self, **row: object) -> tuple[Any, ...]:
+        return tuple(
+            [
+                constant if key is None else process(row[key]) if process is not None else row[key]
+                for key, process, constant in self.plan
+            ]
+        )
+
+
+_VARYING = ("channel", "stats_key", "started_at", "ended_at", "locale", "call_ref_hash")
+
+
+@functools.cache
+def _compiled_insert(dialect_name: str) -> Upsert:
+    return upsert(dialect_name, Contact.__table__).on_conflict_do_nothing(index_elements=["call_ref_hash"])
+
+
+_inserts: dict[str, _ContactInsert] = {}
+
+
+def _contact_insert(dialect: Dialect) -> _ContactInsert:
+    """The insert for ``dialect`` (a positional paramstyle: SQLite's ``?``, asyncpg's ``$n``)."""
+    cached = _inserts.get(dialect.name)
+    if cached is not None:
+        return cached
+    table = Contact.__table__
+    constants = nothing_counted()
+    compiled = _compiled_insert(dialect.name).compile(dialect=dialect, column_keys=[*_VARYING, *constants])
+    if compiled.positiontup is None:
+        raise RuntimeError(f"{dialect.name}: a positional paramstyle is needed for the greeting's insert")
+    plan: list[tuple[str | None, Callable[[Any], Any] | None, Any]] = []
+    for key in compiled.positiontup:
+        column = table.c[key]
+        process = column.type.dialect_impl(dialect).bind_processor(dialect)
+        if key in _VARYING:
+            plan.append((key, process, None))
+            continue
+        if key in constants:
+            value = constants[key]
+        elif column.default is not None and column.default.is_scalar:
+            value = column.default.arg
+        else:
+            raise RuntimeError(f"contacts.{key}: no value for the greeting's insert")
+        plan.append((None, None, process(value) if process is not None else value))
+    _inserts[dialect.name] = insert = _ContactInsert(compiled.string, tuple(plan))
+    return insert

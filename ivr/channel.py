@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from urllib.parse import urlsplit
@@ -10,6 +11,7 @@ from fastapi import APIRouter
 
 from bot.channels.door import ChannelStore, Door
 from bot.engine.content import Content
+from bot.http.direct import Endpoint
 from bot.messages import Reply
 from bot.store.outbox_kinds import PHONE_CHECKIN
 from ivr.audio import AudioPrompts
@@ -19,7 +21,7 @@ from ivr.checkin_dialer import CallbackDialer
 from ivr.hours import OfficeHours
 from ivr.prompts import Prompts, load_prompts
 from ivr.render import Speaker
-from ivr.routes import build_router
+from ivr.routes import build_routes
 from ivr.signature import TwilioSignature
 from ivr.urls import Urls
 
@@ -58,8 +60,16 @@ class PhoneLine:
         if not settings.oncall_numbers:
             log.warning("phone line: HOTLINE_ONCALL_NUMBERS is empty; key 9 cannot reach a counsellor")
 
+    @functools.cached_property
+    def _routes(self) -> tuple[APIRouter, dict[str, Endpoint]]:
+        return build_routes(self)
+
     def router(self) -> APIRouter:
-        return build_router(self)
+        return self._routes[0]
+
+    def direct_routes(self) -> dict[tuple[str, str], Endpoint]:
+        """Every route of the phone line, served past FastAPI's router (:mod:`bot.http.direct`)."""
+        return {("POST", path): endpoint for path, endpoint in self._routes[1].items()}
 
     async def start(self) -> None:
         await self.audio.load()

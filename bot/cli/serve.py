@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.cli.common import settings_for
 from bot.errors import ContentErrors
+
+if TYPE_CHECKING:
+    from bot.runtime import Services
 
 
 @click.command()
@@ -41,8 +43,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool,
     host = host or settings.host
     port = port or settings.port
     if workers == 1:
-        config, channels = _server_config(settings, host, port)
-        _run_server(config, channels)
+        config, services = _server_config(settings, host, port)
+        _run_server(config, services)
         return
     import uvicorn
 
@@ -54,19 +56,17 @@ def serve(ctx: click.Context, host: str | None, port: int | None, migrate: bool,
 
     def serve_one(listening: Any) -> None:
         try:
-            config, channels = _server_config(settings, host, port, quiet=True)
+            config, services = _server_config(settings, host, port, quiet=True)
         except click.ClickException as exc:
             exc.show()
             sys.exit(STARTUP_FAILURE)
-        _run_server(config, channels, sockets=[listening])
+        _run_server(config, services, sockets=[listening])
 
     sys.exit(Supervisor(workers, sock, serve_one).run())
 
 
-def _server_config(
-    settings: Any, host: str, port: int, *, quiet: bool = False
-) -> tuple[Any, Iterable[object]]:
-    """The app, built from the settings, in uvicorn's config; and the app's channels."""
+def _server_config(settings: Any, host: str, port: int, *, quiet: bool = False) -> tuple[Any, Services]:
+    """The app, built from the settings, in uvicorn's config; and the app's services."""
     import uvicorn
 
     from bot.web.app import create_app
@@ -78,7 +78,8 @@ def _server_config(
         app = create_app(settings, run_dispatcher=settings.dispatcher_enabled, background=True)
     except ContentErrors as exc:
         raise click.ClickException(f"the content has mistakes; run `hotline check`:\n{exc}") from exc
-    channels = app.state.services.channels
+    services: Services = app.state.services
+    channels = services.channels
     if not quiet:
         click.echo(f"Serving on http://{host}:{port}  (channels: {', '.join(channels)})")
     # Limits against slow and greedy clients (bot/web/server.py): a request timeout, a header size limit,
@@ -92,24 +93,37 @@ def _server_config(
         app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, **limits,
     )  # fmt: skip
-    return config, channels.values()
+    return config, services
 
 
 GRACEFUL_SHUTDOWN_SECONDS = 10
 """After a stop signal, requests still open after this long are cancelled (long-lived streams)."""
 
 
-def _run_server(config: Any, channels: Iterable[object], sockets: list[Any] | None = None) -> None:
+def _run_server(config: Any, services: Services, sockets: list[Any] | None = None) -> None:
     """Run uvicorn, ending the web chat's event streams when it starts shutting down.
 
     uvicorn waits for open requests to finish before the app's shutdown runs; an event stream never
-    finishes by itself, so it is ended first (the page reconnects, or polls, on its own).
+    finishes by itself, so it is ended first (the page reconnects, or polls, on its own). Once every
+    channel is built, the heap built so far is kept out of the garbage collector's passes
+    (:mod:`bot.web.heap`).
     """
     import uvicorn
 
+    from bot.web import heap
+
     class Server(uvicorn.Server):
+        freezing: asyncio.Task[None] | None = None
+
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets)
+            if not self.should_exit:
+                self.freezing = asyncio.create_task(heap.freeze_when(services.built), name="heap-freeze")
+
         async def shutdown(self, sockets: Any = None) -> None:
-            for channel in channels:
+            if self.freezing is not None:
+                self.freezing.cancel()
+            for channel in services.channels.values():
                 end_streams = getattr(channel, "end_streams", None)
                 if end_streams is not None:
                     end_streams()

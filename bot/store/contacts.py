@@ -55,13 +55,17 @@ def new_contact(*, channel: str, stats_key: str, started_at: datetime, ended_at:
 def new_contact_values(*, channel: str, stats_key: str, started_at: datetime, ended_at: datetime, locale: str,
                        **fields: object) -> dict[str, object]:  # fmt: skip
     """The columns of a contact with nothing counted yet (for an insert without the ORM)."""
-    values: dict[str, object] = {
-        "message_count": 0, "topics": [], "articles": [], "menu_path": [], "referrals": [], "emergency": False,
-        "counsellor_requested": False, "unreached": False, "abandoned": False, "callback_requested": False,
-    }  # fmt: skip
     return {
         "channel": channel, "stats_key": stats_key, "started_at": started_at, "ended_at": ended_at,
-        "locale": locale, **values, **fields,
+        "locale": locale, **nothing_counted(), **fields,
+    }  # fmt: skip
+
+
+def nothing_counted() -> dict[str, object]:
+    """The counting columns of a new contact, the same for every one (new lists each time)."""
+    return {
+        "message_count": 0, "topics": [], "articles": [], "menu_path": [], "referrals": [], "emergency": False,
+        "counsellor_requested": False, "unreached": False, "abandoned": False, "callback_requested": False,
     }  # fmt: skip
 
 

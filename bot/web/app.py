@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from bot.channels.pending import PendingChannel
 from bot.console import routes as console
 from bot.http.cross_site import WebChatCors
+from bot.http.direct import DirectRoutes, Endpoint
 from bot.http.limits import BodyLimit
 from bot.runtime import Services, build_services
 from bot.settings import Settings
@@ -50,6 +51,7 @@ def create_app(
     openapi = None if settings.env == "production" else "/openapi.json"
     app = FastAPI(title="Hotline", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=openapi)
     app.state.services = services
+    direct: dict[tuple[str, str], Endpoint] = {}
     for channel in services.channels.values():
         if isinstance(channel, PendingChannel):
             gate = channel.gate()  # its requests wait for it to be built
@@ -59,6 +61,9 @@ def create_app(
         router = channel.router()
         if router is not None:
             app.include_router(router)
+        direct_routes = getattr(channel, "direct_routes", None)
+        if direct_routes is not None:
+            direct.update(direct_routes())
     console.install(app, services)
     ops.install(app, services)  # /readyz and /metrics
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -83,6 +88,8 @@ def create_app(
         fields = [".".join(str(p) for p in e.get("loc", ())) for e in exc.errors()]
         return JSONResponse({"error": "the request is not valid", "fields": fields}, status_code=422)
 
+    if direct:  # the innermost of the app's middleware: inside the body limit and the headers
+        app.add_middleware(DirectRoutes, routes=direct, on_http_error=http_error)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.webchat_origins:
         app.add_middleware(WebChatCors, origins=settings.webchat_origins)

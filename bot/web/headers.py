@@ -13,7 +13,6 @@ A header a route sets itself (the web chat page's own policy) is kept.
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -27,6 +26,8 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 HSTS = "max-age=31536000; includeSubDomains"
+RAW_HEADERS = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in HEADERS.items()]
+RAW_HSTS = (b"strict-transport-security", HSTS.encode("latin-1"))
 
 
 class SecurityHeaders:
@@ -42,12 +43,12 @@ class SecurityHeaders:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in HEADERS.items():
-                    if name not in headers:
-                        headers[name] = value
-                if hsts and "Strict-Transport-Security" not in headers:
-                    headers["Strict-Transport-Security"] = HSTS
+                # as MutableHeaders would add them, without its per-header scans and encodings
+                headers = message["headers"] = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(header for header in RAW_HEADERS if header[0] not in present)
+                if hsts and RAW_HSTS[0] not in present:
+                    headers.append(RAW_HSTS)
             await send(message)
 
         await self.app(scope, receive, with_headers)

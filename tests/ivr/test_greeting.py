@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.runtime import Services
+from bot.store.contacts import new_contact
 from bot.store.models import Contact
 from tests.fakes.twilio_caller import FakeCaller
 from tests.support.db import row_counts
@@ -88,3 +89,28 @@ async def test_a_returning_caller_is_greeted_in_the_language_they_chose(
     await again.dial_in()
     menu = await again.press(again.key_for("Tiếng Việt"))
     assert "Bạn cần hỗ trợ gì" in menu.text
+
+
+async def test_the_greetings_contact_row_is_stored_as_the_orm_stores_one(
+    phone: Callable[..., FakeCaller], services: Services
+) -> None:
+    """The greeting's insert turns its values itself (ivr/answered.py): the stored row, every column as
+    the database holds it, must be what the ORM writes for the same contact."""
+    await phone(number="+84901111111").dial_in()
+    caller = phone(number="+84902222222")
+    await caller.dial_in()  # greeted from the learned welcome: the grouped insert
+    _, greeted = await contacts(services)
+    async with services.sessionmaker() as session, session.begin():
+        session.add(
+            new_contact(
+                channel=greeted.channel, stats_key=greeted.stats_key, started_at=caller.started,
+                ended_at=caller.started, locale=greeted.locale, call_ref_hash="by-the-orm",
+            )
+        )  # fmt: skip
+    async with services.sessionmaker() as session:
+        stored = (await session.execute(text("SELECT * FROM contacts ORDER BY id"))).mappings().all()
+    by_greeting, by_orm = (
+        {k: v for k, v in row.items() if k not in ("id", "call_ref_hash")} for row in stored[1:]
+    )
+    assert by_greeting == by_orm
+    assert stored[1]["call_ref_hash"] == greeted.call_ref_hash != "by-the-orm"

@@ -43,6 +43,9 @@ async def test_unsigned_and_wrongly_signed_requests_are_refused(
     }  # fmt: skip
     for what, response in attempts.items():
         assert response.status_code == 403, (what, response.text)
+        # the app's own refusal, with the security headers of every answer (routes served directly)
+        assert response.json() == {"error": "the request is not signed by Twilio for this address"}
+        assert response.headers["x-frame-options"] == "DENY"
     await assert_nothing_written(services)
 
 

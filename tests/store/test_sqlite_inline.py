@@ -19,7 +19,7 @@ from bot.messages import InboundMessage
 from bot.runtime import Services
 from bot.store.db import make_engine
 from bot.store.models import Message, ProcessedMessage
-from bot.store.sqlite_inline import InlineConnection
+from bot.store.sqlite_inline import BACKSTOP_PAGES, InlineConnection
 from tests.support.db import count
 
 
@@ -112,3 +112,31 @@ async def test_the_setting_off_brings_aiosqlite_back(tmp_path: Path) -> None:
         assert isinstance(await _driver(engine), aiosqlite.Connection)
     finally:
         await engine.dispose()
+
+
+async def test_the_wal_is_checkpointed_by_a_thread_not_in_a_commit(tmp_path: Path) -> None:
+    """The loop's connection leaves checkpoints to a thread: the database file takes the committed pages
+    long before the WAL would reach the loop connection's own threshold; closing stops the thread."""
+    path = tmp_path / "checkpoint.db"
+    made = make_engine(f"sqlite+aiosqlite:///{path}")
+    async with made.begin() as connection:
+        await connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
+    driver = await _driver(made)
+    assert isinstance(driver, InlineConnection) and driver.checkpointer is not None
+    driver.checkpointer.interval = 0.05
+    async with made.connect() as connection:
+        backstop = (await connection.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar()
+    assert backstop == BACKSTOP_PAGES
+    before = path.stat().st_size
+    async with made.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO notes (body) VALUES (:body)"), [{"body": "x" * 1000}] * 300
+        )
+    for _ in range(200):  # the thread's next turn
+        if path.stat().st_size > before + 200_000:
+            break
+        await asyncio.sleep(0.05)
+    assert path.stat().st_size > before + 200_000, "the committed pages reached the database file"
+    thread = driver.checkpointer._thread
+    await made.dispose()
+    assert not thread.is_alive()
