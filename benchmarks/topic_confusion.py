@@ -62,8 +62,11 @@ def main() -> None:
     for (expected, predicted), count in confusion.most_common():
         if expected == predicted or count < 5:
             continue
-        sources = Counter(s.split("/")[0] if s.startswith("articles") else s for s, e, p, _, _ in rows
-                          if (e, p) == (expected, predicted))
+        sources = Counter(
+            s.split("/")[0] if s.startswith("articles") else s
+            for s, e, p, _, _ in rows
+            if (e, p) == (expected, predicted)
+        )
         where = ", ".join(f"{s} {n}" for s, n in sources.most_common(5))
         print(f"  {expected} -> {predicted}: {count} ({where})")
     for pair in args.show:
