@@ -41,7 +41,9 @@ def without(data: TrainingData, source: str) -> TrainingData:
         not_emergency=tuple(t for t in data.emergency.not_emergency if keep(t)),
     )
     from_articles = tuple((a.topic, t) for a in data.articles for t in a.examples)
-    return TrainingData(data.articles, from_articles + extra, emergency, extra, data.sources)
+    return TrainingData(
+        data.articles, from_articles + extra, emergency, extra, data.sources, data.topic_vocabulary
+    )
 
 
 def score(knowledge: Path) -> list[Scored]:

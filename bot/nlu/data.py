@@ -1,8 +1,9 @@
 """Loading the training content from a knowledge folder.
 
 Reads ``<knowledge>/articles/*.yaml`` (their ``topic`` and example questions) and the files of
-``<knowledge>/nlu/``: ``topics.yaml``, ``emergency.yaml``, every ``training/*.yaml`` (more examples, one file
-per source: who wrote them and how) and, for evaluation only, the held-out sets ``heldout*.yaml``.
+``<knowledge>/nlu/``: ``topics.yaml``, ``emergency.yaml``, ``topic_concepts.yaml`` (topic vocabulary by
+meaning), every ``training/*.yaml`` (more examples, one file per source: who wrote them and how) and, for
+evaluation only, the held-out sets ``heldout*.yaml``.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ class TrainingData:
     emergency: EmergencyExamples
     extra_topic_examples: tuple[tuple[str, str], ...] = field(default=())  # topics.yaml and training/
     sources: dict[str, str] = field(default_factory=dict, compare=False)  # message -> the file it came from
+    topic_vocabulary: dict[str, tuple[str, ...]] = field(default_factory=dict)  # nlu/topic_concepts.yaml
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,18 @@ def load_emergency_examples(path: Path) -> EmergencyExamples:
     return _emergency_examples(read_yaml(path), str(path))
 
 
+def load_topic_vocabulary(path: Path) -> dict[str, tuple[str, ...]]:
+    """``nlu/topic_concepts.yaml``: ``{class: [words or phrases]}`` (none is fine)."""
+    if not path.exists():
+        return {}
+    raw = read_yaml(path)
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise NLUDataError(f"{path}: expected {{class: [words or phrases]}}")
+    return {str(name): _messages(entries, f"{path}: {name}") for name, entries in raw.items()}
+
+
 def load_training_file(path: Path) -> tuple[EmergencyExamples, tuple[tuple[str, str], ...]]:
     """One ``nlu/training/*.yaml`` file: ``emergency``, ``not_emergency`` and ``topics``, each optional."""
     raw = read_yaml(path)
@@ -224,6 +238,7 @@ def load_training_data(knowledge_dir: Path) -> TrainingData:
         emergency=emergency,
         extra_topic_examples=extra,
         sources=sources,
+        topic_vocabulary=load_topic_vocabulary(nlu / "topic_concepts.yaml"),
     )
 
 

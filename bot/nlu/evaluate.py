@@ -235,6 +235,7 @@ def _subset(data: TrainingData, kept: set[int], items: Sequence[_Item]) -> Train
         emergency=emergency,
         extra_topic_examples=extra,
         sources=data.sources,
+        topic_vocabulary=data.topic_vocabulary,
     )
 
 

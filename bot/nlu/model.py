@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.nlu.concepts import WithConcepts
+from bot.nlu.concepts import TopicVocabulary, WithConcepts
 from bot.nlu.contract import Understanding
 from bot.nlu.data import KIND_TOPICS, TrainingData
 from bot.nlu.emergency import EmergencyDetector, Thresholds, Verdict
@@ -73,7 +73,11 @@ class BuiltinNLU:
         # as features of the topic classifier: "bị công an giữ bao lâu" reads as police custody and a
         # question of law, not as violence. Grouped cross-validation: see README (language model).
         self.topic_features: Features | WithConcepts = (
-            WithConcepts(self.features, lexicon, topics=True) if settings.topic_concepts else self.features
+            WithConcepts(
+                self.features, lexicon, topics=True, vocabulary=TopicVocabulary(data.topic_vocabulary)
+            )
+            if settings.topic_concepts
+            else self.features
         )
         self.topics = TopicClassifier(
             self.topic_features,
