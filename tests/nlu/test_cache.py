@@ -6,6 +6,7 @@ lexicon) into a temporary folder, and keeps its models in another: nothing is wr
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import pickle
 import re
@@ -19,6 +20,7 @@ import pytest
 
 from bot.nlu import BuiltinNLU, build_builtin, build_nlu
 from bot.nlu.cache import LazyPattern, load_or_train, model_path
+from bot.nlu.contract import Understanding
 from bot.settings import ROOT
 
 ARTICLES = ("alcohol", "hiv-testing", "buying-sex-law", "feeling-alone", "after-sexual-assault")
@@ -93,7 +95,7 @@ def test_the_loaded_models_patterns_compile_on_first_use_and_find_the_same(
     fresh = build_builtin(knowledge)
     texts = [*TOPICS.split(","), *EMERGENCY.split(","), "ck dang danh e", "em muốn chết", "PrEP là gì?"]
     for text in texts:
-        assert loaded.understand_sync(text) == fresh.understand_sync(text), text
+        assert _same(loaded.understand_sync(text), fresh.understand_sync(text)), text
     idioms = loaded.detector.lexicon._idioms  # asked for every message
     assert isinstance(idioms, LazyPattern) and "search" in vars(idioms), "compiled once used"
     pattern = phrases[0][2]
@@ -196,3 +198,13 @@ def test_the_model_is_the_services_alone(knowledge: Path, models: Path) -> None:
         os.umask(old)
     assert stat.S_IMODE(models.stat().st_mode) == 0o700
     assert stat.S_IMODE(model_path(models, knowledge).stat().st_mode) == 0o600
+
+
+def _same(one: Understanding, other: Understanding) -> bool:
+    """Equal understandings; an article's score may differ in its last rounded digit (a score computed in
+    another order of float additions can fall on the other side of a rounding boundary: 1.16665)."""
+    if dataclasses.replace(one, articles=()) != dataclasses.replace(other, articles=()):
+        return False
+    return [a for a, _ in one.articles] == [a for a, _ in other.articles] and all(
+        abs(x - y) <= 2e-4 for (_, x), (_, y) in zip(one.articles, other.articles, strict=True)
+    )
