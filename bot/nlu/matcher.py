@@ -147,7 +147,7 @@ class ArticleMatcher:
         rows = self._dense_row[indices]
         common = rows >= 0
         if common.any():  # the features in many examples: one product over their dense rows
-            similarity = values[common] @ self._dense[rows[common]]
+            similarity: np.ndarray = values[common] @ self._dense[rows[common]]
             indices, values = indices[~common], values[~common]
         else:
             similarity = np.zeros(len(self._owners))
