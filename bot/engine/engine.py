@@ -13,6 +13,7 @@ import logging
 import time
 from dataclasses import replace
 from datetime import timedelta
+from functools import lru_cache
 
 from bot.engine.actions import ACTIONS
 from bot.engine.clean import cleaned
@@ -344,7 +345,7 @@ class Engine:
         choices = node_choices(turn, node)
         if norm.isdigit():
             return choices[int(norm) - 1] if 1 <= int(norm) <= len(choices) else None
-        return next((c for c in choices if normalize(c.label) == norm), None)
+        return next((c for c in choices if _normalized_label(c.label) == norm), None)
 
     async def _choose(self, turn: Turn, choice_id: str) -> None:
         if choice_id.startswith("a:"):
@@ -441,3 +442,9 @@ class Engine:
     async def _reprompt(self, turn: Turn) -> None:
         node = self.deps.flows.nodes.get(turn.conversation.node or "")
         await run_from(turn, node.ref if node is not None else MAIN_MENU)
+
+
+@lru_cache(maxsize=4096)
+def _normalized_label(label: str) -> str:
+    """A choice's label as typed text compares (labels are the content's own words: a bounded set)."""
+    return normalize(label)

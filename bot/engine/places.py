@@ -12,22 +12,24 @@ _PREFIX = r"(?:(?:o|tai|tinh|thanh pho|tp)\s+)*"
 
 
 @lru_cache(maxsize=8)
-def _patterns(provinces: tuple[Province, ...]) -> list[tuple[re.Pattern[str], Province]]:
+def _patterns(provinces: tuple[Province, ...]) -> list[tuple[str, re.Pattern[str], Province]]:
+    """Each name (normalised) with its pattern and province, longest pattern first."""
     result = []
     for province in provinces:
         names = {normalize(province.name), *(normalize(a) for a in province.aliases)}
         names |= {normalize(m) for m in province.merged}
         for name in (n for n in names if n):
-            result.append((re.compile(rf"(?<!\w){_PREFIX}{re.escape(name)}(?!\w)"), province))
-    result.sort(key=lambda item: len(item[0].pattern), reverse=True)
+            result.append((name, re.compile(rf"(?<!\w){_PREFIX}{re.escape(name)}(?!\w)"), province))
+    result.sort(key=lambda item: len(item[1].pattern), reverse=True)
     return result
 
 
 def locate_province(text: str, knowledge: Knowledge) -> tuple[Province | None, str]:
     """The province named in the text (by name, former name or alias), and the text without it."""
     norm = normalize(text)
-    for pattern, province in _patterns(tuple(knowledge.provinces)):
-        found = pattern.search(norm)
+    for name, pattern, province in _patterns(tuple(knowledge.provinces)):
+        # a pattern matches only where its name is: a substring test (fast) skips most of them
+        found = pattern.search(norm) if name in norm else None
         if found:
             rest = (norm[: found.start()] + " " + norm[found.end() :]).split()
             return province, " ".join(rest)

@@ -35,6 +35,10 @@ NEAREST_WEIGHT = 0.5
 """How much the nearest-example similarity counts next to the classifier's score."""
 OFF_TOPIC_FACTOR = 0.85
 """Nearest-example similarities of articles outside the predicted topic are multiplied by this."""
+DENSE_MIN = 0.2
+"""A feature in at least this share of the examples keeps its weights as a dense row (one product per
+message instead of gathering thousands of entries one by one: most of a message's entries are in such
+common character n-grams); the others keep lists of (example, weight)."""
 
 
 class ArticleMatcher:
@@ -64,6 +68,10 @@ class ArticleMatcher:
                     texts.append(normalized)
                     owners.append(number)
         self._owners = np.asarray(owners, dtype=np.int64)
+        # The examples of an article are next to each other: where each article's begin (articles without
+        # examples have none, and a nearest similarity of 0)
+        self._with_examples = np.unique(self._owners)
+        self._first_example = np.searchsorted(self._owners, self._with_examples)
         # to train only: the fitted matcher keeps numpy arrays, and answers without SciPy or scikit-learn
         import scipy.sparse as sp
         from sklearn.svm import LinearSVC
@@ -72,9 +80,11 @@ class ArticleMatcher:
         # The examples by feature, as the arrays of a CSR matrix (features x examples): for a message's
         # features, the examples that have them and their weights.
         by_feature = sp.csr_matrix(matrix.T)
-        self._starts = np.asarray(by_feature.indptr, dtype=np.int64)
-        self._examples = np.asarray(by_feature.indices, dtype=np.int64)
-        self._weights = np.asarray(by_feature.data, dtype=np.float64)
+        self._index(
+            np.asarray(by_feature.indptr, dtype=np.int64),
+            np.asarray(by_feature.indices, dtype=np.int64),
+            np.asarray(by_feature.data, dtype=np.float64),
+        )
         self._coef: FeatureWeights | None = None
         if len(set(owners)) >= 2:
             model = LinearSVC(C=0.5)
@@ -90,34 +100,68 @@ class ArticleMatcher:
 
     def scores(self, normalized: str, topic: str | None = None) -> list[tuple[str, float]]:
         """Every article with its combined score, best first (no threshold)."""
-        if not self._ids or not len(self._owners):
+        combined = self._combined(normalized, topic)
+        if combined is None:
             return []
+        order = np.argsort(-combined, kind="stable")
+        return [(self._ids[i], round(float(combined[i]), 4)) for i in order]
+
+    def _combined(self, normalized: str, topic: str | None) -> np.ndarray | None:
+        """The combined score of every article, in the order of ``self._ids`` (None: no features)."""
+        if not self._ids or not len(self._owners):
+            return None
         indices, values = self._features.one(normalized)
         if not len(indices):
-            return []
+            return None
         similarity = self.similarity(indices, values)
         nearest = np.zeros(len(self._ids))
-        np.maximum.at(nearest, self._owners, similarity)
+        nearest[self._with_examples] = np.maximum.reduceat(similarity, self._first_example)
         if topic is not None:
             nearest = np.where(self._topics == topic, nearest, nearest * OFF_TOPIC_FACTOR)
         combined = NEAREST_WEIGHT * nearest
         if self._coef is not None:
             combined = combined + self._coef.dot(indices, values) + self._intercept
-        order = np.argsort(-combined, kind="stable")
-        return [(self._ids[i], round(float(combined[i]), 4)) for i in order]
+        return combined
+
+    def _index(self, starts: np.ndarray, examples: np.ndarray, weights: np.ndarray) -> None:
+        """Keep the (feature, example) weights (CSR arrays, features x examples) for :meth:`similarity`:
+        the features in many examples as dense rows, the others as lists of (example, weight)."""
+        count = len(self._owners)
+        lengths = np.diff(starts)
+        common = np.flatnonzero(lengths >= max(DENSE_MIN * count, 1))
+        self._dense_row = np.full(len(lengths), -1, dtype=np.int32)
+        self._dense_row[common] = np.arange(len(common), dtype=np.int32)
+        self._dense = np.zeros((len(common), count), dtype=np.float64)
+        for row, feature in enumerate(common):
+            self._dense[row, examples[starts[feature] : starts[feature + 1]]] = weights[
+                starts[feature] : starts[feature + 1]
+            ]
+        kept = np.repeat(self._dense_row < 0, lengths)
+        rare_lengths = np.where(self._dense_row < 0, lengths, 0)
+        self._starts = np.concatenate(([0], np.cumsum(rare_lengths))).astype(np.int64)
+        self._examples = examples[kept].astype(np.int32)
+        self._weights = weights[kept]
 
     def similarity(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
         """The cosine similarity of a message (its features' ``indices`` and ``values``) to every example."""
+        rows = self._dense_row[indices]
+        common = rows >= 0
+        if common.any():  # the features in many examples: one product over their dense rows
+            similarity: np.ndarray = values[common] @ self._dense[rows[common]]
+            indices, values = indices[~common], values[~common]
+        else:
+            similarity = np.zeros(len(self._owners))
         starts = self._starts[indices]
         lengths = self._starts[indices + 1] - starts
         total = int(lengths.sum())
-        if not total:
-            return np.zeros(len(self._owners))
-        # the positions of every (feature, example) entry of the message's features, in one array
-        first = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        positions = np.arange(total) + first
-        products = self._weights[positions] * np.repeat(values, lengths)
-        return np.bincount(self._examples[positions], weights=products, minlength=len(self._owners))
+        if total:
+            # the positions of every (feature, example) entry of the other features, in one array
+            positions = np.arange(total) + np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+            products = self._weights[positions] * np.repeat(values, lengths)
+            similarity += np.bincount(
+                self._examples[positions], weights=products, minlength=len(self._owners)
+            )
+        return similarity
 
     def confident(self, ranked: Sequence[tuple[str, float]]) -> bool:
         """Whether the first article of a ranking leads the second clearly enough to answer with it."""
@@ -135,12 +179,31 @@ class ArticleMatcher:
         low as a whole, since the story's words belong to no article; each article keeps its best score
         over the whole message and each sentence.
         """
-        ranked = self.scores(normalized, topic)
-        if parts:
-            by_article = dict(ranked)
-            for part in parts:
-                for article_id, score in self.scores(part, topic):
-                    by_article[article_id] = max(score, by_article.get(article_id, score))
-            ranked = sorted(by_article.items(), key=lambda item: -item[1])
+        ranked = self._best(normalized, topic, parts, max(limit, 2))
         best = tuple(item for item in ranked[:limit] if item[1] >= self.threshold)
-        return best, self.confident(ranked)
+        return best, self.confident(ranked)  # (ranked has one article only when there is one)
+
+    def _best(
+        self, normalized: str, topic: str | None, parts: Sequence[str], count: int
+    ) -> list[tuple[str, float]]:
+        """The first ``count`` articles of the ranking :meth:`scores` gives, merged over ``parts`` as
+        :meth:`match` says (each article's best rounded score; ties in the order of the first ranking),
+        without rounding and sorting every article: only those that can be among the first ``count``."""
+        scored = [c for c in (self._combined(text, topic) for text in (normalized, *parts)) if c is not None]
+        if not scored:
+            return []
+        merged = np.maximum.reduce(scored) if len(scored) > 1 else scored[0]  # round() is monotonic
+        if len(merged) > count:
+            # Rounded to 4 decimals, a score moves by at most 0.00005: one lower than the count-th best by
+            # more than twice that cannot reach it
+            floor = np.partition(merged, len(merged) - count)[len(merged) - count] - 2e-4
+            candidates = np.flatnonzero(merged >= floor)
+        else:
+            candidates = np.arange(len(merged))
+        position = np.empty(len(merged), dtype=np.int64)  # ties keep the first ranking's order
+        position[np.argsort(-scored[0], kind="stable")] = np.arange(len(merged))
+        ranked = sorted(
+            ((round(float(merged[i]), 4), int(position[i]), int(i)) for i in candidates),
+            key=lambda item: (-item[0], item[1]),
+        )
+        return [(self._ids[i], score) for score, _, i in ranked[:count]]

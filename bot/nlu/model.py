@@ -120,12 +120,11 @@ class BuiltinNLU:
         """Understand one message (synchronously; well under a millisecond)."""
         normalized = normalize(text)
         topic, topic_score, verdict = self.classify(normalized)
-        parts = sentences(text) if normalized else []
-        articles, confident = (
-            self.matcher.match(normalized, topic, parts=parts) if normalized else ((), False)
-        )
-        if topic == OTHER and topic_score >= OTHER_IS_SURE:
-            articles, confident = (), False  # a greeting, thanks, or something else entirely
+        articles: tuple[tuple[str, float], ...] = ()
+        confident = False
+        # a greeting, thanks, or something else entirely gets no article: not even looked for
+        if normalized and not (topic == OTHER and topic_score >= OTHER_IS_SURE):
+            articles, confident = self.matcher.match(normalized, topic, parts=sentences(text))
         return Understanding(
             text=text,
             normalized=normalized,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, Table, insert, select, update
+from sqlalchemy import CursorResult, Executable, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -21,19 +21,31 @@ from bot.store.upsert import dialect_name, upsert
 _MESSAGES = cast(Table, Message.__table__)
 _PROCESSED = cast(Table, ProcessedMessage.__table__)
 
+# The statements of every message, built once: building one costs more than running it (SQLAlchemy's
+# coercions and cache key); a statement kept keeps its cache key, so each run finds its compiled form at once.
+_BY_USER = (Conversation.channel == bindparam("channel"), Conversation.user_key == bindparam("user_key"))
+_GET_WITH_CONTACT = (
+    select(Conversation, Contact).outerjoin(Contact, Contact.id == Conversation.contact_id).where(*_BY_USER)
+)
+_GET_WITH_CONTACT_LOCKED = _GET_WITH_CONTACT.with_for_update(of=Conversation)  # not the outer join's side
+_FIND = select(Conversation).where(*_BY_USER)
+_INSERT_MESSAGES = insert(_MESSAGES)
+_RECORD_REPLIES = (
+    update(_PROCESSED)
+    .where(_PROCESSED.c.channel == bindparam("b_channel"), _PROCESSED.c.ref_hash == bindparam("b_ref_hash"))
+    .values(replies_enc=bindparam("replies_enc"), conversation_id=bindparam("conversation_id"))
+)
+_CLAIM: dict[str, Any] = {}  # INSERT ... ON CONFLICT DO NOTHING of processed_messages, by dialect
+
 
 async def get_or_create(
     session: AsyncSession, *, channel: str, user_key: str, now: datetime, locale: str
 ) -> tuple[Conversation, Contact | None, bool]:
     """The conversation of this person on this channel, locked for this transaction (new if none), its
     current contact (read in the same statement; None if it has none) and whether it is new."""
-    where = (Conversation.channel == channel, Conversation.user_key == user_key)
-    query = (
-        select(Conversation, Contact).outerjoin(Contact, Contact.id == Conversation.contact_id).where(*where)
-    )
-    if dialect_name(session) == "postgresql":
-        query = query.with_for_update(of=Conversation)  # not the nullable side of the outer join
-    row = (await session.execute(query)).one_or_none()
+    postgresql = dialect_name(session) == "postgresql"
+    query = _GET_WITH_CONTACT_LOCKED if postgresql else _GET_WITH_CONTACT
+    row = (await session.execute(query, {"channel": channel, "user_key": user_key})).one_or_none()
     if row is not None:
         return row[0], row[1], False
     conversation = Conversation(
@@ -45,7 +57,7 @@ async def get_or_create(
         created_at=now,
         last_seen_at=now,
     )
-    if dialect_name(session) != "postgresql":
+    if not postgresql:
         # SQLite: this transaction holds the write lock from its start (BEGIN IMMEDIATE); nobody else can
         # have created it since the query above, and a savepoint would cost two statements more.
         session.add(conversation)
@@ -57,15 +69,14 @@ async def get_or_create(
             await session.flush()
     except IntegrityError:
         # Another process created it a moment ago.
-        again = for_update(session, select(Conversation).where(*where))
-        conversation = (await session.execute(again)).scalar_one()
+        again = for_update(session, _FIND)
+        conversation = (await session.execute(again, {"channel": channel, "user_key": user_key})).scalar_one()
         return conversation, None, False
     return conversation, None, True
 
 
 async def find(session: AsyncSession, *, channel: str, user_key: str) -> Conversation | None:
-    query = select(Conversation).where(Conversation.channel == channel, Conversation.user_key == user_key)
-    return (await session.execute(query)).scalar_one_or_none()
+    return (await session.execute(_FIND, {"channel": channel, "user_key": user_key})).scalar_one_or_none()
 
 
 async def add_message(
@@ -101,7 +112,7 @@ async def add_messages(
     if lines:
         await core_execute(
             session,
-            insert(_MESSAGES),
+            _INSERT_MESSAGES,
             [
                 {"conversation_id": conversation_id, "direction": direction, "body_enc": crypto.encrypt(text),
                  "transport_ref_enc": None, "created_at": now}
@@ -130,7 +141,7 @@ async def claim_transport_id(
     the replies it got). On PostgreSQL a second transaction claiming the same id waits here until the first
     one ends: then it sees the record (committed) or claims it (rolled back)."""
     values = {"channel": channel, "ref_hash": ref_hash, "replies_enc": None, "created_at": now}
-    claimed = await core_execute(session, _insert_new(session).values(**values).on_conflict_do_nothing())
+    claimed = await core_execute(session, _claim(session), values)
     if claimed.rowcount == 1:
         return None
     existing = await session.get(ProcessedMessage, (channel, ref_hash), populate_existing=True)
@@ -145,9 +156,13 @@ async def record_replies(
     """Keep the replies a claimed transport message got (for its retries), tied to its conversation."""
     await core_execute(
         session,
-        update(_PROCESSED)
-        .where(_PROCESSED.c.channel == channel, _PROCESSED.c.ref_hash == ref_hash)
-        .values(replies_enc=replies_enc, conversation_id=conversation_id),
+        _RECORD_REPLIES,
+        {
+            "b_channel": channel,
+            "b_ref_hash": ref_hash,
+            "replies_enc": replies_enc,
+            "conversation_id": conversation_id,
+        },
     )
 
 
@@ -165,6 +180,10 @@ async def core_execute(
     return await session.run_sync(run)
 
 
-def _insert_new(session: AsyncSession) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING`` of processed_messages, in the session's dialect."""
-    return upsert(session, _PROCESSED)
+def _claim(session: AsyncSession) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of processed_messages, in the session's dialect (built once)."""
+    name = dialect_name(session)
+    statement = _CLAIM.get(name)
+    if statement is None:
+        statement = _CLAIM[name] = upsert(name, _PROCESSED).on_conflict_do_nothing()
+    return statement

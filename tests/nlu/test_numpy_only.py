@@ -59,16 +59,45 @@ def test_the_features_are_scikit_learns(texts: list[str]) -> None:
     assert abs(got - expected).max() < 1e-12
 
 
-def test_the_matcher_scores_as_scipy_would(model: BuiltinNLU, texts: list[str]) -> None:
+def test_the_matcher_scores_as_scipy_would(model: BuiltinNLU, knowledge_dir: Path, texts: list[str]) -> None:
+    """The nearest-example similarities (dense rows for common features, lists for the others) are the
+    products of the examples' TF-IDF rows with the message's, as SciPy computes them."""
     matcher = model.matcher
-    by_feature = sp.csr_matrix(
-        (matcher._weights, matcher._examples, matcher._starts),
-        shape=(len(matcher._starts) - 1, len(matcher._owners)),
-    )
+    examples = [
+        normalize(text)
+        for article in load_training_data(knowledge_dir).articles
+        for text in (*article.examples, *article.titles)
+    ]
+    matrix = model.features.transform([text for text in examples if text])  # examples x features
+    assert matrix.shape[0] == len(matcher._owners)
+    assert 0 < len(matcher._dense) < matrix.shape[1], "common features dense, the others not"
     for text in texts[::7]:
         indices, values = model.features.one(text)
-        expected = np.asarray(by_feature[indices].T @ values).ravel()
+        expected = np.asarray(matrix[:, indices] @ values).ravel()
         assert np.allclose(matcher.similarity(indices, values), expected, rtol=0, atol=1e-12), text
+
+
+def test_the_matchers_best_articles_are_the_first_of_its_scores(model: BuiltinNLU, texts: list[str]) -> None:
+    """``match`` ranks only the articles that can come first; the same as ranking them all with
+    ``scores`` (rounded, ties in order), merged over a message's sentences (each article's best)."""
+    matcher = model.matcher
+
+    def reference(text: str, topic: str | None, parts: list[str]) -> tuple[object, bool]:
+        ranked = matcher.scores(text, topic)
+        if parts:
+            by_article = dict(ranked)
+            for part in parts:
+                for article_id, score in matcher.scores(part, topic):
+                    by_article[article_id] = max(score, by_article.get(article_id, score))
+            ranked = sorted(by_article.items(), key=lambda item: -item[1])
+        best = tuple(item for item in ranked[:3] if item[1] >= matcher.threshold)
+        return best, matcher.confident(ranked)
+
+    topics = [None, "drugs", "law", "hiv"]
+    for n, text in enumerate(texts[::3]):
+        parts = [texts[(n * 11) % len(texts)], texts[(n * 17) % len(texts)]] if n % 4 == 0 else []
+        topic = topics[n % len(topics)]
+        assert matcher.match(text, topic, parts=parts) == reference(text, topic, parts), text
 
 
 LOAD = """
