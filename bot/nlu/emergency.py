@@ -46,9 +46,13 @@ class Thresholds:
     to 0.024, possible on calm 0.113 to 0.111; leaving one writer out, recall 0.945 to 0.952, false alarms
     0.027 to 0.029, possible 0.151 to 0.148. ``veto`` 0.25 gained 0.002 of recall in cross-validation but
     put leaving one writer out at 0.030 false alarms; per-kind thresholds gained 0.002, too little to trust.
+    Back to 0.6 the same day: at 0.55 a bad-client report's "what happened" ("Đòi không dùng bao, rồi đánh
+    và lấy tiền", last week) paged in the middle of the report, and "em bị chảy máu" (an injury with no
+    time: the issue asks for the question, ``possible``) paged too (tests/escalation/test_alerts.py,
+    tests/engine/test_triage_levels.py). Behaviour the product asks for comes before a figure.
     """
 
-    plain: float = 0.55  # no danger phrase in the message
+    plain: float = 0.6  # no danger phrase in the message
     calm: float = 0.95  # a danger phrase inside a calm frame
     veto: float = 0.3  # a danger phrase the classifier gives less than this is asked about, not paged
     possible: float = 0.2  # below an emergency, above this: ask the person (level ``possible``)
