@@ -18,10 +18,40 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 _lock = threading.Lock()
 _namespace: dict[str, Any] = {}
+_RECORDED = object()
+"""What a namespace chooser returns when it kept the namespace for later instead of building now."""
+
+
+def _model_rebuild(original: Callable[..., Any], choose: Callable[[type[Any], Any], Any]) -> Any:
+    """pydantic's ``model_rebuild`` with the types namespace chosen by ``choose(cls, namespace)``: the one
+    to build with, or :data:`_RECORDED` to build nothing now. Re-check on any aiogram or pydantic upgrade:
+    the keyword arguments are pydantic's own."""
+
+    def model_rebuild(
+        cls: type[Any],
+        *,
+        force: bool = False,
+        raise_errors: bool = True,
+        _parent_namespace_depth: int = 2,
+        _types_namespace: Any = None,
+    ) -> bool | None:
+        namespace = choose(cls, _types_namespace)
+        if namespace is _RECORDED:
+            return None
+        return original(  # type: ignore[no-any-return]
+            cls,
+            force=force,
+            raise_errors=raise_errors,
+            _parent_namespace_depth=_parent_namespace_depth + 1,
+            _types_namespace=namespace,
+        )
+
+    return classmethod(model_rebuild)
 
 
 def import_aiogram() -> None:
@@ -33,26 +63,13 @@ def import_aiogram() -> None:
 
         original = BaseModel.__dict__["model_rebuild"].__func__
 
-        def recording(
-            cls: type[BaseModel],
-            *,
-            force: bool = False,
-            raise_errors: bool = True,
-            _parent_namespace_depth: int = 2,
-            _types_namespace: Any = None,
-        ) -> bool | None:
-            if _types_namespace is not None and cls.__module__.startswith("aiogram.types"):
-                _namespace.update(_types_namespace)  # aiogram's loop: build later, from this namespace
-                return None
-            return original(  # type: ignore[no-any-return]
-                cls,
-                force=force,
-                raise_errors=raise_errors,
-                _parent_namespace_depth=_parent_namespace_depth + 1,
-                _types_namespace=_types_namespace,
-            )
+        def record(cls: type[BaseModel], namespace: Any) -> Any:
+            if namespace is not None and cls.__module__.startswith("aiogram.types"):
+                _namespace.update(namespace)  # aiogram's loop: build later, from this namespace
+                return _RECORDED
+            return namespace
 
-        BaseModel.model_rebuild = classmethod(recording)  # type: ignore[method-assign,assignment]
+        BaseModel.model_rebuild = _model_rebuild(original, record)  # type: ignore[method-assign]
         try:
             import aiogram  # noqa: F401
             from aiogram.client.context_controller import BotContextController
@@ -60,22 +77,9 @@ def import_aiogram() -> None:
         finally:
             BaseModel.model_rebuild = classmethod(original)  # type: ignore[method-assign,assignment]
 
-        def rebuild(
-            cls: type[BaseModel],
-            *,
-            force: bool = False,
-            raise_errors: bool = True,
-            _parent_namespace_depth: int = 2,
-            _types_namespace: Any = None,
-        ) -> bool | None:
-            return original(  # type: ignore[no-any-return]
-                cls,
-                force=force,
-                raise_errors=raise_errors,
-                _parent_namespace_depth=_parent_namespace_depth + 1,
-                _types_namespace=_namespace if _types_namespace is None else _types_namespace,
-            )
-
+        rebuild = _model_rebuild(
+            original, lambda cls, namespace: _namespace if namespace is None else namespace
+        )
         # Every aiogram type and method, and the API's answers (``Response[Message]``, made per call)
         for base in (BotContextController, Response, Request):
-            base.model_rebuild = classmethod(rebuild)  # type: ignore[method-assign,assignment]
+            base.model_rebuild = rebuild  # type: ignore[method-assign]
