@@ -32,6 +32,18 @@ MESSENGER_VERIFY_TOKEN = "bench-messenger-verify-token"  # noqa: S105
 ZALO_OA_SECRET_KEY = "bench-zalo-oa-secret-key"  # noqa: S105
 
 
+def twilio_call(n: int) -> dict[str, str]:
+    """The form Twilio posts for the ``n``-th new incoming call (each ``n`` its own call and caller)."""
+    return {
+        "CallSid": f"CA{n:032x}",
+        "AccountSid": ACCOUNT_SID,
+        "From": f"+8498{n % 10_000_000:07d}",
+        "To": CALLER_ID,
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+    }
+
+
 @dataclass
 class Fakes:
     telegram: FakeTelegram

@@ -31,9 +31,9 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_URL = "http://127.0.0.1:8765"
-AUTH_TOKEN = "greeting-profile-auth-token"  # noqa: S105 (made up, for loopback)
-ACCOUNT_SID = "AC" + "0" * 32
-CALLER_ID = "+84900000001"
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.channel_configs import ACCOUNT_SID, AUTH_TOKEN, CALLER_ID, twilio_call  # noqa: E402
 
 
 def environment(database_url: str) -> None:
@@ -52,14 +52,7 @@ def environment(database_url: str) -> None:
 def signed_call(n: int) -> tuple[str, bytes]:
     from twilio.request_validator import RequestValidator
 
-    params = {
-        "CallSid": f"CA{n:032x}",
-        "AccountSid": ACCOUNT_SID,
-        "From": f"+8498{n % 10_000_000:07d}",
-        "To": CALLER_ID,
-        "CallStatus": "ringing",
-        "Direction": "inbound",
-    }
+    params = twilio_call(n)
     signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC_URL + "/ivr/voice", params)
     return signature, urlencode(params).encode()
 

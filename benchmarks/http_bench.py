@@ -52,13 +52,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.channel_configs import (  # noqa: E402
-    ACCOUNT_SID,
     AUTH_TOKEN,
-    CALLER_ID,
     WEBHOOK_SECRET,
     channel_env,
     loopback_fakes,
     rss_mib,
+    twilio_call,
 )
 from benchmarks.engine_bench import MESSAGES  # noqa: E402 (the same everyday messages)
 from benchmarks.startup_bench import cpu_seconds  # noqa: E402
@@ -328,20 +327,9 @@ def _signed(url: str, path: str, params: dict[str, str]) -> tuple[str, dict[str,
     return path, headers, urlencode(params)
 
 
-def _call(n: int) -> dict[str, str]:
-    return {
-        "CallSid": f"CA{n:032x}",
-        "AccountSid": ACCOUNT_SID,
-        "From": f"+8498{n % 10_000_000:07d}",
-        "To": CALLER_ID,
-        "CallStatus": "ringing",
-        "Direction": "inbound",
-    }
-
-
 def voice_requests(url: str, count: int) -> list[tuple[str, dict[str, str], str]]:
     first = secrets.randbelow(1 << 40) << 20  # new calls in every run, even on the same database
-    return [_signed(url, "/ivr/voice", _call(first + n)) for n in range(count)]
+    return [_signed(url, "/ivr/voice", twilio_call(first + n)) for n in range(count)]
 
 
 def key_requests(url: str, calls: int) -> list[tuple[str, dict[str, str], str]]:
@@ -350,13 +338,13 @@ def key_requests(url: str, calls: int) -> list[tuple[str, dict[str, str], str]]:
     first = secrets.randbelow(1 << 40) << 20
     with httpx.Client(timeout=10) as client:
         for n in range(calls):
-            path, headers, body = _signed(url, "/ivr/voice", _call(first + n))
+            path, headers, body = _signed(url, "/ivr/voice", twilio_call(first + n))
             answer = client.post(url + path, headers=headers, content=body)
             action = re.search(r'<Gather[^>]*action="([^"]+)"', answer.text)
             if action is None:
                 raise RuntimeError(f"no <Gather> in the greeting: {answer.status_code} {answer.text[:300]}")
             key_path = html.unescape(action.group(1)).removeprefix(url)
-            params = _call(first + n) | {"CallStatus": "in-progress", "Digits": "1"}
+            params = twilio_call(first + n) | {"CallStatus": "in-progress", "Digits": "1"}
             requests.append(_signed(url, key_path, params))
     return requests
 
