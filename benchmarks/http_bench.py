@@ -20,9 +20,12 @@ wrk (one thread, ``--connections`` connections, ``--duration`` seconds per targe
 existing conversation, as in real use); ``POST /ivr/voice``, a new incoming call each time, signed as
 Twilio signs; ``POST /ivr/key``, a key press on the main menu of an answered call; and
 ``POST /telegram/webhook``, a new text update each time (where Telegram is on). For each it prints req/s, p50, p99, the ratio to
-the echo, non-2xx answers, socket errors and the server's CPU time per request (steadier than req/s
-when the machine is shared), and at the end, for each configuration, the server's RSS after the load and
-its start-up time (process start to ``/healthz``).
+the echo, non-2xx answers, socket errors and the CPU time per request of the server (its workers
+included; steadier than req/s when the machine is shared), of PostgreSQL's processes (``db``, with
+``--postgres``) and of wrk itself; at the end, for each configuration, the server's RSS after the load and
+its start-up time (process start to ``/healthz``), and the machine's CPUs and load. On N CPUs, W workers
+can give at most N / (server + db + wrk) requests per CPU-second however many workers run: that bounds
+what ``--workers 1,2`` can show on a small machine.
 
 Bounded in count and time; nothing leaves the machine. No figure here is a pass/fail: this machine is
 shared, so compare the ratio to the echo, not the absolute figures, between runs.
@@ -34,14 +37,16 @@ import argparse
 import asyncio
 import html
 import json
+import os
 import re
+import resource
 import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +94,38 @@ class Result:
     non_2xx: int
     socket_errors: int
     cpu_ms: float = float("nan")  # the server's CPU time per request (steadier than req/s on a busy machine)
+    db_cpu_ms: float = float("nan")  # PostgreSQL's processes' CPU time per request (with --postgres)
+    wrk_cpu_ms: float = float("nan")  # the load generator's own CPU time per request
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """Every process now: pid -> (parent pid, command name), from /proc (Linux; empty elsewhere)."""
+    found: dict[int, tuple[int, str]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        found[int(stat.parent.name)] = (int(text.rsplit(")", 1)[1].split()[1]), name)
+    return found
+
+
+def server_cpu(pid: int, database: bool) -> tuple[float, float]:
+    """CPU seconds used so far by ``pid`` and every process under it (a server's workers), and by the
+    PostgreSQL server's processes (``database``; NaN otherwise)."""
+    processes = _processes()
+    tree, grew = {pid}, True
+    while grew:
+        more = {child for child, (parent, _) in processes.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    postgres = [p for p, (_, name) in processes.items() if name.startswith("postgres")]
+
+    def total(pids: Iterable[int]) -> float:  # a process gone meanwhile counts nothing
+        return sum(seconds for seconds in map(cpu_seconds, pids) if seconds == seconds)
+
+    return total(tree), total(postgres) if database else float("nan")
 
 
 # -- wrk ---------------------------------------------------------------------------------------------
@@ -166,15 +203,20 @@ def _unit_ms(value: str) -> float:
     return number * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}[unit]
 
 
-def run_wrk(target: str, url: str, script: str, connections: int, duration: int, pid: int) -> Result:
-    cpu_before = cpu_seconds(pid)
+def run_wrk(
+    target: str, url: str, script: str, connections: int, duration: int, pid: int, database: bool = False
+) -> Result:
+    cpu_before, db_before = server_cpu(pid, database)
+    wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency"]
     output = subprocess.run(  # noqa: S603 (wrk, our arguments)
         [*command, "-s", handle.name, url], capture_output=True, text=True, timeout=duration + 60, check=True
     ).stdout
-    cpu = cpu_seconds(pid) - cpu_before
+    cpu_after, db_after = server_cpu(pid, database)
+    wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk is the only child ended meanwhile
+    wrk_cpu = wrk_after.ru_utime + wrk_after.ru_stime - wrk_before.ru_utime - wrk_before.ru_stime
     Path(handle.name).unlink()
     latency = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)\s*$", output, re.M))
     if set(latency) != {"50", "99"}:
@@ -190,7 +232,9 @@ def run_wrk(target: str, url: str, script: str, connections: int, duration: int,
         p99_ms=_unit_ms(latency["99"]),
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
-        cpu_ms=cpu * 1000 / max(requests, 1),
+        cpu_ms=(cpu_after - cpu_before) * 1000 / max(requests, 1),
+        db_cpu_ms=(db_after - db_before) * 1000 / max(requests, 1),
+        wrk_cpu_ms=wrk_cpu * 1000 / max(requests, 1),
     )
 
 
@@ -392,8 +436,8 @@ def main() -> None:
                     "webchat": LUA_WEBCHAT % (_texts(), secrets.token_hex(4)),
                     "telegram": LUA_TELEGRAM % (_texts(), secrets.randbelow(1 << 30), WEBHOOK_SECRET),
                 }
-                # The CPU per request is the one server process's; with workers it is not measured (nan).
-                pid = running.server.process.pid if workers == 1 else -1
+                # The CPU per request is the server process's and its workers'.
+                pid = running.server.process.pid
                 for target in targets:
                     if target == "telegram" and "HOTLINE_TELEGRAM_TOKEN" not in channels:
                         continue
@@ -404,7 +448,15 @@ def main() -> None:
                     else:
                         script = scripts[target]
                     results.append(
-                        run_wrk(target + label, base, script, args.connections, args.duration, pid)
+                        run_wrk(
+                            target + label,
+                            base,
+                            script,
+                            args.connections,
+                            args.duration,
+                            pid,
+                            database=args.postgres is not None,
+                        )
                     )
                 footprint.append(
                     f"service{label} ({config}) RSS after the load: "
@@ -416,12 +468,16 @@ def main() -> None:
           f"{args.connections} connections, "
           f"{args.duration} s per target, one wrk thread; echo measured in the same run")  # fmt: skip
     print(f"{'target':<20} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>9} {'of echo':>8} "
-          f"{'non-2xx':>8} {'errors':>7} {'cpu ms/req':>10}")  # fmt: skip
+          f"{'non-2xx':>8} {'errors':>7} {'cpu ms/req':>10} {'db ms/req':>9} {'wrk ms/req':>10}")  # fmt: skip
     for r in results:
         print(f"{r.target:<20} {r.requests:>9} {r.rps:>9.0f} {r.p50_ms:>8.1f} {r.p99_ms:>9.1f} "
-              f"{r.rps / ceiling:>8.1%} {r.non_2xx:>8} {r.socket_errors:>7} {r.cpu_ms:>10.3f}")  # fmt: skip
+              f"{r.rps / ceiling:>8.1%} {r.non_2xx:>8} {r.socket_errors:>7} {r.cpu_ms:>10.3f} "
+              f"{r.db_cpu_ms:>9.3f} {r.wrk_cpu_ms:>10.3f}")  # fmt: skip
     for line in footprint:
         print(line)
+    load = os.getloadavg()
+    print(f"this machine: {os.cpu_count()} CPUs; load average at the end {load[0]:.1f} (1 min), "
+          f"{load[1]:.1f} (5 min)")  # fmt: skip
 
 
 if __name__ == "__main__":
