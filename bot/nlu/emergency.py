@@ -151,6 +151,8 @@ class EmergencyDetector:
     def detect(self, normalized: str) -> Verdict:
         """Emergency or not, a score in 0..1 and, for an emergency, its kind."""
         hit = self.lexicon.scan(normalized)
+        if not hit.kinds and not hit.possible and self.lexicon.content_free(normalized):
+            return Verdict(emergency=False, score=0.0, kind=None, lexicon=hit, level=NONE)
         probability = self.probability(normalized)
         level = triage(hit, probability, self.thresholds)
         emergency = level == EMERGENCY

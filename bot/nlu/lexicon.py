@@ -17,7 +17,11 @@ The lexicon has:
   ``<injury>`` for any entry of a class, and the detector's classifier sees which classes a message has,
   so a word it never saw in an example still counts for what it means;
 - ``possible``: signs of harm that call for asking, not paging ("chảy máu", "bị đánh" with no time): the
-  detector's level ``possible``.
+  detector's level ``possible``;
+- ``no_content``: words that say nothing on their own (pronouns, forms of address, particles, greetings:
+  "em", "em đây", "chị ơi", "hi"). A message of these words alone is never an emergency or a possible one:
+  the classifier is not asked, since with so little to go on it answers from its prior, and "em" (the
+  first word of many emergencies) once paged a counsellor. A word here may not be a danger phrase alone.
 """
 
 from __future__ import annotations
@@ -243,8 +247,18 @@ class Lexicon:
         self._by_kind = [(kind, indexes[kind]) for kind in PHRASE_KINDS if self.groups[kind]]
         self._idioms = _joined(idioms)
         self._without_idioms = lru_cache(maxsize=512)(self._blank_idioms)
+        self._no_content = frozenset(
+            word
+            for entry in _strings(raw.get("no_content"), f"{source}: no_content")
+            for word in normalize(entry).split()
+        ) | {"_"}  # what an idiom leaves
+
         self._cached_concepts = lru_cache(maxsize=512)(self._find_concepts)
         self._cached_all_concepts = lru_cache(maxsize=512)(self._find_all_concepts)
+        for entry in _strings(raw.get("no_content"), f"{source}: no_content"):
+            hit = self.scan(normalize(entry))
+            if hit.kinds or hit.possible:
+                raise NLUDataError(f"{source}: no_content: {entry!r} is a danger phrase on its own")
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
@@ -293,6 +307,10 @@ class Lexicon:
         found = _classes_in(normalized.split(), self._topic_forms, self._topic_spans)
         topics = tuple(name for index, name in enumerate(self.topic_concept_names) if index in found)
         return self.concepts(normalized) + topics
+
+    def content_free(self, normalized: str) -> bool:
+        """Whether the message, its idioms blanked out, has only ``no_content`` words (or none at all)."""
+        return all(word in self._no_content for word in self.without_idioms(normalized).split())
 
     def scan(self, normalized: str) -> LexiconHit:
         """Danger phrases, calm frames and urgent markers found in a normalised message."""

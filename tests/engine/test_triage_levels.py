@@ -156,3 +156,12 @@ async def test_the_console_lists_possible_risk_without_paging(
 async def test_the_real_model_asks_about_an_injury_with_no_time(client: httpx.AsyncClient) -> None:
     data = await post(client, session=secrets.token_hex(16), text="em bị chảy máu")
     assert data["replies"][-1]["text"] == ASK_VI
+
+
+@pytest.mark.parametrize("text", ["em", "em đây", "e oi"])
+async def test_the_real_model_pages_nobody_for_a_bare_pronoun(
+    client: httpx.AsyncClient, services: Services, text: str
+) -> None:
+    data = await post(client, session=secrets.token_hex(16), text=text)
+    assert all(ASK_VI not in reply["text"] for reply in data["replies"])
+    assert await count(services, Escalation) == 0

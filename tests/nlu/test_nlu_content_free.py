@@ -1,0 +1,69 @@
+"""A message with nothing in it but a pronoun, a form of address or a greeting is never an emergency.
+
+"em" alone (the first word of many emergencies) paged a counsellor with the sexual-assault reply, and
+"em đây" the violence one: with so little to go on the classifier answered from its prior. The lexicon's
+``no_content`` words now keep such messages from the classifier; a cry for help stays an emergency, and
+"bị giảm" (less), which folds to "bị giam" (detained), is not being held.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu import BuiltinNLU, normalize
+from bot.nlu.emergency import EMERGENCY, NONE
+from bot.nlu.errors import NLUDataError
+from bot.nlu.lexicon import Lexicon
+
+CONTENT_FREE = [
+    "em",
+    "e",
+    "em đây",
+    "e day",
+    "em ơi",
+    "em oi",
+    "em nè",
+    "tui",
+    "tui nè",
+    "chị ơi",
+    "chi oi",
+    "anh ơi em đây",
+    "dạ em chào chị ạ",
+    "alo",
+    "hi",
+    "hello anyone there",
+    "😭",
+    "...",
+]
+
+STILL_DANGER = ["cứu", "cuu em", "help", "em bị đánh", "e bi danh", "cứu em với chị ơi"]
+
+NOT_HELD = [
+    "e đang tiêm hormone, uống prep có bị giảm tác dụng ko",
+    "uong ruou co bi giam tac dung thuoc ko",
+    "em bị giảm lương",
+    "bị giam xe bao nhiêu ngày thì lấy lại được",
+]
+
+
+@pytest.mark.parametrize("text", CONTENT_FREE)
+def test_a_message_with_no_content_is_not_triaged(model: BuiltinNLU, text: str) -> None:
+    verdict = model.emergency(normalize(text))
+    assert verdict.level == NONE
+    assert not verdict.emergency
+
+
+@pytest.mark.parametrize("text", STILL_DANGER)
+def test_a_cry_for_help_is_still_an_emergency(model: BuiltinNLU, text: str) -> None:
+    assert model.emergency(normalize(text)).level == EMERGENCY
+
+
+@pytest.mark.parametrize("text", NOT_HELD)
+def test_less_is_not_detained(model: BuiltinNLU, text: str) -> None:
+    assert model.emergency(normalize(text)).level != EMERGENCY
+
+
+def test_a_danger_word_cannot_be_listed_as_no_content() -> None:
+    raw = {"phrases": {"help": ["cứu"]}, "no_content": ["em", "cứu"]}
+    with pytest.raises(NLUDataError, match=r"lexicon.yaml: no_content: 'cứu'"):
+        Lexicon(raw, source="knowledge/nlu/lexicon.yaml")
