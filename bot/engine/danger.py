@@ -51,6 +51,11 @@ def keep_pending(turn: Turn, understanding: Understanding, kind: str | None) -> 
         },
         possible_kind=kind,
     )
+    note_possible(turn, kind)
+
+
+def note_possible(turn: Turn, kind: str | None) -> None:
+    """Record a possible risk on the contact: the console lists it (nobody is paged for it)."""
     contact = turn.contact
     if contact.possible_at is None:
         contact.possible_at = turn.now

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from bot.engine.actions import ACTIONS
 from bot.engine.clean import cleaned
-from bot.engine.danger import ASK, keep_pending
+from bot.engine.danger import ASK, keep_pending, note_possible
 from bot.engine.deps import EngineDeps
 from bot.engine.emoji import SOS, THANKS, emoji_meaning
 from bot.engine.floods import admit_new_session, session_windows
@@ -30,6 +30,7 @@ from bot.errors import BadInput
 from bot.messages import Choice, InboundMessage, Outcome, Reply
 from bot.metrics import MESSAGES, SAFETY_REPLY_SECONDS, word
 from bot.nlu import Understanding, normalize
+from bot.nlu.emergency import LEXICON_SCORE
 from bot.store import conversations as store
 from bot.store.contacts import add_unique, current_contact
 from bot.store.erasure import erase_conversation
@@ -260,6 +261,18 @@ class Engine:
             if verdict.danger_level == NONE and emoji_meaning(message.text or "") == SOS:
                 verdict = replace(verdict, level=POSSIBLE)  # 🆘 alone: at least "are you in danger?"
             asked = turn.conversation.node == ASK
+            if (
+                verdict.emergency
+                and verdict.score < LEXICON_SCORE
+                and turn.conversation.held_by is None
+                and self._asked_for_note(turn)
+            ):
+                # An account the person was asked for (what a bad client did, a check-in's "where I am")
+                # that only the classifier reads as danger ("đòi không dùng bao, rồi đánh và lấy tiền"):
+                # the note is taken and the console lists a possible risk. A danger phrase, an urgent
+                # marker or a cry for help (the lexicon's score) still goes to the emergency flow.
+                note_possible(turn, verdict.kind)
+                verdict = replace(verdict, emergency=False, level=POSSIBLE)
             if verdict.emergency or (asked and verdict.danger_level == POSSIBLE):
                 # Asked "are you in danger right now?" and answered with more signs of harm: that is a yes.
                 about_other = self.deps.bystander.about_other(understanding.normalized)

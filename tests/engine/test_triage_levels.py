@@ -153,9 +153,13 @@ async def test_the_console_lists_possible_risk_without_paging(
     assert "possible-risk" in page
 
 
-async def test_the_real_model_asks_about_an_injury_with_no_time(client: httpx.AsyncClient) -> None:
+async def test_the_real_model_never_lets_an_injury_with_no_time_pass(client: httpx.AsyncClient) -> None:
+    # An injury word is at least "possible" (the lexicon's ``possible``); the classifier may make it an
+    # emergency (it scores "em bị chảy máu" near its threshold, on one side or the other as the training
+    # content grows): asked or paged, never answered as a question.
     data = await post(client, session=secrets.token_hex(16), text="em bị chảy máu")
-    assert data["replies"][-1]["text"] == ASK_VI
+    texts = " ".join(reply["text"] for reply in data["replies"])
+    assert ASK_VI in texts or "115" in texts
 
 
 @pytest.mark.parametrize("text", ["em", "em đây", "e oi"])
