@@ -20,19 +20,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import Connection, CursorResult, Table, bindparam, update
+from sqlalchemy import Connection, Select, Table, bindparam, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import InstanceState, Session, attributes
+from sqlalchemy.orm import InstanceState, Session, attributes, make_transient_to_detached
 from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from bot.store.models import Contact, Conversation
+from bot.store.sqlite_inline import InlineConnection
 
 Processor = Callable[[Any], Any] | None
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -41,15 +44,54 @@ class Compiled:
 
     sql: str
     plan: tuple[tuple[str, Processor], ...]
+    # a select's result processors, one per column in order (empty for other statements)
+    results: tuple[Processor, ...] = ()
 
     def row(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple([values[key] if process is None else process(values[key]) for key, process in self.plan])
 
-    def run(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> Ran:
+        inline = _inline(connection)
+        if inline is not None:
+            return inline.execute_now(self.sql, self.row(values))
         return connection.exec_driver_sql(self.sql, self.row(values))
 
-    def run_many(self, connection: Connection, rows: Iterable[Mapping[str, Any]]) -> CursorResult[Any]:
+    def run_many(self, connection: Connection, rows: Iterable[Mapping[str, Any]]) -> Ran:
+        inline = _inline(connection)
+        if inline is not None:
+            return inline.executemany_now(self.sql, [self.row(values) for values in rows])
         return connection.exec_driver_sql(self.sql, [self.row(values) for values in rows])
+
+    def first(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """A select's first row, its values turned by their result processors (None if no row)."""
+        found = self.run(connection, values).fetchone()
+        if found is None:
+            return None
+        return tuple(
+            [
+                value if process is None else process(value)
+                for value, process in zip(found, self.results, strict=True)
+            ]
+        )
+
+
+class Ran(Protocol):
+    """What a run gives back: ``sqlite3.Cursor`` (SQLite, inline) or SQLAlchemy's ``CursorResult``."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+
+def _inline(connection: Connection) -> InlineConnection | None:
+    """The inline SQLite connection under ``connection``, in a transaction (:mod:`bot.store.sqlite_inline`):
+    a statement goes straight to SQLite, as fast as SQLite runs it; SQLAlchemy's ``exec_driver_sql`` costs
+    more than SQLite itself there. None for any other driver (PostgreSQL, aiosqlite's thread)."""
+    driver = connection.connection.driver_connection
+    if isinstance(driver, InlineConnection) and driver.in_transaction:
+        return driver
+    return None
 
 
 class Statement:
@@ -69,11 +111,14 @@ class Statement:
             found = self._by_dialect[dialect.name] = compile_for(dialect, self.statement, self.columns)
         return found
 
-    def run(self, connection: Connection, values: Mapping[str, Any]) -> CursorResult[Any]:
+    def run(self, connection: Connection, values: Mapping[str, Any]) -> Ran:
         return self.compiled(connection.dialect).run(connection, values)
 
-    def run_many(self, connection: Connection, rows: Iterable[Mapping[str, Any]]) -> CursorResult[Any]:
+    def run_many(self, connection: Connection, rows: Iterable[Mapping[str, Any]]) -> Ran:
         return self.compiled(connection.dialect).run_many(connection, rows)
+
+    def first(self, connection: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        return self.compiled(connection.dialect).first(connection, values)
 
 
 def compile_for(dialect: Dialect, statement: ClauseElement, columns: Sequence[str] | None = None) -> Compiled:
@@ -87,7 +132,13 @@ def compile_for(dialect: Dialect, statement: ClauseElement, columns: Sequence[st
     for name in compiled.positiontup:
         bind = compiled.binds[name]
         plan.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect)))
-    return Compiled(compiled.string, tuple(plan))
+    results: tuple[Processor, ...] = ()
+    if isinstance(statement, Select):
+        results = tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in statement.selected_columns
+        )
+    return Compiled(compiled.string, tuple(plan), results)
 
 
 # -- the flush of changed conversations and contacts ------------------------------------------------
@@ -151,3 +202,19 @@ def flush(session: Session) -> None:
                 )
         # As the ORM's flush ends: the new values are now the committed ones, the object is clean.
         state._commit_all(state.dict, session.identity_map)
+
+
+def persistent(session: Session, cls: type[T], values: dict[str, Any]) -> T:
+    """The ``cls`` object of a row just read (every column in ``values``), in ``session`` as the ORM's
+    loading puts it there: persistent, clean, in the identity map. If the session holds that row's object
+    already, that object, unchanged (as the ORM's select gives it back without ``populate_existing``)."""
+    mapper = sa_inspect(cls)
+    key = mapper.identity_key_from_primary_key([values["id"]])
+    held = session.identity_map.get(key)
+    if held is not None:
+        return cast(T, held)
+    instance = mapper.class_manager.new_instance()
+    attributes.instance_state(instance).dict.update(values)  # as the loader sets them: no change events
+    make_transient_to_detached(instance)  # its identity from the values, every column committed
+    session.add(instance)  # detached to persistent
+    return cast(T, instance)

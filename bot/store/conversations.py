@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from bot.store import compiled
-from bot.store.compiled import Statement
+from bot.store.compiled import Ran, Statement
 from bot.store.crypto import Crypto
 from bot.store.locking import for_update
 from bot.store.models import Contact, Conversation, Message, ProcessedMessage
@@ -22,6 +22,8 @@ from bot.store.upsert import dialect_name, upsert
 # The tables themselves: statements on them skip the ORM (see run_compiled).
 _MESSAGES = cast(Table, Message.__table__)
 _PROCESSED = cast(Table, ProcessedMessage.__table__)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_CONTACTS = cast(Table, Contact.__table__)
 
 # The statements of every message, built once: building one costs more than running it (SQLAlchemy's
 # coercions and cache key); a statement kept keeps its cache key, so each run finds its compiled form at once.
@@ -50,10 +52,15 @@ async def get_or_create(
     """The conversation of this person on this channel, locked for this transaction (new if none), its
     current contact (read in the same statement; None if it has none) and whether it is new."""
     postgresql = dialect_name(session) == "postgresql"
-    query = _GET_WITH_CONTACT_LOCKED if postgresql else _GET_WITH_CONTACT
-    row = (await session.execute(query, {"channel": channel, "user_key": user_key})).one_or_none()
-    if row is not None:
-        return row[0], row[1], False
+    parameters = {"channel": channel, "user_key": user_key}
+    if postgresql:
+        row = (await session.execute(_GET_WITH_CONTACT_LOCKED, parameters)).one_or_none()
+        if row is not None:
+            return row[0], row[1], False
+    else:
+        loaded = await session.run_sync(_load_with_contact, parameters)
+        if loaded is not None:
+            return loaded[0], loaded[1], False
     conversation = Conversation(
         channel=channel,
         user_key=user_key,
@@ -79,6 +86,35 @@ async def get_or_create(
         conversation = (await session.execute(again, {"channel": channel, "user_key": user_key})).scalar_one()
         return conversation, None, False
     return conversation, None, True
+
+
+_CONVERSATION_COLUMNS = [column.key for column in _CONVERSATIONS.columns]
+_CONTACT_COLUMNS = [column.key for column in _CONTACTS.columns]
+_LOAD_WITH_CONTACT = Statement(
+    select(*_CONVERSATIONS.columns, *_CONTACTS.columns)
+    .select_from(_CONVERSATIONS.outerjoin(_CONTACTS, _CONTACTS.c.id == _CONVERSATIONS.c.contact_id))
+    .where(
+        _CONVERSATIONS.c.channel == bindparam("channel"), _CONVERSATIONS.c.user_key == bindparam("user_key")
+    )
+)
+
+
+def _load_with_contact(
+    session: Session, parameters: dict[str, str]
+) -> tuple[Conversation, Contact | None] | None:
+    """SQLite: the conversation and its contact, as ``_GET_WITH_CONTACT`` loads them through the ORM, by
+    one compiled select (:mod:`bot.store.compiled`) and :func:`~bot.store.compiled.persistent` objects."""
+    compiled.flush(session)  # as session.execute would (autoflush)
+    row = _LOAD_WITH_CONTACT.first(session.connection(), parameters)
+    if row is None:
+        return None
+    width = len(_CONVERSATION_COLUMNS)
+    conversation = compiled.persistent(
+        session, Conversation, dict(zip(_CONVERSATION_COLUMNS, row[:width], strict=True))
+    )
+    contact_values = dict(zip(_CONTACT_COLUMNS, row[width:], strict=True))
+    contact = None if contact_values["id"] is None else compiled.persistent(session, Contact, contact_values)
+    return conversation, contact
 
 
 async def find(session: AsyncSession, *, channel: str, user_key: str) -> Conversation | None:
@@ -175,12 +211,12 @@ async def record_replies(
 
 async def run_compiled(
     session: AsyncSession, statement: Statement, parameters: Any, *, many: bool = False
-) -> CursorResult[Any]:
+) -> Ran:
     """Run a compiled statement (:mod:`bot.store.compiled`) on the session's connection, after flushing
     the session's pending changes (as ``session.execute`` would, so the statements keep their order; the
     changed conversation and contact by compiled updates too): on the hot path, each message."""
 
-    def run(sync_session: Session) -> CursorResult[Any]:
+    def run(sync_session: Session) -> Ran:
         compiled.flush(sync_session)
         connection = sync_session.connection()
         if many:

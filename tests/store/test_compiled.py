@@ -20,6 +20,7 @@ from bot.runtime import Services
 from bot.store import compiled
 from bot.store.contacts import new_contact
 from bot.store.models import Contact, Conversation
+from bot.store.sqlite_inline import InlineConnection
 
 pytestmark = pytest.mark.usefixtures("services")
 
@@ -71,13 +72,22 @@ async def _changed_by(services: Services, clock: FrozenClock, user_key: str, flu
         contact = await session.get(Contact, contact_id)
         assert conversation is not None and contact is not None
         _change(conversation, contact, clock)
-        event.listen(services.db.sync_engine, "before_cursor_execute", seen)
+        # On SQLite (inline) compiled statements go straight to sqlite3: its trace sees every statement.
+        driver = (await (await session.connection()).get_raw_connection()).driver_connection
+        inline = driver._conn if isinstance(driver, InlineConnection) else None
+        if inline is not None:
+            inline.set_trace_callback(lambda statement: statements.append(statement.split()[0].upper()))
+        else:
+            event.listen(services.db.sync_engine, "before_cursor_execute", seen)
         try:
             await session.run_sync(flush)
             assert not session.dirty  # clean: nothing left for the commit to write
             await session.run_sync(Session.flush)
         finally:
-            event.remove(services.db.sync_engine, "before_cursor_execute", seen)
+            if inline is not None:
+                inline.set_trace_callback(None)
+            else:
+                event.remove(services.db.sync_engine, "before_cursor_execute", seen)
     async with services.sessionmaker() as session:
         rows = [
             _row(await session.get(Conversation, conversation_id)),
@@ -119,3 +129,40 @@ async def test_a_new_or_deleted_row_goes_to_the_orm_flush(services: Services, cl
         ).scalar_one()
         assert stored.node == "main.menu" and stored.contact_id == added.id
         assert await session.get(Contact, contact_id) is None
+
+
+async def test_a_conversation_read_compiled_is_what_the_orm_reads(
+    services: Services, clock: FrozenClock
+) -> None:
+    from bot.store import conversations
+
+    conversation_id, contact_id = await _make(services, clock, "n" * 64)
+    parameters = {"channel": "webchat", "user_key": "n" * 64}
+    async with services.sessionmaker() as session:
+        by_orm = (await session.execute(conversations._GET_WITH_CONTACT, parameters)).one()
+        expected = [_row(by_orm[0]), _row(by_orm[1])]
+    async with services.sessionmaker() as session, session.begin():
+        loaded = await session.run_sync(conversations._load_with_contact, parameters)
+        assert loaded is not None
+        conversation, contact = loaded
+        assert contact is not None
+        assert [_row(conversation), _row(contact)] == expected
+        assert (conversation.id, contact.id) == (conversation_id, contact_id)
+        assert conversation.created_at.tzinfo is not None and isinstance(conversation.locale_chosen, bool)
+        # in the session as a loaded object: clean, found again by get, changes flushed
+        assert not session.dirty and not session.new
+        assert await session.get(Conversation, conversation_id) is conversation
+        again = await session.run_sync(conversations._load_with_contact, parameters)
+        assert again is not None and again[0] is conversation and again[1] is contact
+        conversation.node = "main.menu"
+        contact.message_count = 7
+    async with services.sessionmaker() as session:
+        stored = await session.get(Conversation, conversation_id)
+        counted = await session.get(Contact, contact_id)
+        assert stored is not None and stored.node == "main.menu"
+        assert counted is not None and counted.message_count == 7
+    async with services.sessionmaker() as session, session.begin():
+        assert (
+            await session.run_sync(conversations._load_with_contact, {**parameters, "user_key": "x" * 64})
+            is None
+        )
