@@ -151,6 +151,8 @@ async def run(args: argparse.Namespace) -> None:
         stats = pstats.Stats(profile)
         stats.sort_stats("tottime").print_stats(args.top)
         stats.sort_stats("cumulative").print_stats(args.top + 20)
+        for name in args.callees:
+            stats.print_callees(name)
 
 
 def main() -> None:
@@ -161,6 +163,12 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--profile", action="store_true", help="cProfile the messages (slows them)")
     parser.add_argument("--top", type=int, default=40, help="functions to list with --profile")
+    parser.add_argument(
+        "--callees",
+        action="append",
+        default=[],
+        help="with --profile: list what functions matching this pattern call (e.g. engine.py:.*handle)",
+    )
     parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary folder")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to run (default: this)")
     args = parser.parse_args()
