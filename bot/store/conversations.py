@@ -105,7 +105,7 @@ def _load_with_contact(
     """SQLite: the conversation and its contact, as ``_GET_WITH_CONTACT`` loads them through the ORM, by
     one compiled select (:mod:`bot.store.compiled`) and :func:`~bot.store.compiled.persistent` objects."""
     compiled.flush(session)  # as session.execute would (autoflush)
-    row = _LOAD_WITH_CONTACT.first(session.connection(), parameters)
+    row = _LOAD_WITH_CONTACT.first(compiled.connection_of(session), parameters)
     if row is None:
         return None
     width = len(_CONVERSATION_COLUMNS)
@@ -218,7 +218,7 @@ async def run_compiled(
 
     def run(sync_session: Session) -> Ran:
         compiled.flush(sync_session)
-        connection = sync_session.connection()
+        connection = compiled.connection_of(sync_session)
         if many:
             return statement.run_many(connection, parameters)
         return statement.run(connection, parameters)
