@@ -20,9 +20,8 @@ wrk (one thread, ``--connections`` connections, ``--duration`` seconds per targe
 existing conversation, as in real use); ``POST /ivr/voice``, a new incoming call each time, signed as
 Twilio signs; ``POST /ivr/key``, a key press on the main menu of an answered call; and
 ``POST /telegram/webhook``, a new text update each time (where Telegram is on). For each it prints req/s, p50, p99, the ratio to
-the echo, non-2xx answers, socket errors, the server's CPU time per request (steadier than req/s
-when the machine is shared; with workers, all its processes') and wrk's own (the load generator shares
-the cores), and at the end, for each configuration, the server's RSS after the load and
+the echo, non-2xx answers, socket errors and the server's CPU time per request (steadier than req/s
+when the machine is shared), and at the end, for each configuration, the server's RSS after the load and
 its start-up time (process start to ``/healthz``).
 
 Bounded in count and time; nothing leaves the machine. No figure here is a pass/fail: this machine is
@@ -36,7 +35,6 @@ import asyncio
 import html
 import json
 import re
-import resource
 import secrets
 import shutil
 import subprocess
@@ -92,7 +90,6 @@ class Result:
     non_2xx: int
     socket_errors: int
     cpu_ms: float = float("nan")  # the server's CPU time per request (steadier than req/s on a busy machine)
-    load_ms: float = float("nan")  # wrk's own CPU time per request (it shares the machine's cores)
 
 
 # -- wrk ---------------------------------------------------------------------------------------------
@@ -171,16 +168,14 @@ def _unit_ms(value: str) -> float:
 
 
 def run_wrk(target: str, url: str, script: str, connections: int, duration: int, pid: int) -> Result:
-    cpu_before = tree_cpu_seconds(pid)
-    load_before = _children_cpu()
+    cpu_before = cpu_seconds(pid)
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency"]
     output = subprocess.run(  # noqa: S603 (wrk, our arguments)
         [*command, "-s", handle.name, url], capture_output=True, text=True, timeout=duration + 60, check=True
     ).stdout
-    cpu = tree_cpu_seconds(pid) - cpu_before
-    load = _children_cpu() - load_before  # wrk: the only child waited for in between
+    cpu = cpu_seconds(pid) - cpu_before
     Path(handle.name).unlink()
     latency = dict(re.findall(r"^\s+(50|99)(?:\.000)?%\s+(\S+)\s*$", output, re.M))
     if set(latency) != {"50", "99"}:
@@ -197,22 +192,7 @@ def run_wrk(target: str, url: str, script: str, connections: int, duration: int,
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(int(n) for n in errors.groups()) if errors else 0,
         cpu_ms=cpu * 1000 / max(requests, 1),
-        load_ms=load * 1000 / max(requests, 1),
     )
-
-
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU time of a process and its children (uvicorn's workers), in seconds (Linux)."""
-    pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
-    return sum(cpu_seconds(each) for each in pids)
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 # -- servers -----------------------------------------------------------------------------------------
@@ -424,8 +404,8 @@ def main() -> None:
                     "webchat": LUA_WEBCHAT % (_texts(), secrets.token_hex(4)),
                     "telegram": LUA_TELEGRAM % (_texts(), secrets.randbelow(1 << 30), WEBHOOK_SECRET),
                 }
-                # The CPU per request is the server's: its process and, with workers, theirs.
-                pid = running.server.process.pid
+                # The CPU per request is the one server process's; with workers it is not measured (nan).
+                pid = running.server.process.pid if workers == 1 else -1
                 for target in targets:
                     if target == "telegram" and "HOTLINE_TELEGRAM_TOKEN" not in channels:
                         continue
@@ -448,11 +428,10 @@ def main() -> None:
           f"{args.connections} connections, "
           f"{args.duration} s per target, one wrk thread; echo measured in the same run")  # fmt: skip
     print(f"{'target':<20} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>9} {'of echo':>8} "
-          f"{'non-2xx':>8} {'errors':>7} {'cpu ms/req':>10} {'wrk ms/req':>10}")  # fmt: skip
+          f"{'non-2xx':>8} {'errors':>7} {'cpu ms/req':>10}")  # fmt: skip
     for r in results:
         print(f"{r.target:<20} {r.requests:>9} {r.rps:>9.0f} {r.p50_ms:>8.1f} {r.p99_ms:>9.1f} "
-              f"{r.rps / ceiling:>8.1%} {r.non_2xx:>8} {r.socket_errors:>7} {r.cpu_ms:>10.3f} "
-              f"{r.load_ms:>10.3f}")  # fmt: skip
+              f"{r.rps / ceiling:>8.1%} {r.non_2xx:>8} {r.socket_errors:>7} {r.cpu_ms:>10.3f}")  # fmt: skip
     for line in footprint:
         print(line)
 
