@@ -1,10 +1,13 @@
 """How many SQL statements one web-chat message costs: ``POST /api/webchat`` through the whole app (in
-process, no socket), with every statement counted by an SQLAlchemy ``before_cursor_execute`` listener.
+process, no socket), with every statement counted (see below).
 
     .venv/bin/python benchmarks/statements_per_message.py [--messages 200] [--sessions 16] [--database-url URL]
 
 Prints the statements per message, and per kind (the first words of the statement, e.g. ``SELECT
-conversations``), after a warm-up message per session. Nothing leaves the machine.
+conversations``), after a warm-up message per session. On SQLite (inline) they are counted by sqlite3's
+trace instead, as the hot path's compiled statements go straight to it (:mod:`bot.store.compiled`):
+there each row of an ``executemany`` (a message's transcript lines) counts as one statement; commits and
+rollbacks are not counted on either. Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from benchmarks.engine_bench import MESSAGES
 from bot.runtime import build_services
 from bot.settings import Settings
 from bot.store.migrate import upgrade
+from bot.store.sqlite_inline import InlineConnection
 
 
 def _kind(statement: str) -> str:
@@ -55,7 +59,8 @@ async def run(database_url: str, messages: int, sessions: int) -> None:
     counts: Counter[str] = Counter()
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        counts[_kind(statement)] += 1
+        if statement.split(None, 1)[0].upper() not in ("COMMIT", "ROLLBACK"):  # not counted by the event
+            counts[_kind(statement)] += 1
 
     app = create_app(services=services, run_dispatcher=False)
     names = [secrets.token_hex(12) for _ in range(sessions)]
@@ -71,10 +76,21 @@ async def run(database_url: str, messages: int, sessions: int) -> None:
 
         for i in range(sessions):  # the first message of each conversation
             await post(i)
-        event.listen(services.db.sync_engine, "before_cursor_execute", count)
+        # On SQLite (inline, one connection) the compiled statements go straight to sqlite3
+        # (bot.store.compiled): its trace sees every statement run there, SQLAlchemy's event only some.
+        async with services.db.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+        inline = driver._conn if isinstance(driver, InlineConnection) else None
+        if inline is not None:
+            inline.set_trace_callback(lambda statement: count(None, None, statement))
+        else:
+            event.listen(services.db.sync_engine, "before_cursor_execute", count)
         for i in range(sessions, sessions + messages):
             await post(i)
-        event.remove(services.db.sync_engine, "before_cursor_execute", count)
+        if inline is not None:
+            inline.set_trace_callback(None)
+        else:
+            event.remove(services.db.sync_engine, "before_cursor_execute", count)
     await services.close()
     total = sum(counts.values())
     print(f"messages: {messages}, statements: {total}, per message: {total / messages:.2f}")

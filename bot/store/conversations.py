@@ -7,19 +7,23 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from bot.store import compiled
+from bot.store.compiled import Ran, Statement
 from bot.store.crypto import Crypto
 from bot.store.locking import for_update
 from bot.store.models import Contact, Conversation, Message, ProcessedMessage
 from bot.store.upsert import dialect_name, upsert
 
-# The tables themselves: Core statements on them skip the ORM (see core_execute).
+# The tables themselves: statements on them skip the ORM (see run_compiled).
 _MESSAGES = cast(Table, Message.__table__)
 _PROCESSED = cast(Table, ProcessedMessage.__table__)
+_CONVERSATIONS = cast(Table, Conversation.__table__)
+_CONTACTS = cast(Table, Contact.__table__)
 
 # The statements of every message, built once: building one costs more than running it (SQLAlchemy's
 # coercions and cache key); a statement kept keeps its cache key, so each run finds its compiled form at once.
@@ -29,13 +33,17 @@ _GET_WITH_CONTACT = (
 )
 _GET_WITH_CONTACT_LOCKED = _GET_WITH_CONTACT.with_for_update(of=Conversation)  # not the outer join's side
 _FIND = select(Conversation).where(*_BY_USER)
-_INSERT_MESSAGES = insert(_MESSAGES)
-_RECORD_REPLIES = (
+# Run compiled, with plain tuples (bot.store.compiled).
+_INSERT_MESSAGES = Statement(
+    insert(_MESSAGES), ["conversation_id", "direction", "body_enc", "transport_ref_enc", "created_at"]
+)
+_RECORD_REPLIES = Statement(
     update(_PROCESSED)
     .where(_PROCESSED.c.channel == bindparam("b_channel"), _PROCESSED.c.ref_hash == bindparam("b_ref_hash"))
     .values(replies_enc=bindparam("replies_enc"), conversation_id=bindparam("conversation_id"))
 )
-_CLAIM: dict[str, Any] = {}  # INSERT ... ON CONFLICT DO NOTHING of processed_messages, by dialect
+_CLAIM_COLUMNS = ["channel", "ref_hash", "replies_enc", "created_at"]
+_CLAIM: dict[str, Statement] = {}  # INSERT ... ON CONFLICT DO NOTHING of processed_messages, by dialect
 
 
 async def get_or_create(
@@ -44,10 +52,15 @@ async def get_or_create(
     """The conversation of this person on this channel, locked for this transaction (new if none), its
     current contact (read in the same statement; None if it has none) and whether it is new."""
     postgresql = dialect_name(session) == "postgresql"
-    query = _GET_WITH_CONTACT_LOCKED if postgresql else _GET_WITH_CONTACT
-    row = (await session.execute(query, {"channel": channel, "user_key": user_key})).one_or_none()
-    if row is not None:
-        return row[0], row[1], False
+    parameters = {"channel": channel, "user_key": user_key}
+    if postgresql:
+        row = (await session.execute(_GET_WITH_CONTACT_LOCKED, parameters)).one_or_none()
+        if row is not None:
+            return row[0], row[1], False
+    else:
+        loaded = await session.run_sync(_load_with_contact, parameters)
+        if loaded is not None:
+            return loaded[0], loaded[1], False
     conversation = Conversation(
         channel=channel,
         user_key=user_key,
@@ -73,6 +86,35 @@ async def get_or_create(
         conversation = (await session.execute(again, {"channel": channel, "user_key": user_key})).scalar_one()
         return conversation, None, False
     return conversation, None, True
+
+
+_CONVERSATION_COLUMNS = [column.key for column in _CONVERSATIONS.columns]
+_CONTACT_COLUMNS = [column.key for column in _CONTACTS.columns]
+_LOAD_WITH_CONTACT = Statement(
+    select(*_CONVERSATIONS.columns, *_CONTACTS.columns)
+    .select_from(_CONVERSATIONS.outerjoin(_CONTACTS, _CONTACTS.c.id == _CONVERSATIONS.c.contact_id))
+    .where(
+        _CONVERSATIONS.c.channel == bindparam("channel"), _CONVERSATIONS.c.user_key == bindparam("user_key")
+    )
+)
+
+
+def _load_with_contact(
+    session: Session, parameters: dict[str, str]
+) -> tuple[Conversation, Contact | None] | None:
+    """SQLite: the conversation and its contact, as ``_GET_WITH_CONTACT`` loads them through the ORM, by
+    one compiled select (:mod:`bot.store.compiled`) and :func:`~bot.store.compiled.persistent` objects."""
+    compiled.flush(session)  # as session.execute would (autoflush)
+    row = _LOAD_WITH_CONTACT.first(compiled.connection_of(session), parameters)
+    if row is None:
+        return None
+    width = len(_CONVERSATION_COLUMNS)
+    conversation = compiled.persistent(
+        session, Conversation, dict(zip(_CONVERSATION_COLUMNS, row[:width], strict=True))
+    )
+    contact_values = dict(zip(_CONTACT_COLUMNS, row[width:], strict=True))
+    contact = None if contact_values["id"] is None else compiled.persistent(session, Contact, contact_values)
+    return conversation, contact
 
 
 async def find(session: AsyncSession, *, channel: str, user_key: str) -> Conversation | None:
@@ -110,7 +152,7 @@ async def add_messages(
 ) -> None:
     """Transcript lines (direction, text), in order, in one statement (an ``executemany``)."""
     if lines:
-        await core_execute(
+        await run_compiled(
             session,
             _INSERT_MESSAGES,
             [
@@ -118,6 +160,7 @@ async def add_messages(
                  "transport_ref_enc": None, "created_at": now}
                 for direction, text in lines
             ],
+            many=True,
         )  # fmt: skip
 
 
@@ -141,7 +184,7 @@ async def claim_transport_id(
     the replies it got). On PostgreSQL a second transaction claiming the same id waits here until the first
     one ends: then it sees the record (committed) or claims it (rolled back)."""
     values = {"channel": channel, "ref_hash": ref_hash, "replies_enc": None, "created_at": now}
-    claimed = await core_execute(session, _claim(session), values)
+    claimed = await run_compiled(session, _claim(session), values)
     if claimed.rowcount == 1:
         return None
     existing = await session.get(ProcessedMessage, (channel, ref_hash), populate_existing=True)
@@ -154,7 +197,7 @@ async def record_replies(
     session: AsyncSession, *, channel: str, ref_hash: str, replies_enc: str, conversation_id: int | None
 ) -> None:
     """Keep the replies a claimed transport message got (for its retries), tied to its conversation."""
-    await core_execute(
+    await run_compiled(
         session,
         _RECORD_REPLIES,
         {
@@ -166,24 +209,29 @@ async def record_replies(
     )
 
 
-async def core_execute(
-    session: AsyncSession, statement: Executable, parameters: Any = None
-) -> CursorResult[Any]:
-    """Run a Core statement on the session's connection, after flushing the session's pending changes
-    (as ``session.execute`` would, so the statements keep their order), without the ORM's per-statement
-    work (bulk insert and update paths, result adaptation): on the hot path, each message."""
+async def run_compiled(
+    session: AsyncSession, statement: Statement, parameters: Any, *, many: bool = False
+) -> Ran:
+    """Run a compiled statement (:mod:`bot.store.compiled`) on the session's connection, after flushing
+    the session's pending changes (as ``session.execute`` would, so the statements keep their order; the
+    changed conversation and contact by compiled updates too): on the hot path, each message."""
 
-    def run(sync_session: Session) -> CursorResult[Any]:
-        sync_session.flush()
-        return sync_session.connection().execute(statement, parameters)
+    def run(sync_session: Session) -> Ran:
+        compiled.flush(sync_session)
+        connection = compiled.connection_of(sync_session)
+        if many:
+            return statement.run_many(connection, parameters)
+        return statement.run(connection, parameters)
 
     return await session.run_sync(run)
 
 
-def _claim(session: AsyncSession) -> Any:
+def _claim(session: AsyncSession) -> Statement:
     """``INSERT ... ON CONFLICT DO NOTHING`` of processed_messages, in the session's dialect (built once)."""
     name = dialect_name(session)
     statement = _CLAIM.get(name)
     if statement is None:
-        statement = _CLAIM[name] = upsert(name, _PROCESSED).on_conflict_do_nothing()
+        statement = _CLAIM[name] = Statement(
+            upsert(name, _PROCESSED).on_conflict_do_nothing(), _CLAIM_COLUMNS
+        )
     return statement

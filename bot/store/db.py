@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.files import private_sqlite
 from bot.store.fairpool import FairAsyncPool
-from bot.store.sqlite_inline import inline_creator
+from bot.store.sqlite_inline import InlineConnection, inline_creator
 
 T = TypeVar("T")
 
@@ -58,6 +58,12 @@ def make_engine(url: str, *, sqlite_inline: bool = True, **kwargs: Any) -> Async
         def _sqlite_begin(conn: Any) -> None:
             # Take the write lock at the start of every transaction: one message is one
             # transaction, and two concurrent ones must queue, not fail half-way.
+            driver = conn.connection.driver_connection
+            if isinstance(driver, InlineConnection):
+                # Straight to SQLite (through SQLAlchemy it cost more than SQLite takes); a lock another
+                # process holds is waited for in the loop, as every inline statement's.
+                driver.begin_immediate()
+                return
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine

@@ -40,6 +40,7 @@ from typing import Any
 
 from sqlalchemy import make_url
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.util import await_only
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,29 @@ class InlineConnection:
 
     async def commit(self) -> None:
         await self.retry_busy(self._conn.commit, retry=True)
+
+    def begin_immediate(self) -> None:
+        """``BEGIN IMMEDIATE`` at once, from SQLAlchemy's synchronous ``begin`` event (in its greenlet): if
+        another process holds the write lock, waited for in the event loop as :meth:`retry_busy` does."""
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            if not _busy(error):
+                raise
+        await_only(self.retry_busy(lambda: self._conn.execute("BEGIN IMMEDIATE"), retry=True))
+
+    def execute_now(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
+        """Run a statement in the open transaction, at once (no retry is needed: the transaction holds the
+        write lock since its ``BEGIN IMMEDIATE``); for :mod:`bot.store.compiled`."""
+        if not self._conn.in_transaction:
+            raise RuntimeError("execute_now runs only inside a transaction")
+        return self._conn.execute(sql, parameters)
+
+    def executemany_now(self, sql: str, rows: Iterable[Sequence[Any]]) -> sqlite3.Cursor:
+        if not self._conn.in_transaction:
+            raise RuntimeError("executemany_now runs only inside a transaction")
+        return self._conn.executemany(sql, rows)
 
     async def rollback(self) -> None:
         self._conn.rollback()

@@ -138,3 +138,20 @@ async def test_page_is_served_without_cookies(client: httpx.AsyncClient) -> None
     assert "chat.js" in response.text
     assert "set-cookie" not in response.headers
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_messages_are_served_past_the_router_and_other_methods_still_get_405(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    from bot.http.direct import DirectRoutes
+
+    app = client._transport.app  # type: ignore[attr-defined]
+    stack = app.build_middleware_stack()
+    while not isinstance(stack, DirectRoutes):
+        stack = stack.app
+    assert ("POST", "/api/webchat") in stack.routes
+    assert (await client.get("/api/webchat")).status_code == 405
+    data = await post(client, session=new_session(), text="xin chào")
+    assert data["replies"] and data["duplicate"] is False
+    schema = (await client.get("/openapi.json")).json()
+    assert "post" in schema["paths"]["/api/webchat"]
