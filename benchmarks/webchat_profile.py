@@ -1,7 +1,7 @@
 """Where a web chat message's time goes: ``POST /api/webchat`` through the whole ASGI app, in-process.
 
     .venv/bin/python benchmarks/webchat_profile.py [--messages 3000] [--concurrency 32] [--profile]
-        [--database-url URL] [--code /tmp/base-checkout] [--caps] [--callees PATTERN]
+        [--database-url URL] [--code /tmp/base-checkout]
 
 Builds the app as ``hotline serve`` does (web chat and phone line, a fresh SQLite file by default),
 sends a first message on each of 256 sessions to warm it, then ``--messages`` new text messages (the
@@ -33,17 +33,16 @@ PUBLIC_URL = "http://127.0.0.1:8765"
 SESSIONS = 256
 
 
-def environment(database_url: str, caps: bool) -> None:
+def environment(database_url: str) -> None:
     os.environ.update(
         HOTLINE_ENV="test",
         HOTLINE_DATABASE_URL=database_url,
         HOTLINE_SECRET_KEY=secrets.token_hex(32),
         HOTLINE_LOG_LEVEL="WARNING",
         HOTLINE_PUBLIC_URL=PUBLIC_URL,
-        # One client opens every session here: the per-address caps would refuse them. Off, as in
-        # http_bench.py; with --caps on (as in a deployment) but too high to refuse any.
-        HOTLINE_FLOOD_SESSIONS_PER_MINUTE="1000000" if caps else "0",
-        HOTLINE_FLOOD_SESSIONS_PER_HOUR="1000000" if caps else "0",
+        # one client opens every session here: the per-address caps would refuse them
+        HOTLINE_FLOOD_SESSIONS_PER_MINUTE="0",
+        HOTLINE_FLOOD_SESSIONS_PER_HOUR="0",
     )
 
 
@@ -171,14 +170,11 @@ def main() -> None:
         help="with --profile: list what functions matching this pattern call (e.g. engine.py:.*handle)",
     )
     parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary folder")
-    parser.add_argument(
-        "--caps", action="store_true", help="the new-session caps on (as deployed), too high to refuse any"
-    )
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to run (default: this)")
     args = parser.parse_args()
     sys.path.insert(0, str(args.code.resolve()))  # before anything of the service is imported
     with tempfile.TemporaryDirectory() as tmp:
-        environment(args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'webchat.db'}", args.caps)
+        environment(args.database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'webchat.db'}")
         from bot.store.migrate import upgrade
 
         upgrade(os.environ["HOTLINE_DATABASE_URL"])

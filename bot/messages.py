@@ -83,6 +83,3 @@ class Outcome:
     emergency: bool = False
     # The conversation's language after this message (None when there is no conversation: deleted).
     locale: str | None = None
-    # The message would have opened a new conversation for a client over its new-session cap
-    # (bot/engine/floods.py): nothing was written, and there are no replies (the channel refuses it).
-    capped: bool = False

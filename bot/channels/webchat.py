@@ -169,13 +169,11 @@ class WebChat:
                 return _error(413, f"`text` is longer than {settings.max_text_chars} characters")
             message = self.from_client(message, request)
             self.door.check(message)  # a refused message is never counted below
-            # A new session over its client's cap is refused by the engine, in the message's transaction
-            # (nothing written; Outcome.capped).
+            if not await self.door.admit(message):
+                return self.flood_refusal()
             outcome = await self.door.handle(message)
         except BadInput as exc:
             return _error(422, str(exc))
-        if outcome.capped:
-            return self.flood_refusal()
         return JSONResponse(
             {
                 "replies": [r.to_json() for r in outcome.replies],

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import lru_cache
 
 from bot.engine.actions import ACTIONS
@@ -47,10 +47,6 @@ CHOOSE = "choose.pick"
 PRIVACY = "privacy."  # the flow that deletes a person's data
 KINDS = ("text", "choice", "start", "unsupported")
 UNRECORDED = "[…]"  # the transcript line of a turn whose words are not kept (Turn.unrecorded)
-
-
-class _OverCap(Exception):
-    """A new conversation over its client's cap: :meth:`Engine.handle` rolls the message back."""
 
 
 class Engine:
@@ -102,21 +98,6 @@ class Engine:
         now = deps.clock.now()
         crypto = deps.crypto
         user_key = crypto.user_key(message.channel, message.user_id)
-        try:
-            return await self._handle(message, understanding, now, user_key, started)
-        except _OverCap:  # rolled back: nothing of this message is written, not even its count
-            return Outcome((), capped=True)
-
-    async def _handle(
-        self,
-        message: InboundMessage,
-        understanding: Understanding | None,
-        now: datetime,
-        user_key: str,
-        started: float,
-    ) -> Outcome:
-        deps = self.deps
-        crypto = deps.crypto
         async with deps.sessionmaker() as session, session.begin():
             ref = None
             if message.transport_id is not None:
@@ -139,19 +120,6 @@ class Engine:
                 now=now,
                 locale=message.locale or deps.settings.default_locale,
             )
-            if created and message.client_key is not None and session_windows(deps.settings):
-                # A new conversation counts against its client's cap (bot/engine/floods.py), in this
-                # transaction: one transaction per message, and over the cap all of it is rolled back.
-                admitted = await admit_new_session(
-                    session,
-                    crypto,
-                    deps.settings,
-                    channel=message.channel,
-                    client=message.client_key,
-                    now=now,
-                )
-                if not admitted:
-                    raise _OverCap
             if message.address is not None:
                 conversation.address_enc = crypto.encrypt(message.address)
             if message.locale and not conversation.locale_chosen:
@@ -242,8 +210,7 @@ class Engine:
     async def admit(self, message: InboundMessage) -> bool:
         """Whether a message may be handled under the new-session caps (:mod:`bot.engine.floods`): a
         message that would open a new conversation counts against its client's cap; nothing is written
-        when it is over. (:meth:`handle` checks and counts the same in the message's own transaction, and
-        says ``capped`` in its outcome: the web chat relies on that, one transaction per message.)"""
+        when it is over."""
         deps = self.deps
         if message.client_key is None or not session_windows(deps.settings):
             return True
