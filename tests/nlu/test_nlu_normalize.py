@@ -83,8 +83,18 @@ def test_everyday_tu_tu_typed_with_accents_is_not_the_danger_word() -> None:
     """'từ từ' (slowly) folds like 'tự tử' (suicide): with its accents it is told apart; without, not."""
     assert normalize("từ từ rồi tính") == "thong tha roi tinh"
     assert normalize("Em TỪ TỪ nghĩ đã") == "em thong tha nghi da"
-    assert normalize("em muốn tự tử") == "em muon tu tu"
+    assert normalize("em muốn tự tử") == "em muon tu sat"
     assert normalize("e muon tu tu") == "em muon tu tu"
+
+
+def test_the_danger_word_typed_with_accents_is_not_the_everyday_one() -> None:
+    """'tự vẫn' (suicide) folds like 'tư vấn' (counselling): typed with accents, it and 'tự tử' are 'tự
+    sát', which folds to nothing everyday; without accents they stay ambiguous."""
+    assert normalize("em muốn tự vẫn") == "em muon tu sat"
+    assert normalize("TỰ TỬ") == "tu sat"
+    assert normalize("cho em tư vấn") == "cho em tu van"
+    assert normalize("tự vấn bản thân") == "tu van ban than"  # self-questioning, another accent
+    assert normalize("e muon tu van") == "em muon tu van"
 
 
 _LETTERS_AND_SYMBOLS = st.text(

@@ -30,6 +30,9 @@ DANGER_NOW = [
     # kept by debt and guards
     ("bà chủ giữ căn cước, nói trả hết nợ mới được về, cửa lúc nào cũng có người canh", "held_trafficked"),
     ("ba chu giu can cuoc, noi tra het no moi dc ve, cua luc nao cung co nguoi canh", "held_trafficked"),
+    # suicide named with its accents: "tự vẫn" is not "tư vấn" (counselling)
+    ("em muốn tự vẫn", "suicide_self_harm"),
+    ("tự tử", "suicide_self_harm"),
     # police violence now
     ("công an đang đá vào bụng bạn em trong phòng tạm giữ", "violence_now"),
     ("cong an dang da vao bung ban e trong phong tam giu", "violence_now"),
@@ -44,6 +47,9 @@ DANGER_NOW = [
 ]
 
 CALM_LOOK_ALIKES = [
+    # counselling, not suicide
+    "em muốn được tư vấn về prep",
+    "cho mình xin tư vấn xét nghiệm",
     # a goodbye that ends a chat
     "tạm biệt ad, mai em nhắn tiếp về lịch xét nghiệm nha",
     "tam biet ad, mai e nhan tiep ve lich xet nghiem nha",
