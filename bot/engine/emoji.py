@@ -3,8 +3,8 @@
 The safety check reads every message first, emoji included (the language model maps 😭, 🔪, 💊, 🚑 ... to
 words, :mod:`bot.nlu.chat_words`), so an emoji that tells of a danger is handled there. What is left here:
 
-* ``"sos"``: 🆘 in a message without words. It is the distress sign, so it is at least a *possible*
-  danger whatever the model says: the engine asks "are you in danger right now?" (the model, today,
+* ``"sos"``: 🆘, or a weapon or blood (🔪 🗡 🔫 🩸), in a message without words. It is the distress
+  sign, so it is at least a *possible* danger whatever the model says: the engine asks "are you in danger right now?" (the model, today,
   takes it as an emergency, which goes further: the emergency flow and a page).
 * ``"thanks"``: every emoji an acknowledgement (👍 🙏 ❤️ 😊 ...): "ok" or "thank you"; answered kindly,
   with the menu.
@@ -22,6 +22,9 @@ from bot.nlu import has_words
 
 SOS, THANKS, OTHER = "sos", "thanks", "other"
 SOS_SIGN: Final = "\U0001f198"  # 🆘
+DANGER_SIGNS: Final = frozenset("🔪🗡🔫🩸")
+"""A weapon or blood with no words: like 🆘, at least a possible danger (never 💀 or ☠: "I'm dead",
+laughing). The model scored a lone 🔪 ("dao", which also folds like "dạo") either side of its threshold."""
 ACKNOWLEDGEMENT: Final = frozenset(
     "👍👌🙏❤♥💕💖💗💓💞💙💚💛💜🧡🤍🖤🫶😊🙂😀😃😄😁☺🥰😍😘🤗😇👏✅✔🆗🤝💯🌹🌸💐👋🙆"
 )
@@ -32,7 +35,7 @@ def emoji_meaning(text: str) -> str | None:
     """:data:`SOS`, :data:`THANKS` or :data:`OTHER` for a message without a letter or a digit; else None."""
     if has_words(text):
         return None
-    if SOS_SIGN in text:
+    if SOS_SIGN in text or not DANGER_SIGNS.isdisjoint(text):
         return SOS
     symbols = [ch for ch in text if unicodedata.category(ch) in {"So", "Cs", "Co"}]
     if symbols and all(ch in ACKNOWLEDGEMENT for ch in symbols):

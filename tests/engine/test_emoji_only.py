@@ -31,8 +31,8 @@ REFUSALS = ("chỉ đọc được", "only read")
     ("text", "meaning"),
     [
         ("👍", THANKS), ("👍🏽", THANKS), ("🙏", THANKS), ("❤️", THANKS), ("😊😊", THANKS), ("✅", THANKS),
-        ("😢", OTHER), ("😭😭🙏", OTHER), ("🔪", OTHER), ("???", OTHER), ("👨‍👩‍👧", OTHER),
-        ("🆘", SOS), ("🙏🆘", SOS), ("👍 ok", None), ("cảm ơn 🙏", None),
+        ("😢", OTHER), ("😭😭🙏", OTHER), ("💀", OTHER), ("???", OTHER), ("👨‍👩‍👧", OTHER),
+        ("🆘", SOS), ("🙏🆘", SOS), ("🔪", SOS), ("😭🩸", SOS), ("🗡️", SOS), ("👍 ok", None), ("cảm ơn 🙏", None),
     ],
 )  # fmt: skip
 def test_what_a_message_of_emoji_says(text: str, meaning: str | None) -> None:
@@ -85,6 +85,14 @@ class SeesNothing:
 
     def check(self, understanding: Understanding) -> SafetyVerdict:
         return SafetyVerdict(emergency=False, score=0.0, kind=None, level="none")
+
+
+async def test_a_knife_alone_is_never_less_than_are_you_in_danger(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    services.engine.deps.safety = SeesNothing()
+    text, _ = await texts_for(client, secrets.token_hex(16), "🔪")
+    assert ASK_VI in text
 
 
 async def test_sos_alone_is_never_less_than_are_you_in_danger(
