@@ -28,6 +28,11 @@ def run_check(
             echo(f"error: {error}")
         echo(f"{len(exc.errors)} mistake(s) found.")
         return 1
+    nlu_error = _nlu_mistake(knowledge_dir)
+    if nlu_error is not None:
+        echo(f"error: {nlu_error}")
+        echo("1 mistake(s) found.")
+        return 1
     knowledge = content.knowledge
     by_topic = Counter(a.topic for a in knowledge.articles.values())
     by_review = Counter(a.review_status for a in knowledge.articles.values())
@@ -50,6 +55,24 @@ def run_check(
                 f"  needs review: knowledge/saved_replies.yaml:{reply.line} ({reply.id}): {reply.review_check}"
             )
     return 0
+
+
+def _nlu_mistake(knowledge_dir: Path) -> str | None:
+    """The first mistake in the language model's files (the lexicon, the training examples), or None.
+
+    The files are read as ``hotline train`` reads them, without training: a malformed example, an
+    unknown key or a lexicon entry the lexicon refuses (a ``no_content`` word that is a danger phrase).
+    """
+    from bot.nlu.data import load_training_data
+    from bot.nlu.errors import NLUError
+    from bot.nlu.lexicon import Lexicon
+
+    try:
+        Lexicon.load(knowledge_dir / "nlu" / "lexicon.yaml")
+        load_training_data(knowledge_dir)
+    except NLUError as exc:
+        return str(exc)
+    return None
 
 
 @click.command()

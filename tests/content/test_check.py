@@ -137,3 +137,20 @@ def test_the_service_refuses_to_start_with_broken_content(content: Path, tmp_pat
     )
     with pytest.raises(ContentErrors, match=r"topics\.lawyers"):
         build_services(settings)
+
+
+def test_a_lexicon_mistake_is_named(content: Path) -> None:
+    lexicon = content / "knowledge" / "nlu" / "lexicon.yaml"
+    edit(lexicon, "no_content:\n  - em\n", "no_content:\n  - em\n  - cứu\n")
+    code, output = check(content)
+    assert code == 1
+    assert "nlu/lexicon.yaml: no_content: 'cứu' is a danger phrase on its own" in output
+
+
+def test_a_malformed_training_file_is_named(content: Path) -> None:
+    (content / "knowledge" / "nlu" / "training" / "new-writer.yaml").write_text(
+        "topics:\n  legal: [một câu hỏi]\nexamples: [sai khóa]\n", encoding="utf-8"
+    )
+    code, output = check(content)
+    assert code == 1
+    assert "new-writer.yaml" in output
