@@ -4,8 +4,9 @@ The safety check reads every message first, emoji included (the language model m
 words, :mod:`bot.nlu.chat_words`), so an emoji that tells of a danger is handled there. What is left here:
 
 * ``"sos"``: 🆘, or a weapon or blood (🔪 🗡 🔫 🩸), in a message without words. It is the distress
-  sign, so it is at least a *possible* danger whatever the model says: the engine asks "are you in danger right now?" (the model, today,
-  takes it as an emergency, which goes further: the emergency flow and a page).
+  sign, so it is at least a *possible* danger whatever the model says: the engine asks "are you in
+  danger right now?" (the model, today, takes 🆘 as an emergency, which goes further: the emergency flow
+  and a page).
 * ``"thanks"``: every emoji an acknowledgement (👍 🙏 ❤️ 😊 ...): "ok" or "thank you"; answered kindly,
   with the menu.
 * ``"other"`` (😢, 😱, "???"): a friendly prompt to type a few words or pick an option.

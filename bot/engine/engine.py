@@ -269,8 +269,8 @@ class Engine:
             ):
                 # An account the person was asked for (what a bad client did, a check-in's "where I am")
                 # that only the classifier reads as danger ("đòi không dùng bao, rồi đánh và lấy tiền"):
-                # the note is taken and the console lists a possible risk. A danger phrase, an urgent
-                # marker or a cry for help (the lexicon's score) still goes to the emergency flow.
+                # the note is taken and the console lists a possible risk. A danger phrase or a cry for
+                # help (the lexicon's score), or a classifier as sure, still goes to the emergency flow.
                 note_possible(turn, verdict.kind)
                 verdict = replace(verdict, emergency=False, level=POSSIBLE)
             if verdict.emergency or (asked and verdict.danger_level == POSSIBLE):

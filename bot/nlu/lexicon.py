@@ -247,18 +247,16 @@ class Lexicon:
         self._by_kind = [(kind, indexes[kind]) for kind in PHRASE_KINDS if self.groups[kind]]
         self._idioms = _joined(idioms)
         self._without_idioms = lru_cache(maxsize=512)(self._blank_idioms)
-        self._no_content = frozenset(
-            word
-            for entry in _strings(raw.get("no_content"), f"{source}: no_content")
-            for word in normalize(entry).split()
-        ) | {"_"}  # what an idiom leaves
-
+        no_content_written = _strings(raw.get("no_content"), f"{source}: no_content")
+        no_content = [normalize(entry) for entry in no_content_written]
+        # "_" is what an idiom leaves
+        self._no_content = frozenset(word for entry in no_content for word in entry.split()) | {"_"}
         self._cached_concepts = lru_cache(maxsize=512)(self._find_concepts)
         self._cached_all_concepts = lru_cache(maxsize=512)(self._find_all_concepts)
-        for entry in _strings(raw.get("no_content"), f"{source}: no_content"):
-            hit = self.scan(normalize(entry))
+        for entry, written in zip(no_content, no_content_written, strict=True):
+            hit = self.scan(entry)
             if hit.kinds or hit.possible:
-                raise NLUDataError(f"{source}: no_content: {entry!r} is a danger phrase on its own")
+                raise NLUDataError(f"{source}: no_content: {written!r} is a danger phrase on its own")
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
