@@ -308,7 +308,11 @@ class Lexicon:
 
     def content_free(self, normalized: str) -> bool:
         """Whether the message, its idioms blanked out, has only ``no_content`` words (or none at all)."""
-        return all(word in self._no_content for word in self.without_idioms(normalized).split())
+        return self.content_words(normalized) == 0
+
+    def content_words(self, normalized: str) -> int:
+        """How many words of the message, its idioms blanked out, are not ``no_content`` words."""
+        return sum(word not in self._no_content for word in self.without_idioms(normalized).split())
 
     def scan(self, normalized: str) -> LexiconHit:
         """Danger phrases, calm frames and urgent markers found in a normalised message."""

@@ -4,6 +4,9 @@
 "em đây" the violence one: with so little to go on the classifier answered from its prior. The lexicon's
 ``no_content`` words now keep such messages from the classifier; a cry for help stays an emergency, and
 "bị giảm" (less), which folds to "bị giam" (detained), is not being held.
+
+A message with one word beyond those, and no danger phrase, is at most asked about: "nó bỏ em rồi" (he left
+me) and "nó khóa zalo em rồi" (he blocked me) paged, because the classifier had learned "nó ... em rồi".
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from bot.nlu import BuiltinNLU, normalize
-from bot.nlu.emergency import EMERGENCY, NONE
+from bot.nlu.emergency import EMERGENCY, NONE, POSSIBLE
 from bot.nlu.errors import NLUDataError
 from bot.nlu.lexicon import Lexicon
 
@@ -36,6 +39,10 @@ CONTENT_FREE = [
     "...",
 ]
 
+ONE_WORD = ["nó bỏ em rồi", "no bo e r", "nó tới rồi", "no toi roi", "nó", "họ đây rồi", "nó giận em rồi"]
+
+BLOCKED_ONLINE = ["nó khóa fb em rồi", "no chan zalo e roi", "ck block facebook em", "nó khóa nick em"]
+
 STILL_DANGER = ["cứu", "cuu em", "help", "em bị đánh", "e bi danh", "cứu em với chị ơi"]
 
 NOT_HELD = [
@@ -51,6 +58,24 @@ def test_a_message_with_no_content_is_not_triaged(model: BuiltinNLU, text: str) 
     verdict = model.emergency(normalize(text))
     assert verdict.level == NONE
     assert not verdict.emergency
+
+
+@pytest.mark.parametrize("text", ONE_WORD)
+def test_one_word_of_content_is_asked_about_never_paged(model: BuiltinNLU, text: str) -> None:
+    assert model.emergency(normalize(text)).level in (NONE, POSSIBLE)
+
+
+@pytest.mark.parametrize("text", BLOCKED_ONLINE)
+def test_being_blocked_online_is_not_being_locked_in(model: BuiltinNLU, text: str) -> None:
+    assert model.emergency(normalize(text)).level != EMERGENCY
+
+
+def test_content_words_leave_out_no_content_words_and_idioms() -> None:
+    raw = {"phrases": {}, "idioms": ["khóa (zalo|fb)"], "no_content": ["em", "rồi"]}
+    lexicon = Lexicon(raw, source="lexicon.yaml")
+    assert lexicon.content_words(normalize("nó khóa zalo em rồi")) == 1
+    assert lexicon.content_words(normalize("em rồi")) == 0
+    assert lexicon.content_words(normalize("nó đang đánh em")) == 3
 
 
 @pytest.mark.parametrize("text", STILL_DANGER)
