@@ -95,6 +95,7 @@ class Services:
             self._tasks.append(asyncio.create_task(self.build_later(), name="build-later"))
         else:
             self.built.set()
+        self._tasks.append(asyncio.create_task(self.warm(), name="warm"))
         if dispatcher:
             self.dispatching = True
             self._tasks.append(
@@ -128,6 +129,21 @@ class Services:
         self.later.clear()
         self.built.set()
         self.dispatcher.wake()  # what waited for them is due now
+
+    async def warm(self) -> None:
+        """Build, in a thread once every channel and pager is, what an emergency uses first (aiogram's
+        validators for an update, a reply and a page; twilio's REST resources): left to the first
+        emergency after a start, they delayed its reply and its page by seconds
+        (``benchmarks/emergency_bench.py``). A part that fails to warm is built on first use, as before."""
+        await self.built.wait()
+        for part in (*self.channels.values(), *self.pagers.values()):
+            warm = getattr(part, "warm", None)
+            if not callable(warm):
+                continue
+            try:
+                await asyncio.to_thread(warm)
+            except Exception as exc:  # a warm-up is an optimisation: never fatal
+                log.warning("%s: not warmed up (%s); built on first use", type(part).__name__, exc)
 
     def door(self, name: str) -> Door:
         """What the channel ``name`` is given: the engine's door, its settings and strings, a wake-up."""

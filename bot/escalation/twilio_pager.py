@@ -9,6 +9,7 @@ on the first page, not when the pager is built: a service that never pages by ph
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 from twilio.base.exceptions import TwilioRestException
@@ -21,6 +22,14 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from twilio.http.async_http_client import AsyncTwilioHttpClient
     from twilio.rest import Client
+
+PAGE_MODULES = (
+    "twilio.rest",
+    "twilio.http.async_http_client",
+    "twilio.rest.api.v2010.account.message",
+    "twilio.rest.api.v2010.account.call",
+)
+"""What a page by SMS or by a call imports on its way (twilio loads its REST resources when first used)."""
 
 
 class TwilioPager:
@@ -47,6 +56,12 @@ class TwilioPager:
             if self.settings.twilio_api_url:
                 self._client.api.base_url = self.settings.twilio_api_url.rstrip("/")
         return self._client
+
+    def warm(self) -> None:
+        """Import the REST client and the two resources a page uses (in a thread, once the server answers:
+        :meth:`bot.runtime.Services.warm`), so that the first page does not wait for them."""
+        for module in PAGE_MODULES:
+            importlib.import_module(module)
 
     async def _send(self, address: str, text: str, *, call: bool) -> None:
         client = self._get_client()

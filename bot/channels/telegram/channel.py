@@ -25,6 +25,7 @@ from fastapi import APIRouter
 
 from bot.channels.door import ChannelStore, Door
 from bot.channels.telegram.client import TelegramClient, build_bot, webhook_secret
+from bot.channels.telegram.deferred import warm
 from bot.channels.telegram.handlers import build_dispatcher
 from bot.channels.telegram.inbound import NAME
 from bot.channels.telegram.render import RenderError, render
@@ -60,6 +61,10 @@ class TelegramChannel:
     @property
     def bot(self) -> Bot:
         return self.client.bot
+
+    def warm(self) -> None:
+        """Build the aiogram validators an emergency uses (:func:`bot.channels.telegram.deferred.warm`)."""
+        warm()
 
     async def start(self) -> None:
         return None

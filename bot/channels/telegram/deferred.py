@@ -10,8 +10,9 @@ the recorded namespace: aiogram's models, methods and ``Response[...]`` answers 
 ``model_rebuild`` that passes it), so the validators are the same ones, built for the models in use only.
 
 :func:`import_aiogram` must run before anything imports aiogram: this package's ``__init__`` calls it.
-:data:`WARM` lists what the channel uses on every update, built at once in the import (in the thread the
-runtime builds the channel in) rather than on the first request.
+:func:`warm` builds what an emergency uses (the update, the reply, the page, the answers), in a thread,
+once the server answers (:meth:`bot.runtime.Services.warm`): left to the first emergency, those builds
+delayed its reply and its page by seconds after every start (``benchmarks/emergency_bench.py``).
 """
 
 from __future__ import annotations
@@ -83,3 +84,35 @@ def import_aiogram() -> None:
         # Every aiogram type and method, and the API's answers (``Response[Message]``, made per call)
         for base in (BotContextController, Response, Request):
             base.model_rebuild = rebuild  # type: ignore[method-assign]
+
+
+_warmed = False
+
+
+def warm() -> None:
+    """Build the validators of what an emergency uses, so that no person waits for them (idempotent)."""
+    global _warmed
+    with _lock:
+        if _warmed:
+            return
+        _warmed = True
+    from aiogram.methods import AnswerCallbackQuery, DeleteMessages, EditMessageText, SendMessage
+    from aiogram.methods.base import Response
+    from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+
+    used: tuple[Any, ...] = (
+        Update,
+        Message,
+        CallbackQuery,
+        InlineKeyboardMarkup,
+        InlineKeyboardButton,
+        SendMessage,
+        EditMessageText,
+        AnswerCallbackQuery,
+        DeleteMessages,
+        Response[Message],
+        Response[bool],
+    )
+    for model in used:
+        if not model.__pydantic_complete__:
+            model.model_rebuild()

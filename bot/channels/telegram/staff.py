@@ -21,6 +21,7 @@ from aiogram.filters import Filter
 from aiogram.methods import EditMessageText
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
+from bot.channels.telegram.deferred import warm
 from bot.escalation.desk import DeskError
 from bot.escalation.paging import Page
 from bot.escalation.rota import telegram_user_hash
@@ -54,6 +55,10 @@ class TelegramPager:
 
     def __init__(self, client: TelegramClient) -> None:
         self.client = client
+
+    def warm(self) -> None:
+        """Build the aiogram validators a page uses (:func:`bot.channels.telegram.deferred.warm`)."""
+        warm()
 
     async def page(self, address: str, page: Page) -> None:
         button = InlineKeyboardButton(text=page.button, callback_data=page.take_data)
