@@ -99,7 +99,11 @@ class Engine:
         now = deps.clock.now()
         crypto = deps.crypto
         user_key = crypto.user_key(message.channel, message.user_id)
-        async with deps.sessionmaker() as session, session.begin():
+        # One transaction: begun by the first statement (SQLAlchemy's autobegin; BEGIN IMMEDIATE on SQLite),
+        # committed by store.finish_message with the message's last writes (one switch into SQLAlchemy's
+        # greenlet, where session.begin() took two more); left without a commit (a duplicate, an error), it
+        # is rolled back when the session closes.
+        async with deps.sessionmaker() as session:
             ref = None
             if message.transport_id is not None:
                 ref = crypto.ref_hash(message.channel, message.transport_id)
@@ -181,6 +185,7 @@ class Engine:
                     if ref is None
                     else (message.channel, ref, crypto.encrypt_json([r.to_json() for r in replies]))
                 ),
+                commit=True,
             )
         if deps.after_commit is not None:
             deps.after_commit()

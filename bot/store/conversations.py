@@ -197,10 +197,12 @@ async def finish_message(
     lines: Sequence[tuple[str, str]],
     now: datetime,
     replies: tuple[str, str, str] | None = None,
+    commit: bool = False,
 ) -> None:
     """A message's last writes, in one ``run_sync`` (see :func:`open_message`): its transcript ``lines``
     (direction, text; none without a ``conversation_id``), as :func:`add_messages`, and ``replies`` =
-    (channel, ref_hash, replies_enc) as :func:`record_replies` (tied to ``conversation_id``)."""
+    (channel, ref_hash, replies_enc) as :func:`record_replies` (tied to ``conversation_id``); with
+    ``commit``, then the session's commit, in the same switch (the engine's transaction ends here)."""
     rows = [
         {"conversation_id": conversation_id, "direction": direction, "body_enc": crypto.encrypt(text),
          "transport_ref_enc": None, "created_at": now}
@@ -215,16 +217,19 @@ async def finish_message(
             "replies_enc": replies_enc,
             "conversation_id": conversation_id,
         }
-    if not rows and record is None:
+    if not rows and record is None and not commit:
         return
 
     def run(sync_session: Session) -> None:
-        compiled.flush(sync_session)
-        connection = compiled.connection_of(sync_session)
-        if rows:
-            _INSERT_MESSAGES.run_many(connection, rows)
-        if record is not None:
-            _RECORD_REPLIES.run(connection, record)
+        if rows or record is not None:
+            compiled.flush(sync_session)
+            connection = compiled.connection_of(sync_session)
+            if rows:
+                _INSERT_MESSAGES.run_many(connection, rows)
+            if record is not None:
+                _RECORD_REPLIES.run(connection, record)
+        if commit:
+            sync_session.commit()  # flushes what is left, as AsyncSession.commit would
 
     await session.run_sync(run)
 
