@@ -53,6 +53,12 @@ def arguments(doc: str, unit: str, default: int) -> argparse.Namespace:
         default=[],
         help="with --profile: list what functions matching this pattern call (e.g. engine.py:.*handle)",
     )
+    parser.add_argument(
+        "--callers",
+        action="append",
+        default=[],
+        help="with --profile: list what calls functions matching this pattern (e.g. greenlet_spawn)",
+    )
     parser.add_argument("--database-url", help="default: a fresh SQLite file in a temporary folder")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to run (default: this)")
     args = parser.parse_args()
@@ -63,7 +69,10 @@ def arguments(doc: str, unit: str, default: int) -> argparse.Namespace:
 def serve(args: argparse.Namespace, settings: dict[str, str], run: Callable[[], Any]) -> None:
     """Run ``run()`` (a coroutine function) on uvloop, with the service's settings plus ``settings``,
     ``args.code``'s code and a migrated database."""
-    sys.path.insert(0, str(args.code.resolve()))  # before anything of the service is imported
+    code = args.code.resolve()
+    if "bot" in sys.modules and Path(sys.modules["bot"].__path__[0]).resolve().parent != code:
+        raise RuntimeError(f"the service's code was imported before --code {code} was put first")
+    sys.path.insert(0, str(code))  # before anything of the service is imported
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.update(
             HOTLINE_ENV="test",
@@ -118,6 +127,7 @@ async def measure(args: argparse.Namespace, warm: Sequence[Request], measured: S
     """Build the app, send ``warm`` (each must be answered 200), then time ``measured`` and print."""
     from bot.settings import Settings
     from bot.store import sqlite_inline
+    from bot.web import heap
     from bot.web.app import create_app
 
     commits: list[float] = []
@@ -143,6 +153,7 @@ async def measure(args: argparse.Namespace, warm: Sequence[Request], measured: S
         for request in warm:
             status, answer = await post(app, request)
             assert status == 200, answer
+        heap.freeze()  # as hotline serve does once it is built (bot/web/heap.py)
         todo = iter(measured)
         latencies: list[float] = []
         statuses: set[int] = set()
@@ -189,3 +200,5 @@ async def measure(args: argparse.Namespace, warm: Sequence[Request], measured: S
         stats.sort_stats("cumulative").print_stats(args.top + 20)
         for name in args.callees:
             stats.print_callees(name)
+        for name in args.callers:
+            stats.print_callers(name)

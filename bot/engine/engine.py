@@ -35,6 +35,7 @@ from bot.store import conversations as store
 from bot.store.contacts import add_unique, current_contact
 from bot.store.erasure import erase_conversation
 from bot.store.escalations import current_escalation
+from bot.store.models import ProcessedMessage
 from bot.store.outbox import enqueue, queue_delivery
 from bot.store.outbox_kinds import RELAY_TO_STAFF, RelayToStaffPayload
 from bot.topics import TOPICS
@@ -98,28 +99,32 @@ class Engine:
         now = deps.clock.now()
         crypto = deps.crypto
         user_key = crypto.user_key(message.channel, message.user_id)
-        async with deps.sessionmaker() as session, session.begin():
+        # One transaction: begun by the first statement (SQLAlchemy's autobegin; BEGIN IMMEDIATE on SQLite),
+        # committed by store.finish_message with the message's last writes (one switch into SQLAlchemy's
+        # greenlet, where session.begin() took two more); left without a commit (a duplicate, an error), it
+        # is rolled back when the session closes.
+        async with deps.sessionmaker() as session:
             ref = None
             if message.transport_id is not None:
                 ref = crypto.ref_hash(message.channel, message.transport_id)
-                processed = await store.claim_transport_id(
-                    session, channel=message.channel, ref_hash=ref, now=now
-                )
-                if processed is not None:  # seen before: the same replies again
-                    replies = crypto.decrypt_json(processed.replies_enc) if processed.replies_enc else []
-                    known = await store.find(session, channel=message.channel, user_key=user_key)
-                    return Outcome(
-                        tuple(Reply.from_json(r) for r in replies),
-                        duplicate=True,
-                        locale=known.locale if known is not None else None,
-                    )
-            conversation, contact, created = await store.get_or_create(
+            # the transport id claimed, then the conversation read (or made)
+            opened = await store.open_message(
                 session,
                 channel=message.channel,
                 user_key=user_key,
+                ref_hash=ref,
                 now=now,
                 locale=message.locale or deps.settings.default_locale,
             )
+            if isinstance(opened, ProcessedMessage):  # seen before: the same replies again
+                replies = crypto.decrypt_json(opened.replies_enc) if opened.replies_enc else []
+                known = await store.find(session, channel=message.channel, user_key=user_key)
+                return Outcome(
+                    tuple(Reply.from_json(r) for r in replies),
+                    duplicate=True,
+                    locale=known.locale if known is not None else None,
+                )
+            conversation, contact, created = opened
             if message.address is not None:
                 conversation.address_enc = crypto.encrypt(message.address)
             if message.locale and not conversation.locale_chosen:
@@ -146,13 +151,10 @@ class Engine:
             await self._route(turn, created)
             conversation_id = None if turn.deleted else conversation.id
             replies = tuple(turn.replies)
-            if conversation_id is not None:  # (a deleted conversation keeps no transcript, not even this)
-                lines = [("in", self._transcript_line(message)), *(("out", r.text) for r in replies)]
-                if turn.unrecorded:  # a number checked, a report's details: not kept with the person
-                    lines = [("in", UNRECORDED)]
-                await store.add_messages(
-                    session, crypto, conversation_id=conversation_id, lines=lines, now=now
-                )
+            # (a deleted conversation keeps no transcript, not even this: finish_message writes none)
+            lines = [("in", self._transcript_line(message)), *(("out", r.text) for r in replies)]
+            if turn.unrecorded:  # a number checked, a report's details: not kept with the person
+                lines = [("in", UNRECORDED)]
             if message.channel in deps.push_channels and replies:
                 address = message.address or (
                     crypto.decrypt(conversation.address_enc) if conversation.address_enc else None
@@ -170,15 +172,21 @@ class Engine:
                         emergency=turn.emergency,
                         erase_when_done=turn.deleted,  # the "deleted" confirmation: gone once sent
                     )
-            if ref is not None:
-                # cached replies go with the conversation when the person deletes it
-                await store.record_replies(
-                    session,
-                    channel=message.channel,
-                    ref_hash=ref,
-                    replies_enc=crypto.encrypt_json([r.to_json() for r in replies]),
-                    conversation_id=conversation_id,
-                )
+            # The transcript lines, and the replies kept for the transport id's retries (they go with
+            # the conversation when the person deletes it), in one go
+            await store.finish_message(
+                session,
+                crypto,
+                conversation_id=conversation_id,
+                lines=lines,
+                now=now,
+                replies=(
+                    None
+                    if ref is None
+                    else (message.channel, ref, crypto.encrypt_json([r.to_json() for r in replies]))
+                ),
+                commit=True,
+            )
         if deps.after_commit is not None:
             deps.after_commit()
         MESSAGES.labels(channel=word(message.channel)).inc()

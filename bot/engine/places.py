@@ -24,10 +24,25 @@ def _patterns(provinces: tuple[Province, ...]) -> list[tuple[str, re.Pattern[str
     return result
 
 
+_last: list[tuple[tuple[Province, ...], list[tuple[str, re.Pattern[str], Province]]]] = []
+
+
+def _patterns_of(provinces: list[Province]) -> list[tuple[str, re.Pattern[str], Province]]:
+    """:func:`_patterns` of the knowledge's provinces. The last ones asked for are compared item by item
+    (the same objects: a pointer each), not hashed: hashing the cache's key (every province's names and
+    aliases) cost a third of a call, 10 of 30 microseconds, on most web chat messages."""
+    key = tuple(provinces)
+    if _last and _last[0][0] == key:
+        return _last[0][1]
+    found = _patterns(key)
+    _last[:] = [(key, found)]
+    return found
+
+
 def locate_province(text: str, knowledge: Knowledge) -> tuple[Province | None, str]:
     """The province named in the text (by name, former name or alias), and the text without it."""
     norm = normalize(text)
-    for name, pattern, province in _patterns(tuple(knowledge.provinces)):
+    for name, pattern, province in _patterns_of(knowledge.provinces):
         # a pattern matches only where its name is: a substring test (fast) skips most of them
         found = pattern.search(norm) if name in norm else None
         if found:

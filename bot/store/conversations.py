@@ -51,31 +51,13 @@ async def get_or_create(
 ) -> tuple[Conversation, Contact | None, bool]:
     """The conversation of this person on this channel, locked for this transaction (new if none), its
     current contact (read in the same statement; None if it has none) and whether it is new."""
-    postgresql = dialect_name(session) == "postgresql"
+    if dialect_name(session) != "postgresql":
+        return await session.run_sync(_get_or_create_sqlite, channel, user_key, now, locale)
     parameters = {"channel": channel, "user_key": user_key}
-    if postgresql:
-        row = (await session.execute(_GET_WITH_CONTACT_LOCKED, parameters)).one_or_none()
-        if row is not None:
-            return row[0], row[1], False
-    else:
-        loaded = await session.run_sync(_load_with_contact, parameters)
-        if loaded is not None:
-            return loaded[0], loaded[1], False
-    conversation = Conversation(
-        channel=channel,
-        user_key=user_key,
-        locale=locale,
-        locale_chosen=False,
-        context={},
-        created_at=now,
-        last_seen_at=now,
-    )
-    if not postgresql:
-        # SQLite: this transaction holds the write lock from its start (BEGIN IMMEDIATE); nobody else can
-        # have created it since the query above, and a savepoint would cost two statements more.
-        session.add(conversation)
-        await session.flush()
-        return conversation, None, True
+    row = (await session.execute(_GET_WITH_CONTACT_LOCKED, parameters)).one_or_none()
+    if row is not None:
+        return row[0], row[1], False
+    conversation = _new_conversation(channel, user_key, now, locale)
     try:
         async with session.begin_nested():
             session.add(conversation)
@@ -85,6 +67,59 @@ async def get_or_create(
         again = for_update(session, _FIND)
         conversation = (await session.execute(again, {"channel": channel, "user_key": user_key})).scalar_one()
         return conversation, None, False
+    return conversation, None, True
+
+
+async def open_message(
+    session: AsyncSession, *, channel: str, user_key: str, ref_hash: str | None, now: datetime, locale: str
+) -> ProcessedMessage | tuple[Conversation, Contact | None, bool]:
+    """A message's first database work: :func:`claim_transport_id` (when it has a transport id's
+    ``ref_hash``), then, if the id is new, :func:`get_or_create`. The earlier record when the id was seen
+    before (nothing more is read then), else what :func:`get_or_create` gives.
+
+    On SQLite both run in one ``run_sync`` (one switch into SQLAlchemy's greenlet instead of two: each costs
+    about as much as the statements it carries); on PostgreSQL as the two functions do."""
+    if dialect_name(session) == "postgresql":
+        if ref_hash is not None:
+            processed = await claim_transport_id(session, channel=channel, ref_hash=ref_hash, now=now)
+            if processed is not None:
+                return processed
+        return await get_or_create(session, channel=channel, user_key=user_key, now=now, locale=locale)
+
+    def run(sync_session: Session) -> ProcessedMessage | tuple[Conversation, Contact | None, bool]:
+        if ref_hash is not None:
+            processed = _claim_sync(sync_session, channel, ref_hash, now)
+            if processed is not None:
+                return processed
+        return _get_or_create_sqlite(sync_session, channel, user_key, now, locale)
+
+    return await session.run_sync(run)
+
+
+def _new_conversation(channel: str, user_key: str, now: datetime, locale: str) -> Conversation:
+    return Conversation(
+        channel=channel,
+        user_key=user_key,
+        locale=locale,
+        locale_chosen=False,
+        context={},
+        created_at=now,
+        last_seen_at=now,
+    )
+
+
+def _get_or_create_sqlite(
+    session: Session, channel: str, user_key: str, now: datetime, locale: str
+) -> tuple[Conversation, Contact | None, bool]:
+    """:func:`get_or_create` on SQLite, in SQLAlchemy's greenlet."""
+    loaded = _load_with_contact(session, {"channel": channel, "user_key": user_key})
+    if loaded is not None:
+        return loaded[0], loaded[1], False
+    # This transaction holds the write lock from its start (BEGIN IMMEDIATE); nobody else can have created
+    # it since the query above, and a savepoint would cost two statements more.
+    conversation = _new_conversation(channel, user_key, now, locale)
+    session.add(conversation)
+    session.flush()
     return conversation, None, True
 
 
@@ -151,17 +186,52 @@ async def add_messages(
     now: datetime,
 ) -> None:
     """Transcript lines (direction, text), in order, in one statement (an ``executemany``)."""
-    if lines:
-        await run_compiled(
-            session,
-            _INSERT_MESSAGES,
-            [
-                {"conversation_id": conversation_id, "direction": direction, "body_enc": crypto.encrypt(text),
-                 "transport_ref_enc": None, "created_at": now}
-                for direction, text in lines
-            ],
-            many=True,
-        )  # fmt: skip
+    await finish_message(session, crypto, conversation_id=conversation_id, lines=lines, now=now)
+
+
+async def finish_message(
+    session: AsyncSession,
+    crypto: Crypto,
+    *,
+    conversation_id: int | None,
+    lines: Sequence[tuple[str, str]],
+    now: datetime,
+    replies: tuple[str, str, str] | None = None,
+    commit: bool = False,
+) -> None:
+    """A message's last writes, in one ``run_sync`` (see :func:`open_message`): its transcript ``lines``
+    (direction, text; none without a ``conversation_id``), as :func:`add_messages`, and ``replies`` =
+    (channel, ref_hash, replies_enc) as :func:`record_replies` (tied to ``conversation_id``); with
+    ``commit``, then the session's commit, in the same switch (the engine's transaction ends here)."""
+    rows = [
+        {"conversation_id": conversation_id, "direction": direction, "body_enc": crypto.encrypt(text),
+         "transport_ref_enc": None, "created_at": now}
+        for direction, text in lines
+    ] if conversation_id is not None else []  # fmt: skip
+    record = None
+    if replies is not None:
+        channel, ref_hash, replies_enc = replies
+        record = {
+            "b_channel": channel,
+            "b_ref_hash": ref_hash,
+            "replies_enc": replies_enc,
+            "conversation_id": conversation_id,
+        }
+    if not rows and record is None and not commit:
+        return
+
+    def run(sync_session: Session) -> None:
+        if rows or record is not None:
+            compiled.flush(sync_session)
+            connection = compiled.connection_of(sync_session)
+            if rows:
+                _INSERT_MESSAGES.run_many(connection, rows)
+            if record is not None:
+                _RECORD_REPLIES.run(connection, record)
+        if commit:
+            sync_session.commit()  # flushes what is left, as AsyncSession.commit would
+
+    await session.run_sync(run)
 
 
 async def transcript(
@@ -183,11 +253,17 @@ async def claim_transport_id(
     """Record a transport message id in one statement; None when it is new, else the earlier record (with
     the replies it got). On PostgreSQL a second transaction claiming the same id waits here until the first
     one ends: then it sees the record (committed) or claims it (rolled back)."""
+    return await session.run_sync(_claim_sync, channel, ref_hash, now)
+
+
+def _claim_sync(session: Session, channel: str, ref_hash: str, now: datetime) -> ProcessedMessage | None:
+    """:func:`claim_transport_id` in SQLAlchemy's greenlet."""
     values = {"channel": channel, "ref_hash": ref_hash, "replies_enc": None, "created_at": now}
-    claimed = await run_compiled(session, _claim(session), values)
-    if claimed.rowcount == 1:
+    compiled.flush(session)
+    statement = _claim(session.get_bind().dialect.name)
+    if statement.run(compiled.connection_of(session), values).rowcount == 1:
         return None
-    existing = await session.get(ProcessedMessage, (channel, ref_hash), populate_existing=True)
+    existing = session.get(ProcessedMessage, (channel, ref_hash), populate_existing=True)
     if existing is None:  # cannot happen: the conflicting row is committed (or deleted: try again)
         raise RuntimeError("a processed message conflicted and is gone")
     return existing
@@ -226,9 +302,8 @@ async def run_compiled(
     return await session.run_sync(run)
 
 
-def _claim(session: AsyncSession) -> Statement:
-    """``INSERT ... ON CONFLICT DO NOTHING`` of processed_messages, in the session's dialect (built once)."""
-    name = dialect_name(session)
+def _claim(name: str) -> Statement:
+    """``INSERT ... ON CONFLICT DO NOTHING`` of processed_messages, in dialect ``name`` (built once)."""
     statement = _CLAIM.get(name)
     if statement is None:
         statement = _CLAIM[name] = Statement(
