@@ -1,4 +1,10 @@
-"""The topic classifier: logistic regression over the shared TF-IDF features."""
+"""The topic classifier: logistic regression over the shared TF-IDF features, optionally with naive Bayes.
+
+With ``naive_bayes`` the scores of a Complement Naive Bayes model trained on the same rows are added to
+the logistic regression's (a product of the two experts, still one linear model: the same cost to
+predict). Naive Bayes counts each n-gram per topic without fitting the training messages' exact
+phrasing, so it carries over better to a writer the model never saw.
+"""
 
 from __future__ import annotations
 
@@ -22,11 +28,14 @@ class TopicClassifier:
         c: float = 10.0,
         balanced: bool = True,
         tol: float = 1e-4,
+        naive_bayes: float = 0.0,
     ) -> None:
         """Train on normalised ``texts`` with their ``labels`` (at least two distinct labels).
 
         ``c`` is the inverse regularisation strength; ``balanced`` weighs every label equally; a larger
-        ``tol`` stops the solver sooner (the topic model trains four times faster with 1e-3).
+        ``tol`` stops the solver sooner (the topic model trains four times faster with 1e-3);
+        ``naive_bayes`` is the weight of the Complement Naive Bayes scores added to the logistic
+        regression's log-probabilities (0: none).
         """
         from sklearn.linear_model import LogisticRegression  # to train only: predicting needs numpy alone
 
@@ -36,9 +45,14 @@ class TopicClassifier:
         model.fit(matrix, list(labels))
         self.labels: tuple[str, ...] = tuple(str(label) for label in model.classes_)
         seen = np.diff(matrix.tocsc().indptr) > 0
-        self._coef = FeatureWeights(np.asarray(model.coef_).T, seen)  # (features, classes)
-        self._intercept = np.asarray(model.intercept_, dtype=np.float64)
+        coef = np.asarray(model.coef_, dtype=np.float64).T  # (features, classes)
         self._binary = len(self.labels) == 2
+        if naive_bayes:
+            coef = coef + naive_bayes * _complement_bayes(
+                matrix, labels, self.labels, seen, binary=self._binary
+            )
+        self._coef = FeatureWeights(coef, seen)
+        self._intercept = np.asarray(model.intercept_, dtype=np.float64)
 
     def probabilities(self, normalized: str) -> np.ndarray:
         """Probability of each label in :attr:`labels` order."""
@@ -56,3 +70,21 @@ class TopicClassifier:
         probabilities = self.probabilities(normalized)
         best = int(np.argmax(probabilities))
         return self.labels[best], float(probabilities[best])
+
+
+BAYES_ALPHA = 0.1
+"""Complement Naive Bayes smoothing (grouped CV and leave-one-writer-out alike for 0.03 to 0.1)."""
+
+
+def _complement_bayes(
+    matrix: object, labels: Sequence[str], order: tuple[str, ...], seen: np.ndarray, *, binary: bool
+) -> np.ndarray:
+    """Complement Naive Bayes weights ``(features, classes)`` in ``order`` (for two labels, one column:
+    the second's minus the first's, as a logistic regression's); zero for features no text has."""
+    from sklearn.naive_bayes import ComplementNB
+
+    bayes = ComplementNB(alpha=BAYES_ALPHA).fit(matrix, list(labels))
+    if tuple(str(label) for label in bayes.classes_) != order:
+        raise ValueError("naive Bayes and logistic regression order the labels differently")
+    weights = np.where(seen[:, None], np.asarray(bayes.feature_log_prob_, dtype=np.float64).T, 0.0)
+    return weights[:, 1:] - weights[:, :1] if binary else weights
