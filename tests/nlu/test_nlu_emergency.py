@@ -78,7 +78,7 @@ def test_every_labelled_emergency_of_the_training_file_is_found(model: BuiltinNL
     assert len(missed) <= len(examples.emergency) * 0.01, missed
 
 
-@pytest.mark.parametrize("name", ["heldout", "heldout2", "heldout3"])
+@pytest.mark.parametrize("name", ["heldout", "heldout2", "heldout3", "heldout4"])
 def test_heldout_sets_stay_above_what_was_measured(model: BuiltinNLU, name: str) -> None:
     """Each held-out set's figures may not fall below those measured when issue 12 landed.
 
@@ -107,7 +107,12 @@ FLOORS = {
     "heldout2": {"recall": 0.97, "false_alarms": 0.04, "topic": 0.83},
     # written blind on 2026-12-07 and frozen before that day's tuning: recall 0.948 (146 of 154; 0.994
     # counting `possible`), false alarms 0.038 (8 of 213), possible on calm 0.150 (32 of 213), topic 0.856
-    "heldout3": {"recall": 0.94, "false_alarms": 0.045, "topic": 0.84, "possible": 0.16},
+    # 2026-12-07 (writers 14 to 16, the one-word rule, naive Bayes in the topic model): recall 0.974,
+    # possible 0.150, topic 0.875
+    "heldout3": {"recall": 0.96, "false_alarms": 0.045, "topic": 0.86, "possible": 0.16},
+    # short messages (1 to 8 words), written blind and frozen on 2026-12-07; first scored on b348183:
+    # recall 0.892, false alarms 0.051, possible 0.093, topic 0.720; at landing 0.931, 0.023, 0.083, 0.739
+    "heldout4": {"recall": 0.92, "false_alarms": 0.03, "topic": 0.72, "possible": 0.10},
 }
 
 
