@@ -72,6 +72,8 @@ class Services:
     dispatching: bool = False
     # Set once every channel and pager is built (at start, or when those left for later are).
     built: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set once what an emergency uses first is built too (:meth:`warm`): the heap is frozen after that.
+    warmed: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def deliver(self, event: Event) -> None:
@@ -136,14 +138,17 @@ class Services:
         emergency after a start, they delayed its reply and its page by seconds
         (``benchmarks/emergency_bench.py``). A part that fails to warm is built on first use, as before."""
         await self.built.wait()
-        for part in (*self.channels.values(), *self.pagers.values()):
-            warm = getattr(part, "warm", None)
-            if not callable(warm):
-                continue
-            try:
-                await asyncio.to_thread(warm)
-            except Exception as exc:  # a warm-up is an optimisation: never fatal
-                log.warning("%s: not warmed up (%s); built on first use", type(part).__name__, exc)
+        try:
+            for part in (*self.channels.values(), *self.pagers.values()):
+                warm = getattr(part, "warm", None)
+                if not callable(warm):
+                    continue
+                try:
+                    await asyncio.to_thread(warm)
+                except Exception as exc:  # a warm-up is an optimisation: never fatal
+                    log.warning("%s: not warmed up (%s); built on first use", type(part).__name__, exc)
+        finally:
+            self.warmed.set()
 
     def door(self, name: str) -> Door:
         """What the channel ``name`` is given: the engine's door, its settings and strings, a wake-up."""

@@ -118,7 +118,7 @@ def _run_server(config: Any, services: Services, sockets: list[Any] | None = Non
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             if not self.should_exit:
-                self.freezing = asyncio.create_task(heap.freeze_when(services.built), name="heap-freeze")
+                self.freezing = asyncio.create_task(heap.freeze_when(services.warmed), name="heap-freeze")
 
         async def shutdown(self, sockets: Any = None) -> None:
             if self.freezing is not None:
