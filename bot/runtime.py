@@ -72,8 +72,6 @@ class Services:
     dispatching: bool = False
     # Set once every channel and pager is built (at start, or when those left for later are).
     built: asyncio.Event = field(default_factory=asyncio.Event)
-    # Set once what an emergency uses first is built too (:meth:`warm`): the heap is frozen after that.
-    warmed: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def deliver(self, event: Event) -> None:
@@ -97,7 +95,6 @@ class Services:
             self._tasks.append(asyncio.create_task(self.build_later(), name="build-later"))
         else:
             self.built.set()
-        self._tasks.append(asyncio.create_task(self.warm(), name="warm"))
         if dispatcher:
             self.dispatching = True
             self._tasks.append(
@@ -136,19 +133,17 @@ class Services:
         """Build, in a thread once every channel and pager is, what an emergency uses first (aiogram's
         validators for an update, a reply and a page; twilio's REST resources): left to the first
         emergency after a start, they delayed its reply and its page by seconds
-        (``benchmarks/emergency_bench.py``). A part that fails to warm is built on first use, as before."""
+        (``benchmarks/emergency_bench.py``). ``hotline serve`` calls it once the server listens. A part
+        that fails to warm is built on first use, as before."""
         await self.built.wait()
-        try:
-            for part in (*self.channels.values(), *self.pagers.values()):
-                warm = getattr(part, "warm", None)
-                if not callable(warm):
-                    continue
-                try:
-                    await asyncio.to_thread(warm)
-                except Exception as exc:  # a warm-up is an optimisation: never fatal
-                    log.warning("%s: not warmed up (%s); built on first use", type(part).__name__, exc)
-        finally:
-            self.warmed.set()
+        for part in (*self.channels.values(), *self.pagers.values()):
+            warm = getattr(part, "warm", None)
+            if not callable(warm):
+                continue
+            try:
+                await asyncio.to_thread(warm)
+            except Exception as exc:  # a warm-up is an optimisation: never fatal
+                log.warning("%s: not warmed up (%s); built on first use", type(part).__name__, exc)
 
     def door(self, name: str) -> Door:
         """What the channel ``name`` is given: the engine's door, its settings and strings, a wake-up."""

@@ -100,13 +100,20 @@ GRACEFUL_SHUTDOWN_SECONDS = 10
 """After a stop signal, requests still open after this long are cancelled (long-lived streams)."""
 
 
+WARM_AFTER_SECONDS = 1.0
+"""The warm-up (``Services.warm``) starts this long after the server listens: started at once, its thread
+held the interpreter while the first requests (an orchestrator's health check) waited, 0.35 s more to
+``/healthz`` with every channel on (``benchmarks/startup_bench.py``)."""
+
+
 def _run_server(config: Any, services: Services, sockets: list[Any] | None = None) -> None:
     """Run uvicorn, ending the web chat's event streams when it starts shutting down.
 
     uvicorn waits for open requests to finish before the app's shutdown runs; an event stream never
-    finishes by itself, so it is ended first (the page reconnects, or polls, on its own). Once every
-    channel is built, the heap built so far is kept out of the garbage collector's passes
-    (:mod:`bot.web.heap`).
+    finishes by itself, so it is ended first (the page reconnects, or polls, on its own). Once the server
+    listens and every channel is built, what the first emergency uses is built (``Services.warm``, a
+    second later: before, it made start-up half a second longer), then the heap built so far is kept out of the
+    garbage collector's passes (:mod:`bot.web.heap`).
     """
     import uvicorn
 
@@ -118,7 +125,12 @@ def _run_server(config: Any, services: Services, sockets: list[Any] | None = Non
         async def startup(self, sockets: Any = None) -> None:
             await super().startup(sockets)
             if not self.should_exit:
-                self.freezing = asyncio.create_task(heap.freeze_when(services.warmed), name="heap-freeze")
+                self.freezing = asyncio.create_task(self.warm_then_freeze(), name="warm-then-freeze")
+
+        async def warm_then_freeze(self) -> None:
+            await asyncio.sleep(WARM_AFTER_SECONDS)
+            await services.warm()
+            heap.freeze()
 
         async def shutdown(self, sockets: Any = None) -> None:
             if self.freezing is not None:

@@ -12,7 +12,6 @@ by it.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import time
@@ -26,11 +25,3 @@ def freeze() -> None:
     gc.collect()
     gc.freeze()
     log.debug("heap frozen: %d objects, in %.2f s", gc.get_freeze_count(), time.monotonic() - started)
-
-
-async def freeze_when(ready: asyncio.Event) -> None:
-    """:func:`freeze` once ``ready`` is set: every channel built (Telegram's only after the server listens)
-    and warmed up (``Services.warmed``), so that what the warm-up built is frozen too (left out, the
-    aiogram validators it builds made every full pass longer: the web chat's p99 rose)."""
-    await ready.wait()
-    freeze()
