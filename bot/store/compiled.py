@@ -235,3 +235,10 @@ def connection_of(session: Session) -> Connection:
     connection = session.connection()
     session.info[_CONNECTION] = (session.get_transaction(), connection)
     return connection
+
+
+def flushed_connection(session: Session) -> Connection:
+    """:func:`connection_of`, the session's pending changes flushed first (:func:`flush`), as
+    ``session.execute`` would (autoflush): what a compiled statement runs on, in statement order."""
+    flush(session)
+    return connection_of(session)

@@ -139,8 +139,7 @@ def _load_with_contact(
 ) -> tuple[Conversation, Contact | None] | None:
     """SQLite: the conversation and its contact, as ``_GET_WITH_CONTACT`` loads them through the ORM, by
     one compiled select (:mod:`bot.store.compiled`) and :func:`~bot.store.compiled.persistent` objects."""
-    compiled.flush(session)  # as session.execute would (autoflush)
-    row = _LOAD_WITH_CONTACT.first(compiled.connection_of(session), parameters)
+    row = _LOAD_WITH_CONTACT.first(compiled.flushed_connection(session), parameters)
     if row is None:
         return None
     width = len(_CONVERSATION_COLUMNS)
@@ -222,8 +221,7 @@ async def finish_message(
 
     def run(sync_session: Session) -> None:
         if rows or record is not None:
-            compiled.flush(sync_session)
-            connection = compiled.connection_of(sync_session)
+            connection = compiled.flushed_connection(sync_session)
             if rows:
                 _INSERT_MESSAGES.run_many(connection, rows)
             if record is not None:
@@ -259,9 +257,8 @@ async def claim_transport_id(
 def _claim_sync(session: Session, channel: str, ref_hash: str, now: datetime) -> ProcessedMessage | None:
     """:func:`claim_transport_id` in SQLAlchemy's greenlet."""
     values = {"channel": channel, "ref_hash": ref_hash, "replies_enc": None, "created_at": now}
-    compiled.flush(session)
     statement = _claim(session.get_bind().dialect.name)
-    if statement.run(compiled.connection_of(session), values).rowcount == 1:
+    if statement.run(compiled.flushed_connection(session), values).rowcount == 1:
         return None
     existing = session.get(ProcessedMessage, (channel, ref_hash), populate_existing=True)
     if existing is None:  # cannot happen: the conflicting row is committed (or deleted: try again)
@@ -293,8 +290,7 @@ async def run_compiled(
     changed conversation and contact by compiled updates too): on the hot path, each message."""
 
     def run(sync_session: Session) -> Ran:
-        compiled.flush(sync_session)
-        connection = compiled.connection_of(sync_session)
+        connection = compiled.flushed_connection(sync_session)
         if many:
             return statement.run_many(connection, parameters)
         return statement.run(connection, parameters)
