@@ -29,6 +29,7 @@ class Scored:
     emergency: bool  # what the writer meant
     probability: float  # the classifier's, trained without this writer
     hit: LexiconHit  # what the lexicon found
+    words: int  # beyond the lexicon's no_content words (Lexicon.content_words)
 
 
 def without(data: TrainingData, source: str) -> TrainingData:
@@ -58,7 +59,10 @@ def score(knowledge: Path) -> list[Scored]:
         mine += [(False, t) for _, t in data.extra_topic_examples if data.sources.get(t) == source]
         for expected, text in mine:
             normalized = normalize(text)
-            out.append(Scored(expected, model.detector.probability(normalized), lexicon.scan(normalized)))
+            probability = model.detector.probability(normalized)
+            out.append(
+                Scored(expected, probability, lexicon.scan(normalized), lexicon.content_words(normalized))
+            )
         print(f"scored {source}: {len(mine)} messages")
     return out
 
@@ -67,7 +71,7 @@ def figures(scored: list[Scored], t: Thresholds) -> tuple[float, float, float, f
     """Recall, recall counting possible, false alarms and possible on calm messages, with thresholds ``t``."""
     found = asked = alarms = possible = n_e = n_c = 0
     for s in scored:
-        level = triage(s.hit, s.probability, t)
+        level = triage(s.hit, s.probability, t, s.words)
         emergency, maybe = level == EMERGENCY, level == POSSIBLE
         if s.emergency:
             n_e += 1

@@ -80,12 +80,14 @@ asked, one tap, whether they are in danger now. Grouped cross-validation on 2026
 emergencies go from ``emergency`` to ``possible`` (both still asked), 1 false alarm of 14,424 goes."""
 
 
-def triage(hit: LexiconHit, probability: float, limits: Thresholds) -> str:
-    """The level of a message from what the lexicon found and the classifier's probability.
+def triage(hit: LexiconHit, probability: float, limits: Thresholds, words: int) -> str:
+    """The level of a message from what the lexicon found, the classifier's probability and how many
+    ``words`` it has beyond ``no_content`` ones (:meth:`~bot.nlu.lexicon.Lexicon.content_words`).
 
     A danger phrase is an emergency unless the classifier finds nothing else that reads as danger (below
     ``veto``): then it is asked about. A cry for help ("cứu", "tôi đang gặp nguy hiểm") and a phrase with
-    an urgent marker ("đang", "vừa", "ngay") are never vetoed.
+    an urgent marker ("đang", "vừa", "ngay") are never vetoed. With no danger phrase and at most
+    :data:`ONE_WORD` word, the classifier alone never makes an emergency.
     """
     if hit.danger:
         trusted = hit.urgent or HELP in hit.kinds or probability >= limits.veto
@@ -94,7 +96,7 @@ def triage(hit: LexiconHit, probability: float, limits: Thresholds) -> str:
     elif hit.kinds:
         if probability >= limits.calm:
             return EMERGENCY
-    elif probability >= limits.plain:
+    elif probability >= limits.plain and words > ONE_WORD:
         return EMERGENCY
     if (
         hit.possible
@@ -162,9 +164,7 @@ class EmergencyDetector:
         if not hit.kinds and not hit.possible and self.lexicon.content_free(normalized):
             return Verdict(emergency=False, score=0.0, kind=None, lexicon=hit, level=NONE)
         probability = self.probability(normalized)
-        level = triage(hit, probability, self.thresholds)
-        if level == EMERGENCY and not hit.kinds and self.lexicon.content_words(normalized) <= ONE_WORD:
-            level = POSSIBLE  # "nó tới rồi", "nó bỏ em rồi": one word to go on; asked, never paged
+        level = triage(hit, probability, self.thresholds, self.lexicon.content_words(normalized))
         emergency = level == EMERGENCY
         score = max(probability, LEXICON_SCORE) if emergency and hit.danger else probability
         kind: str | None = None
