@@ -1,0 +1,57 @@
+"""Folded, "bị bạn" (by a friend) is "bị bán" (sold): only being sold is being trafficked.
+
+"bị bạn trai bỏ" (my boyfriend left me) was asked about as trafficking, "bị bạn cùng phòng lấy tiền" (my
+roommate took my money) paged with the trafficking reply, and "em 16 tuổi bị bạn trai ép quan hệ" got the
+trafficking reply instead of the one for sexual assault. The lexicon now wants a word after "bị bán" that
+only being sold takes ("đi", "rồi", "sang", "cho một ông", the end of the message).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.nlu import BuiltinNLU, normalize
+from bot.nlu.emergency import EMERGENCY
+from bot.nlu.lexicon import Lexicon
+from tests.nlu.conftest import KNOWLEDGE
+
+LEXICON = KNOWLEDGE / "nlu" / "lexicon.yaml"
+
+BY_A_FRIEND = [
+    "bi ban trai bo",
+    "em bị bạn trai chia tay",
+    "bị bạn thân nói xấu sau lưng",
+    "bi ban cung phong lay tien",
+    "em bị bạn làm phiền hoài",
+]
+
+SOLD = ["em bị bán sang trung quốc", "bi ban sang tq roi", "em vừa bị bán cho 1 ông già", "chị ơi em bị bán"]
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return Lexicon.load(LEXICON)
+
+
+@pytest.mark.parametrize("text", BY_A_FRIEND)
+def test_by_a_friend_is_not_being_sold(lexicon: Lexicon, text: str) -> None:
+    normalized = normalize(text)
+    assert "held_trafficked" not in lexicon.scan(normalized).kinds
+    assert "taken_away" not in lexicon.all_concepts(normalized)
+
+
+@pytest.mark.parametrize("text", BY_A_FRIEND)
+def test_by_a_friend_never_pages(model: BuiltinNLU, text: str) -> None:
+    assert model.emergency(normalize(text)).level != EMERGENCY
+
+
+@pytest.mark.parametrize("text", SOLD)
+def test_being_sold_pages_as_trafficking(model: BuiltinNLU, text: str) -> None:
+    verdict = model.emergency(normalize(text))
+    assert verdict.level == EMERGENCY
+    assert verdict.kind == "held_trafficked"
+
+
+def test_a_minor_forced_by_a_boyfriend_is_sexual_assault(model: BuiltinNLU) -> None:
+    verdict = model.emergency(normalize("em 16 tuổi bị bạn trai ép quan hệ"))
+    assert verdict.kind == "sexual_assault"
