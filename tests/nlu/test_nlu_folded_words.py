@@ -1,9 +1,16 @@
-"""Folded, "bị bạn" (by a friend) is "bị bán" (sold): only being sold is being trafficked.
+"""Everyday words that fold like danger words, and calm causes, found by trying the bot as a new user would.
+
+Folded, "bị bạn" (by a friend) is "bị bán" (sold): only being sold is being trafficked.
 
 "bị bạn trai bỏ" (my boyfriend left me) was asked about as trafficking, "bị bạn cùng phòng lấy tiền" (my
 roommate took my money) paged with the trafficking reply, and "em 16 tuổi bị bạn trai ép quan hệ" got the
 trafficking reply instead of the one for sexual assault. The lexicon now wants a word after "bị bán" that
 only being sold takes ("đi", "rồi", "sang", "cho một ông", the end of the message).
+
+Folded, "bị cắm sừng" (cheated on) is "bị cầm súng" (a gun): "bi cam sung roi buon qua" paged as a threat to
+life. And "em bị ngất xỉu vì đói" (fainted from hunger) paged as an overdose: a cause given ("do thiếu máu",
+"vì đói") is a calm frame, as "khi bị cảm" already was. (A calm frame still pages when the classifier is
+sure: "em bị ngất xỉu lúc sáng do thiếu máu" scores 0.98 and pages; left so.)
 """
 
 from __future__ import annotations
@@ -55,3 +62,27 @@ def test_being_sold_pages_as_trafficking(model: BuiltinNLU, text: str) -> None:
 def test_a_minor_forced_by_a_boyfriend_is_sexual_assault(model: BuiltinNLU) -> None:
     verdict = model.emergency(normalize("em 16 tuổi bị bạn trai ép quan hệ"))
     assert verdict.kind == "sexual_assault"
+
+
+EVERYDAY = [
+    "bi cam sung roi buon qua",
+    "em bị cắm sừng rồi, buồn quá",
+    "e bi ngat xiu vi doi, an roi do hon",
+    "em bị ngất xỉu vì đói, giờ ăn rồi",
+]
+
+STILL_DANGER = [
+    "ck em cầm súng dí em",
+    "bạn em bị ngất xỉu không tỉnh",
+    "em bị cắm sừng, giờ ck đang cầm dao",
+]
+
+
+@pytest.mark.parametrize("text", EVERYDAY)
+def test_everyday_senses_never_page(model: BuiltinNLU, text: str) -> None:
+    assert model.emergency(normalize(text)).level != EMERGENCY
+
+
+@pytest.mark.parametrize("text", STILL_DANGER)
+def test_the_danger_next_to_them_still_pages(model: BuiltinNLU, text: str) -> None:
+    assert model.emergency(normalize(text)).level == EMERGENCY
