@@ -69,3 +69,10 @@ def test_a_question_about_police_custody_is_legal_and_calm(model: BuiltinNLU, te
     topic, _, verdict = model.classify(normalize(text))
     assert topic == "legal"
     assert not verdict.emergency
+
+
+def test_a_choice_inside_a_choice_is_refused() -> None:
+    """ "nhọt (to|ở (đùi|mông))" compiled to a pattern that matched nothing it was meant to, silently."""
+    raw = {**RAW, "idioms": ["(bị|nổi) nhọt (to|ở (đùi|mông))"]}
+    with pytest.raises(NLUDataError, match="a choice inside a choice"):
+        Lexicon(raw, source="lexicon.yaml")

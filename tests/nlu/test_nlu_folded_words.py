@@ -10,7 +10,13 @@ only being sold takes ("đi", "rồi", "sang", "cho một ông", the end of the 
 Folded, "bị cắm sừng" (cheated on) is "bị cầm súng" (a gun): "bi cam sung roi buon qua" paged as a threat to
 life. And "em bị ngất xỉu vì đói" (fainted from hunger) paged as an overdose: a cause given ("do thiếu máu",
 "vì đói") is a calm frame, as "khi bị cảm" already was. (A calm frame still pages when the classifier is
-sure: "em bị ngất xỉu lúc sáng do thiếu máu" scores 0.98 and pages; left so.)
+sure: "em bị ngất xỉu lúc sáng do thiếu máu" scores 0.98 and pages; left so.) Going to the emergency room
+for food poisoning yesterday paged ("cấp cứu" holds "cứu"): food poisoning is a calm frame.
+
+Health and money words: "nhọt" (a boil) folds like "nhốt" (locked up), and "em bị nhọt ở đùi" paged as
+being held (with "sưng to", swollen, which folds like "súng", a gun, the classifier still pages it: left);
+"tổng tiền" (the total) like "tống tiền" (extortion); "theo dõi tải lượng virus" (monitoring the
+viral load) read as being followed. Each sense is an idiom now; the danger beside it still counts.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import pytest
 
 from bot.nlu import BuiltinNLU, normalize
-from bot.nlu.emergency import EMERGENCY
+from bot.nlu.emergency import EMERGENCY, NONE
 from bot.nlu.lexicon import Lexicon
 from tests.nlu.conftest import KNOWLEDGE
 
@@ -69,10 +75,24 @@ EVERYDAY = [
     "em bị cắm sừng rồi, buồn quá",
     "e bi ngat xiu vi doi, an roi do hon",
     "em bị ngất xỉu vì đói, giờ ăn rồi",
+    "em bị nhọt ở đùi",
+    "em di cap cuu vi ngo doc thuc an hom qua",
 ]
+
+NOT_ASKED = [
+    "tong tien xet nghiem het bao nhieu",
+    "tổng tiền điều trị một tháng là bao nhiêu",
+    "theo doi tai luong virus bao lau 1 lan",
+    "em đang được theo dõi điều trị ARV",
+    "bi chay mau chan rang co lay hiv ko",
+    "em bi nhot o vung kin co phai benh xa hoi ko",
+]
+
+ASKED_AT_LEAST = ["nó tống tiền em 20 triệu", "em bị theo dõi", "em bị chảy máu nhiều"]
 
 STILL_DANGER = [
     "ck em cầm súng dí em",
+    "em bị nhốt ở phòng",
     "bạn em bị ngất xỉu không tỉnh",
     "em bị cắm sừng, giờ ck đang cầm dao",
 ]
@@ -86,3 +106,13 @@ def test_everyday_senses_never_page(model: BuiltinNLU, text: str) -> None:
 @pytest.mark.parametrize("text", STILL_DANGER)
 def test_the_danger_next_to_them_still_pages(model: BuiltinNLU, text: str) -> None:
     assert model.emergency(normalize(text)).level == EMERGENCY
+
+
+@pytest.mark.parametrize("text", NOT_ASKED)
+def test_health_and_money_words_are_not_asked_about(model: BuiltinNLU, text: str) -> None:
+    assert model.emergency(normalize(text)).level == NONE
+
+
+@pytest.mark.parametrize("text", ASKED_AT_LEAST)
+def test_extortion_following_and_bleeding_are_still_asked_about(model: BuiltinNLU, text: str) -> None:
+    assert model.emergency(normalize(text)).level != NONE
