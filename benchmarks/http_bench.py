@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/http_bench.py [--duration 10] [--connections 32]
         [--postgres postgresql+asyncpg://127.0.0.1/postgres] [--only webchat,voice,key,telegram]
         [--workers 1,2]   (with --postgres: the service with 1, then 2 worker processes, in one run)
-        [--configs web+phone,all] [--code /tmp/base-checkout]
+        [--configs web+phone,all] [--code /tmp/base-checkout] [--warm 3]
 
 One run starts, each in its own process on a loopback port:
 - a bare Starlette + uvicorn JSON echo (the ceiling for one Python process on this machine, measured now);
@@ -15,10 +15,19 @@ One run starts, each in its own process on a loopback port:
   in threads of this process). ``--code DIR`` serves another checkout (e.g. a worktree of main, for a
   baseline: run both, in turns, and compare the ratios to the echo).
 
+Once a service answers, a first message on each of the sessions the web chat target then uses and
+``--warm`` seconds of web chat messages on them go first, unmeasured (as ``benchmarks/webchat_profile.py``
+opens its sessions first): measured from the start, the web chat's p99 (394 to 672 ms, five to eight
+times its p50) was mostly the start's work, not the steady state's: ``hotline serve`` warms up and freezes its heap a second after it listens
+(:mod:`bot.web.heap`), and the 256 sessions' first messages, each about half as dear again as a
+follow-up (a new conversation and contact), all came in the first second or two. After them, the p99
+was about twice the p50 (250/128, 173/92, 554/227 ms on a shared, busy machine). ``--warm 0`` measures
+from the start, new sessions included, as before.
+
 wrk (one thread, ``--connections`` connections, ``--duration`` seconds per target) then drives: the echo;
-``POST /api/webchat`` with a new text message each time (256 sessions in turn, so most messages go to an
-existing conversation, as in real use); ``POST /ivr/voice``, a new incoming call each time, signed as
-Twilio signs; ``POST /ivr/key``, a key press on the main menu of an answered call; and
+``POST /api/webchat`` with a new text message each time (256 sessions in turn, opened by the warm-up, so
+every message goes to an existing conversation); ``POST /ivr/voice``, a new incoming call each time,
+signed as Twilio signs; ``POST /ivr/key``, a key press on the main menu of an answered call; and
 ``POST /telegram/webhook``, a new text update each time (where Telegram is on). For each it prints req/s, p50, p99, the ratio to
 the echo, non-2xx answers, socket errors and the CPU time per request of the server (its workers
 included; steadier than req/s when the machine is shared), of PostgreSQL's processes (``db``, with
@@ -150,7 +159,7 @@ for n = 1, 256 do sessions[n] = string.format("bench%%012d%%s", n, "%s") end
 local i = 0
 request = function()
   i = i + 1
-  local body = string.format('{"session":"%%s","id":"m%%d","text":"%%s"}',
+  local body = string.format('{"session":"%%s","id":"%s%%d","text":"%%s"}',
     sessions[i %% 256 + 1], i, texts[i %% #texts + 1])
   return wrk.format("POST", "/api/webchat", {["Content-Type"] = "application/json"}, body)
 end
@@ -358,6 +367,14 @@ def service(
         server.stop()
 
 
+def open_sessions(url: str, tag: str) -> None:
+    """A first message on each of the web chat script's 256 sessions (tagged ``tag``), one at a time."""
+    with httpx.Client(timeout=10) as client:
+        for n in range(1, 257):
+            body = {"session": f"bench{n:012d}{tag}", "id": "open", "text": MESSAGES[n % len(MESSAGES)]}
+            client.post(f"{url}/api/webchat", json=body).raise_for_status()
+
+
 # -- the phone line's requests, signed as Twilio signs them -------------------------------------------
 
 
@@ -409,6 +426,9 @@ def main() -> None:
     )
     parser.add_argument("--configs", default="web+phone,all", help="channel configurations to serve in turn")
     parser.add_argument("--code", type=Path, default=ROOT, help="the checkout to serve (default: this)")
+    parser.add_argument(
+        "--warm", type=int, default=3, help="seconds of unmeasured web chat load before the targets (0: none)"
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run `make bench-tools` (Debian's wrk)")
@@ -432,12 +452,17 @@ def main() -> None:
                 service(folder, url, channels, workers, args.code.resolve()) as running,
             ):
                 base = running.server.url
+                sessions = secrets.token_hex(4)
                 scripts = {
-                    "webchat": LUA_WEBCHAT % (_texts(), secrets.token_hex(4)),
+                    "webchat": LUA_WEBCHAT % (_texts(), sessions, "m"),
                     "telegram": LUA_TELEGRAM % (_texts(), secrets.randbelow(1 << 30), WEBHOOK_SECRET),
                 }
                 # The CPU per request is the server process's and its workers'.
                 pid = running.server.process.pid
+                if args.warm > 0:  # the measured sessions' first messages, then load (other message ids)
+                    open_sessions(base, sessions)
+                    warm_script = LUA_WEBCHAT % (_texts(), sessions, "w")
+                    run_wrk("warm-up", base, warm_script, args.connections, args.warm, pid)
                 for target in targets:
                     if target == "telegram" and "HOTLINE_TELEGRAM_TOKEN" not in channels:
                         continue
@@ -466,7 +491,8 @@ def main() -> None:
     ceiling = results[0].rps
     print(f"code: {args.code.resolve()}; database: {'PostgreSQL' if args.postgres else 'SQLite'}; "
           f"{args.connections} connections, "
-          f"{args.duration} s per target, one wrk thread; echo measured in the same run")  # fmt: skip
+          f"{args.duration} s per target, one wrk thread, after {args.warm} s of web chat load; "
+          f"echo measured in the same run")  # fmt: skip
     print(f"{'target':<20} {'requests':>9} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>9} {'of echo':>8} "
           f"{'non-2xx':>8} {'errors':>7} {'cpu ms/req':>10} {'db ms/req':>9} {'wrk ms/req':>10}")  # fmt: skip
     for r in results:

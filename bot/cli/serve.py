@@ -113,7 +113,7 @@ def _run_server(config: Any, services: Services, sockets: list[Any] | None = Non
     finishes by itself, so it is ended first (the page reconnects, or polls, on its own). Once the server
     listens and every channel is built, what the first emergency uses is built (``Services.warm``, a
     second later: before, it made start-up half a second longer), then the heap built so far is kept out of the
-    garbage collector's passes (:mod:`bot.web.heap`).
+    garbage collector's passes (:mod:`bot.web.heap`; frozen once already as the server starts listening).
     """
     import uvicorn
 
@@ -123,8 +123,9 @@ def _run_server(config: Any, services: Services, sockets: list[Any] | None = Non
         freezing: asyncio.Task[None] | None = None
 
         async def startup(self, sockets: Any = None) -> None:
-            await super().startup(sockets)
+            await super().startup(sockets)  # the app's lifespan (services built), then the listening socket
             if not self.should_exit:
+                heap.freeze(collect=False)  # the full passes the warm-up sets off walk only what it makes
                 self.freezing = asyncio.create_task(self.warm_then_freeze(), name="warm-then-freeze")
 
         async def warm_then_freeze(self) -> None:
