@@ -59,8 +59,9 @@ class Figures:
     match_top3: int = 0
     match_answered: int = 0
     match_answered_right: int = 0
-    misses: list[str] = field(default_factory=list)
-    false_alarms: list[str] = field(default_factory=list)
+    # the messages themselves stay out of the repr: a failing floor test must not show a held-out set
+    misses: list[str] = field(default_factory=list, repr=False)
+    false_alarms: list[str] = field(default_factory=list, repr=False)
 
     @property
     def topic_accuracy(self) -> float:

@@ -56,9 +56,7 @@ def compile_phrase(phrase: str, concepts: dict[str, str] | None = None) -> re.Pa
     if not text or text.count("(") != text.count(")"):
         raise NLUDataError(f"lexicon phrase {phrase!r}: empty or unbalanced parentheses")
     if re.search(r"\([^)]*\(", text):
-        raise NLUDataError(
-            f"lexicon phrase {phrase!r}: a choice inside a choice; write it as two phrases"
-        )
+        raise NLUDataError(f"lexicon phrase {phrase!r}: a choice inside a choice; write it as two phrases")
     for part in _TOKEN.findall(text):
         concept = _CONCEPT.fullmatch(part)
         if concept is not None:
