@@ -40,9 +40,14 @@ class Request:
     headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
-def arguments(doc: str, unit: str, default: int) -> argparse.Namespace:
-    """The command line: ``--<unit>`` requests to measure, and the options every profile has."""
+def arguments(
+    doc: str, unit: str, default: int, more: Callable[[argparse.ArgumentParser], None] | None = None
+) -> argparse.Namespace:
+    """The command line: ``--<unit>`` requests to measure, the options every profile has, and those that
+    ``more`` adds."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    if more is not None:
+        more(parser)
     parser.add_argument(f"--{unit}", dest="count", type=int, default=default)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--profile", action="store_true", help=f"cProfile the {unit} (slows them)")

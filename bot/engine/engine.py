@@ -99,6 +99,8 @@ class Engine:
         now = deps.clock.now()
         crypto = deps.crypto
         user_key = crypto.user_key(message.channel, message.user_id)
+        # Until the person picks a language, follow the one they write in (a new conversation starts in it)
+        guessed = guess_locale(message.text) if message.text and not message.locale else None
         # One transaction: begun by the first statement (SQLAlchemy's autobegin; BEGIN IMMEDIATE on SQLite),
         # committed by store.finish_message with the message's last writes (one switch into SQLAlchemy's
         # greenlet, where session.begin() took two more); left without a commit (a duplicate, an error), it
@@ -114,7 +116,7 @@ class Engine:
                 user_key=user_key,
                 ref_hash=ref,
                 now=now,
-                locale=message.locale or deps.settings.default_locale,
+                locale=message.locale or guessed or deps.settings.default_locale,
             )
             if isinstance(opened, ProcessedMessage):  # seen before: the same replies again
                 replies = crypto.decrypt_json(opened.replies_enc) if opened.replies_enc else []
@@ -130,13 +132,12 @@ class Engine:
             if message.locale and not conversation.locale_chosen:
                 conversation.locale = message.locale
             elif message.text and not conversation.locale_chosen:
-                # Until the person picks a language, follow the one they write in.
-                conversation.locale = guess_locale(message.text) or conversation.locale
+                conversation.locale = guessed or conversation.locale
             contact = await current_contact(
                 session,
                 conversation,
                 now=now,
-                stats_key=crypto.stats_key(user_key),
+                stats_key=lambda: crypto.stats_key(user_key),  # for a new contact only
                 gap=timedelta(minutes=deps.settings.session_gap_minutes),
                 session_ref=(
                     crypto.ref_hash(message.channel, message.session_id) if message.session_id else None

@@ -59,7 +59,10 @@ class Turn:
         return _Keep(known | self.extra | extra)
 
     def text(self, text: LocalText, **values: object) -> str:
-        return text.get(self.locale).format_map(self.values(**values))
+        said = text.get(self.locale)
+        if "{" not in said and "}" not in said:  # nothing to fill in: format_map would give it back as it is
+            return said
+        return said.format_map(self.values(**values))
 
     def string(self, key: str, **values: object) -> str:
         return self.text(self.deps.flows.strings[key], **values)

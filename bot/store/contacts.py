@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store import compiled
 from bot.store.models import Contact, Conversation
+from bot.store.upsert import dialect_name
 
 
 async def current_contact(
@@ -14,14 +17,15 @@ async def current_contact(
     conversation: Conversation,
     *,
     now: datetime,
-    stats_key: str,
+    stats_key: str | Callable[[], str],
     gap: timedelta,
     session_ref: str | None = None,
     loaded: Contact | None = None,
 ) -> Contact:
     """The contact this message belongs to: the open one, or a new one after a pause or a new call.
 
-    ``loaded``: the conversation's contact, when the caller read it already (no second query then)."""
+    ``loaded``: the conversation's contact, when the caller read it already (no second query then).
+    ``stats_key``: the person's, or a function that gives it (asked only for a new contact)."""
     if loaded is not None and loaded.id == conversation.contact_id:
         contact: Contact | None = loaded
     else:
@@ -29,15 +33,20 @@ async def current_contact(
     same_session = session_ref is None or conversation.context.get("session_ref") == session_ref
     if contact is not None and same_session and now - contact.ended_at <= gap:
         return contact
-    contact = new_contact(
+    values = new_contact_values(
         channel=conversation.channel,
-        stats_key=stats_key,
+        stats_key=stats_key() if callable(stats_key) else stats_key,
         started_at=now,
         ended_at=now,
         locale=conversation.locale,
     )
-    session.add(contact)
-    await session.flush()
+    if dialect_name(session) == "sqlite":
+        # inserted as the ORM's flush would (after the pending changes), by a compiled statement
+        contact = await session.run_sync(compiled.insert_persistent, Contact, values)
+    else:
+        contact = Contact(**values)
+        session.add(contact)
+        await session.flush()
     conversation.contact_id = contact.id
     if session_ref is not None:
         conversation.context = {**conversation.context, "session_ref": session_ref}

@@ -97,15 +97,19 @@ async def open_message(
 
 
 def _new_conversation(channel: str, user_key: str, now: datetime, locale: str) -> Conversation:
-    return Conversation(
-        channel=channel,
-        user_key=user_key,
-        locale=locale,
-        locale_chosen=False,
-        context={},
-        created_at=now,
-        last_seen_at=now,
-    )
+    return Conversation(**_new_conversation_values(channel, user_key, now, locale))
+
+
+def _new_conversation_values(channel: str, user_key: str, now: datetime, locale: str) -> dict[str, Any]:
+    return {
+        "channel": channel,
+        "user_key": user_key,
+        "locale": locale,
+        "locale_chosen": False,
+        "context": {},
+        "created_at": now,
+        "last_seen_at": now,
+    }
 
 
 def _get_or_create_sqlite(
@@ -116,11 +120,10 @@ def _get_or_create_sqlite(
     if loaded is not None:
         return loaded[0], loaded[1], False
     # This transaction holds the write lock from its start (BEGIN IMMEDIATE); nobody else can have created
-    # it since the query above, and a savepoint would cost two statements more.
-    conversation = _new_conversation(channel, user_key, now, locale)
-    session.add(conversation)
-    session.flush()
-    return conversation, None, True
+    # it since the query above, and a savepoint would cost two statements more. Inserted as the ORM's
+    # flush would, by a compiled statement (bot.store.compiled.insert_persistent).
+    values = _new_conversation_values(channel, user_key, now, locale)
+    return compiled.insert_persistent(session, Conversation, values), None, True
 
 
 _CONVERSATION_COLUMNS = [column.key for column in _CONVERSATIONS.columns]

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from bot.clock import FrozenClock
@@ -166,3 +166,56 @@ async def test_a_conversation_read_compiled_is_what_the_orm_reads(
             await session.run_sync(conversations._load_with_contact, {**parameters, "user_key": "x" * 64})
             is None
         )
+
+
+def _state(instance: Any) -> dict[str, Any]:
+    """An object's loaded attributes (its state's dict, the id left out) and whether it is persistent,
+    clean and in its session's identity map."""
+    state = inspect(instance)
+    values = {key: value for key, value in state.dict.items() if key not in ("id", "_sa_instance_state")}
+    found = state.session is not None and state.session.identity_map.get(state.key) is instance
+    return {"values": values, "persistent": state.persistent, "clean": not state.modified, "mapped": found}
+
+
+async def test_an_insert_writes_and_leaves_what_the_orm_flush_does(
+    services: Services, clock: FrozenClock, database_url: str
+) -> None:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("insert_persistent is SQLite's (the new id is its lastrowid)")
+    from bot.store.contacts import new_contact_values
+    from bot.store.conversations import _new_conversation_values
+
+    now = clock.now()
+    made: dict[str, list[Any]] = {}
+    for way in ("orm", "compiled"):
+        contact_values = new_contact_values(
+            channel="webchat", stats_key=way[0] * 24, started_at=now, ended_at=now, locale="en"
+        )
+        conversation_values = _new_conversation_values("webchat", way[0] * 64, now, "en")
+        async with services.sessionmaker() as session, session.begin():
+            if way == "orm":
+                contact = Contact(**contact_values)
+                conversation = Conversation(**conversation_values)
+                session.add_all([contact, conversation])
+                await session.flush()
+            else:
+                contact = await session.run_sync(compiled.insert_persistent, Contact, contact_values)
+                conversation = await session.run_sync(
+                    compiled.insert_persistent, Conversation, conversation_values
+                )
+            assert not session.new and not session.dirty
+            assert await session.get(Contact, contact.id) is contact
+            states = [_state(conversation), _state(contact)]
+            conversation.contact_id = contact.id  # flushed at the commit, as any change
+            ids = (conversation.id, contact.id)
+        async with services.sessionmaker() as session:
+            stored = [_row(await session.get(Conversation, ids[0])), _row(await session.get(Contact, ids[1]))]
+        stored[0].pop("user_key")
+        stored[1].pop("stats_key")
+        states[0]["values"].pop("user_key")
+        states[1]["values"].pop("stats_key")
+        assert stored[0]["contact_id"] == ids[1]
+        stored[0].pop("contact_id")
+        made[way] = [stored, states]
+    assert made["compiled"] == made["orm"]
+    assert made["orm"][1][0]["persistent"] and made["orm"][1][0]["clean"] and made["orm"][1][0]["mapped"]
