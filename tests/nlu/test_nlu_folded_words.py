@@ -24,7 +24,7 @@ from __future__ import annotations
 import pytest
 
 from bot.nlu import BuiltinNLU, normalize
-from bot.nlu.emergency import EMERGENCY, NONE
+from bot.nlu.emergency import EMERGENCY, NONE, POSSIBLE
 from bot.nlu.lexicon import Lexicon
 from tests.nlu.conftest import KNOWLEDGE
 
@@ -51,11 +51,6 @@ def test_by_a_friend_is_not_being_sold(lexicon: Lexicon, text: str) -> None:
     normalized = normalize(text)
     assert "held_trafficked" not in lexicon.scan(normalized).kinds
     assert "taken_away" not in lexicon.all_concepts(normalized)
-
-
-@pytest.mark.parametrize("text", BY_A_FRIEND)
-def test_by_a_friend_never_pages(model: BuiltinNLU, text: str) -> None:
-    assert model.emergency(normalize(text)).level != EMERGENCY
 
 
 @pytest.mark.parametrize("text", SOLD)
@@ -98,21 +93,14 @@ STILL_DANGER = [
 ]
 
 
-@pytest.mark.parametrize("text", EVERYDAY)
-def test_everyday_senses_never_page(model: BuiltinNLU, text: str) -> None:
-    assert model.emergency(normalize(text)).level != EMERGENCY
+LEVELS = [
+    *((text, {NONE, POSSIBLE}) for text in [*BY_A_FRIEND, *EVERYDAY]),  # never paged
+    *((text, {NONE}) for text in NOT_ASKED),
+    *((text, {POSSIBLE, EMERGENCY}) for text in ASKED_AT_LEAST),
+    *((text, {EMERGENCY}) for text in STILL_DANGER),
+]
 
 
-@pytest.mark.parametrize("text", STILL_DANGER)
-def test_the_danger_next_to_them_still_pages(model: BuiltinNLU, text: str) -> None:
-    assert model.emergency(normalize(text)).level == EMERGENCY
-
-
-@pytest.mark.parametrize("text", NOT_ASKED)
-def test_health_and_money_words_are_not_asked_about(model: BuiltinNLU, text: str) -> None:
-    assert model.emergency(normalize(text)).level == NONE
-
-
-@pytest.mark.parametrize("text", ASKED_AT_LEAST)
-def test_extortion_following_and_bleeding_are_still_asked_about(model: BuiltinNLU, text: str) -> None:
-    assert model.emergency(normalize(text)).level != NONE
+@pytest.mark.parametrize(("text", "levels"), LEVELS)
+def test_the_level_of_each_sense(model: BuiltinNLU, text: str, levels: set[str]) -> None:
+    assert model.emergency(normalize(text)).level in levels
