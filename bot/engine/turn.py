@@ -93,7 +93,7 @@ async def unprompted_turn(
         session,
         conversation,
         now=now,
-        stats_key=deps.crypto.stats_key(conversation.user_key),
+        stats_key=lambda: deps.crypto.stats_key(conversation.user_key),
         gap=timedelta(minutes=deps.settings.session_gap_minutes),
     )
     message = InboundMessage(channel=conversation.channel, user_id="", kind="start")

@@ -56,7 +56,7 @@ async def missed_checkin(
         await checkins.end(session, checkin, stage=checkins.CANCELLED, now=now)
         return None
     contact = await current_contact(
-        session, conversation, now=now, stats_key=crypto.stats_key(conversation.user_key), gap=gap
+        session, conversation, now=now, stats_key=lambda: crypto.stats_key(conversation.user_key), gap=gap
     )
     escalation, _new = await open_escalation(
         session, crypto, conversation=conversation, contact=contact, kind="emergency", risk=MISSED, now=now

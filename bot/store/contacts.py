@@ -17,7 +17,7 @@ async def current_contact(
     conversation: Conversation,
     *,
     now: datetime,
-    stats_key: str | Callable[[], str],
+    stats_key: Callable[[], str],
     gap: timedelta,
     session_ref: str | None = None,
     loaded: Contact | None = None,
@@ -25,7 +25,7 @@ async def current_contact(
     """The contact this message belongs to: the open one, or a new one after a pause or a new call.
 
     ``loaded``: the conversation's contact, when the caller read it already (no second query then).
-    ``stats_key``: the person's, or a function that gives it (asked only for a new contact)."""
+    ``stats_key``: gives the person's stats key (asked only for a new contact)."""
     if loaded is not None and loaded.id == conversation.contact_id:
         contact: Contact | None = loaded
     else:
@@ -35,7 +35,7 @@ async def current_contact(
         return contact
     values = new_contact_values(
         channel=conversation.channel,
-        stats_key=stats_key() if callable(stats_key) else stats_key,
+        stats_key=stats_key(),
         started_at=now,
         ended_at=now,
         locale=conversation.locale,
