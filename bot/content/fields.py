@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.content.yamlfile import LineDict, line_of
 from bot.errors import ContentError
+from bot.yamlfile import LineDict, line_of
 
 LOCALES = ("vi", "en")
 

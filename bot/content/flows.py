@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.content.fields import LOCALES, Errors, LocalText, check_keys, get_local, get_str
-from bot.content.yamlfile import LineDict, LineList, display_path, load_yaml
 from bot.errors import ContentError, ContentErrors
 from bot.topics import TOPICS
+from bot.yamlfile import LineDict, LineList, display_path, load_yaml
 
 SPEC_VERSION = 1
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")

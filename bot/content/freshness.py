@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.content.fields import Errors, LocalText, get_local, get_str
-from bot.content.yamlfile import LineDict, LineList, file_lines, line_with, load_yaml
 from bot.errors import ContentError
+from bot.yamlfile import LineDict, LineList, file_lines, line_with, load_yaml
 
 if TYPE_CHECKING:
     from bot.content.knowledge import Article

@@ -15,9 +15,9 @@ from pathlib import Path
 from bot.content.fields import Errors, LocalText, check_keys, get_local, get_str
 from bot.content.freshness import Replacement, read_replaced, replaced_citations
 from bot.content.saved_replies import SavedReply, read_saved_replies
-from bot.content.yamlfile import LineDict, LineList, display_path, file_lines, line_with, load_yaml
 from bot.errors import ContentError, ContentErrors
 from bot.topics import TOPICS
+from bot.yamlfile import LineDict, LineList, display_path, file_lines, line_with, load_yaml
 
 ARTICLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 MAX_ANSWER = 700

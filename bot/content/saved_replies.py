@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.fields import Errors, LocalText, check_keys, get_local, get_str
-from bot.content.yamlfile import LineDict, LineList, load_yaml
+from bot.yamlfile import LineDict, LineList, load_yaml
 
 MAX_TEXT = 1000  # the reply box takes 4,000; a saved reply leaves room to write around it
 MAX_TITLE = 60

@@ -9,7 +9,6 @@ from pathlib import Path
 from bot.content.fields import LOCALES, LocalText
 from bot.content.flows import Flows, load_flows
 from bot.content.knowledge import SERVICE_KINDS, Knowledge, load_knowledge, phone_key, phone_numbers_in
-from bot.content.yamlfile import display_path, file_lines, line_with
 from bot.engine import (
     alerts,  # noqa: F401 (registers the actions of bad-client reports and alerts)
     checkin,  # noqa: F401 (registers the actions of safety check-ins)
@@ -17,6 +16,7 @@ from bot.engine import (
 )
 from bot.engine.actions import ACTIONS
 from bot.errors import ContentError, ContentErrors
+from bot.yamlfile import display_path, file_lines, line_with
 
 # Strings the engine says itself; strings.yaml must have each, in both languages.
 REQUIRED_STRINGS = (

@@ -16,6 +16,7 @@ import yaml
 
 from bot.nlu.errors import NLUDataError
 from bot.topics import LABELS, TOPICS
+from bot.yamlfile import line_of, parse_yaml
 
 EMERGENCY_KINDS: tuple[str, ...] = (
     "violence_now",
@@ -92,21 +93,45 @@ class HeldOut:
 
 
 def read_yaml(path: Path) -> Any:
-    """Parse one YAML file, turning syntax errors into :class:`NLUDataError` naming the file."""
+    """Parse one YAML file, turning syntax errors into :class:`NLUDataError` naming the file and line.
+
+    Mappings and lists remember their lines (:mod:`bot.yamlfile`), so a mistake found later names them.
+    """
     try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise NLUDataError(f"{path}: cannot read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise NLUDataError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    try:
+        return parse_yaml(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise NLUDataError(f"{path}{line}: not valid YAML: {exc.problem or exc}") from exc
     except yaml.YAMLError as exc:
         raise NLUDataError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def _at(where: str, container: Any, key: str | int) -> str:
+    """``where`` ("<file>: <section>: <label>") with the line of ``container[key]`` after the file name,
+    as ``hotline check`` prints every mistake: ``<file>:<line>: <section>: <label>``."""
+    line = line_of(container, key)
+    if not line:
+        return where
+    path, _, rest = where.partition(": ")
+    return f"{path}:{line}: {rest}" if rest else f"{path}:{line}"
 
 
 def _messages(value: Any, where: str) -> tuple[str, ...]:
     if value is None:
         return ()
-    if not isinstance(value, list) or not all(isinstance(item, str | int | float) for item in value):
+    if not isinstance(value, list):
         raise NLUDataError(f"{where}: expected a list of messages")
+    for index, item in enumerate(value):
+        if not isinstance(item, str | int | float):
+            hint = " (a message with ': ' in it must be in quotes)" if isinstance(item, dict) else ""
+            raise NLUDataError(f"{_at(where, value, index)}: item {index + 1} is not a message{hint}")
     return tuple(str(item).strip() for item in value if str(item).strip())
 
 
@@ -156,7 +181,9 @@ def _labelled(raw: Any, labels: tuple[str, ...], where: str) -> tuple[tuple[str,
     out: list[tuple[str, str]] = []
     for label, messages in raw.items():
         if label not in labels:
-            raise NLUDataError(f"{where}: unknown label {label!r}; use one of {', '.join(labels)}")
+            raise NLUDataError(
+                f"{_at(where, raw, str(label))}: unknown label {label!r}; use one of {', '.join(labels)}"
+            )
         out.extend((str(label), text) for text in _messages(messages, f"{where}: {label}"))
     return tuple(out)
 

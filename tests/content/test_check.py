@@ -154,3 +154,24 @@ def test_a_malformed_training_file_is_named(content: Path) -> None:
     code, output = check(content)
     assert code == 1
     assert "new-writer.yaml" in output
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (  # an unquoted ": " turns a message into a mapping
+            "emergency:\n  overdose:\n    - ban em tim tai\n    - ban em: khong tho\n",
+            "new-writer.yaml:4: emergency: overdose: item 2 is not a message (a message with ': ' in it",
+        ),
+        (
+            "emergency:\n  overdoze:\n    - ban em tim tai\n",
+            "new-writer.yaml:2: emergency: unknown label 'overdoze'",
+        ),
+        ("topics:\n  legal: [một câu hỏi\n", "new-writer.yaml:3: not valid YAML"),
+    ],
+)
+def test_a_training_file_mistake_names_its_line(content: Path, body: str, expected: str) -> None:
+    (content / "knowledge" / "nlu" / "training" / "new-writer.yaml").write_text(body, encoding="utf-8")
+    code, output = check(content)
+    assert code == 1
+    assert expected in output

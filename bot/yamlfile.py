@@ -74,6 +74,14 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text into :class:`LineDict` and :class:`LineList` values (plain values otherwise).
+
+    Raises ``yaml.YAMLError`` (a ``yaml.MarkedYAMLError`` carries the line) on malformed text.
+    """
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
 def load_yaml(path: Path, *, relative_to: Path | None = None) -> Any:
     """Read a YAML file; a syntax error becomes a :class:`ContentError` with the file and line."""
     shown = display_path(path, relative_to)
@@ -82,7 +90,7 @@ def load_yaml(path: Path, *, relative_to: Path | None = None) -> Any:
     except UnicodeDecodeError as exc:
         raise ContentError(shown, None, f"not UTF-8 text ({exc.reason})") from exc
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        return parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
