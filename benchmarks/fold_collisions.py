@@ -22,7 +22,11 @@ Prints, sorted by the number of calm messages they hit:
    with (message word / phrase word) and how many calm messages hit, as written and folded;
 2. the accented words of the whole training corpus that fold to the form of a lexicon danger word (a word
    of the concept classes that are signs of harm, ``possible: <class>``) but are other words and are
-   nowhere in the lexicon (dám/đấm/đâm/dâm), with how often they occur in calm and emergency messages.
+   nowhere in the lexicon (dám/đấm/đâm/dâm), with how often they occur in calm and emergency messages;
+3. the other way round: each idiom that blanks words of emergencies (``lexicon.yaml:line``), with how many
+   and examples. The detector reads a message without its idioms, so an idiom that folds like a danger
+   ("đánh rơi", drop, is "đánh rồi", has hit) hides it from the lexicon and the classifier alike. Some are
+   meant ("không dám": the danger is elsewhere); an idiom whose examples are the danger itself is not.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ if str(ROOT) not in sys.path:
 
 from bot.nlu.chat_words import ABBREVIATIONS  # noqa: E402
 from bot.nlu.data import load_training_data, read_yaml  # noqa: E402
-from bot.nlu.lexicon import Lexicon  # noqa: E402
+from bot.nlu.lexicon import Lexicon, compile_phrase  # noqa: E402
 from bot.nlu.normalize import fold, normalize, tokens  # noqa: E402
 
 _WORD = re.compile(r"[^\W\d_]+")
@@ -275,6 +279,21 @@ def main() -> None:
     print(f"{'word':<12} {'fold':<10} {'calm':>5} {'emerg':>6}  lexicon words of that fold")
     for calm_n, danger_n, word, folded in rows[: args.top]:
         print(f"{word:<12} {folded:<10} {calm_n:>5} {danger_n:>6}  {', '.join(sorted(danger_words[folded]))}")
+
+    idiom_lines = line_numbers(path)
+    blanking: list[tuple[int, str, list[str]]] = []
+    for idiom in raw.get("idioms") or []:
+        pattern = compile_phrase(idiom, lexicon.concept_bodies)
+        hits = [text for text in danger if pattern.search(normalize(text) + " ")]
+        if hits:
+            blanking.append((idiom_lines.get(idiom.strip(), [0])[0], idiom, hits))
+    blanking.sort(key=lambda row: (-len(row[2]), row[0]))
+    print("\n3. Idioms that blank words of emergencies (the detector reads them without those words)")
+    print(f"{'lexicon line':<20} {'emerg':>5}  idiom")
+    for line, idiom, hits in blanking[: args.top]:
+        print(f"{path.name + ':' + str(line):<20} {len(hits):>5}  {idiom}")
+        for example in hits[: args.examples]:
+            print(f"{'':<28}e.g. {example[:90]}")
 
 
 def _all_strings(raw: object) -> list[str]:

@@ -17,6 +17,14 @@ Health and money words: "nhọt" (a boil) folds like "nhốt" (locked up), and "
 being held (with "sưng to", swollen, which folds like "súng", a gun, the classifier still pages it: left);
 "tổng tiền" (the total) like "tống tiền" (extortion); "theo dõi tải lượng virus" (monitoring the
 viral load) read as being followed. Each sense is an idiom now; the danger beside it still counts.
+
+The other way round, an idiom blanks the words of a danger that folds like it, and both the lexicon and
+the classifier then read the message without them. Folded, "đánh rơi" (drop) is "đánh rồi" (has hit),
+"đánh bạn" (befriend) "đánh bạn em", "đánh trống" "đánh trong phòng", "đánh máy" (type) "đánh mấy đứa",
+"đánh cờ" "đánh cô ấy", "dao cắt" (a kitchen knife) "lấy dao cắt tay", "chết thật" (oh no) "muốn chết thật",
+"nhọt ở bẹn" "nhốt ở bên campuchia", "tổng tiền hết" "để tống tiền, hết hạn tối nay", "giữ xe" (parking)
+"chủ trọ giữ xe và giấy tờ": 26 emergencies of the training content lost those words. Each everyday sense
+now needs the words that only it takes.
 """
 
 from __future__ import annotations
@@ -104,3 +112,47 @@ LEVELS = [
 @pytest.mark.parametrize(("text", "levels"), LEVELS)
 def test_the_level_of_each_sense(model: BuiltinNLU, text: str, levels: set[str]) -> None:
     assert model.emergency(normalize(text)).level in levels
+
+
+DANGER_KEPT = [
+    "công an đang đánh bạn em ở chợ",
+    "no lai danh roi, e dau lam",
+    "thang do dang danh trong phong tro",
+    "no dang danh may dua nho",
+    "ck dang danh co ay",
+    "bi danh dau qua",
+    "nó đánh cả con em",
+    "bi danh dien",
+    "em vừa lấy dao cắt tay",
+    "e muon chet that su",
+    "bị nhốt ở bên campuchia",
+    "nó đòi ảnh nóng để tống tiền, hết hạn là tối nay",
+    "chủ trọ giữ xe và giấy tờ không cho em đi",
+    "please help me get out of here, they took my passport",
+]
+
+EVERYDAY_BLANKED = [
+    "em đánh rơi điện thoại rồi",
+    "em đang học đánh máy",
+    "chiều nay đi đánh cầu lông",
+    "ông nội thích đánh cờ tướng",
+    "bố em đi đánh cá ngoài biển",
+    "chết thật, em quên uống thuốc rồi",
+    "em bị dao cắt vào tay lúc nấu ăn",
+    "gửi xe ở bãi giữ xe mất bao nhiêu",
+    "e danh dau trang nay roi",
+    "em bi nhot o vung ben",
+]
+
+
+@pytest.mark.parametrize("text", DANGER_KEPT)
+def test_no_idiom_blanks_a_danger_that_folds_like_it(lexicon: Lexicon, text: str) -> None:
+    normalized = normalize(text)
+    assert lexicon.without_idioms(normalized) == normalized
+
+
+@pytest.mark.parametrize("text", EVERYDAY_BLANKED)
+def test_the_everyday_sense_is_still_an_idiom(lexicon: Lexicon, text: str) -> None:
+    normalized = normalize(text)
+    assert lexicon.without_idioms(normalized) != normalized
+    assert not lexicon.scan(normalized).kinds
