@@ -14,9 +14,9 @@ from __future__ import annotations
 import pytest
 
 from bot.nlu import BuiltinNLU, normalize
-from bot.nlu.emergency import EMERGENCY, NONE, POSSIBLE
+from bot.nlu.emergency import EMERGENCY, NONE, POSSIBLE, SHORT, Thresholds, triage
 from bot.nlu.errors import NLUDataError
-from bot.nlu.lexicon import Lexicon
+from bot.nlu.lexicon import Lexicon, LexiconHit
 
 CONTENT_FREE = [
     "em",
@@ -92,3 +92,23 @@ def test_a_danger_word_cannot_be_listed_as_no_content() -> None:
     raw = {"phrases": {"help": ["cứu"]}, "no_content": ["em", "cứu"]}
     with pytest.raises(NLUDataError, match=r"lexicon.yaml: no_content: 'cứu'"):
         Lexicon(raw, source="knowledge/nlu/lexicon.yaml")
+
+
+SHORT_DANGER = ["qua lieu", "quá liều", "muốn nhảy lầu", "muon nhay lau"]
+"""A danger phrase that is most of a short message: the classifier scored these 0.03 to 0.3 (it has few
+features to go on), and the veto made them only asked about."""
+
+
+@pytest.mark.parametrize("text", SHORT_DANGER)
+def test_a_short_message_that_is_a_danger_phrase_pages(model: BuiltinNLU, text: str) -> None:
+    assert model.emergency(normalize(text)).level == EMERGENCY
+
+
+def test_the_veto_spares_a_danger_phrase_in_a_short_message_only() -> None:
+    hit = LexiconHit(kinds=("overdose",), calm=False, urgent=False, possible=True)
+    limits = Thresholds()
+    low = limits.veto / 2
+    assert triage(hit, low, limits, words=SHORT) == EMERGENCY
+    assert triage(hit, low, limits, words=SHORT + 1) == POSSIBLE
+    calm = LexiconHit(kinds=("overdose",), calm=True, urgent=False, possible=True)
+    assert triage(calm, low, limits, words=1) != EMERGENCY  # a calm frame still needs the classifier
