@@ -123,6 +123,7 @@ ABBREVIATIONS: Final[dict[str, str]] = {
     "cant": "cannot",
     "bf": "boyfriend",
     "od": "overdose",
+    "oded": "overdosed",
     # letter swaps of teencode, as whole words
     "jup": "giup",
     "gjup": "giup",

@@ -27,9 +27,15 @@ _NOT_WORD = re.compile(r"[\W_]+")
 # "tự vẫn" (suicide) folds to "tu van", like "tư vấn" (counselling), which is in half of all questions, so
 # "em muốn tự vẫn" was only asked about. Typed with accents, it and "tự tử" become "tự sát", which folds
 # to nothing everyday.
+#
+# Two more forms meet their plain words here. "đánh thức" (wake) becomes "gọi dậy": "đánh" in it is no
+# beating, and "không đánh thức được" (cannot be woken, a sign of overdose) then reads like "gọi không
+# dậy". A word censored with a star or an at sign ("r*ped", "r@pe") is the word itself.
 _EVERYDAY_ALIKE = (
     (re.compile(r"(?<!\w)từ từ(?!\w)"), "thong thả"),
     (re.compile(r"(?<!\w)tự (vẫn|tử)(?!\w)"), "tự sát"),
+    (re.compile(r"(?<!\w)(?:đánh|danh) (?:thức|thuc)(?!\w)"), "gọi dậy"),
+    (re.compile(r"(?<!\w)r[*@]p(e|ed|es|ing|ist)(?!\w)"), r"rap\1"),
 )
 # "bị hỏng" (broken) is folded to "bi hong", which is also chat for "không": keep it after these words.
 _HONG_KEPT_AFTER = frozenset({"bi", "da", "lam", "hu", "roi"})

@@ -156,3 +156,23 @@ def test_the_everyday_sense_is_still_an_idiom(lexicon: Lexicon, text: str) -> No
     normalized = normalize(text)
     assert lexicon.without_idioms(normalized) != normalized
     assert not lexicon.scan(normalized).kinds
+
+
+UNSEEN_WORDS = [
+    "bị truy sát",  # hunted down to be killed
+    "ko danh thuc dc",  # cannot be woken
+    "bạn em thở ngáp cá",  # agonal breathing
+    "e uong lon lieu",  # a wrong dose
+    "dang o trai scam",  # in a scam compound
+    "i got r*ped",
+    "gia ma chet di",  # if only I were dead
+    "i can't go on",
+    "bi ep bu cu",  # forced oral sex
+]
+"""Danger said with words the lexicon did not have: each was ``none`` in grouped cross-validation (the
+classifier scored them 0.00 to 0.19 and nothing asked). Each is now at least asked about."""
+
+
+@pytest.mark.parametrize("text", UNSEEN_WORDS)
+def test_danger_words_added_by_meaning_are_at_least_asked_about(model: BuiltinNLU, text: str) -> None:
+    assert model.emergency(normalize(text)).level in (POSSIBLE, EMERGENCY)

@@ -37,6 +37,11 @@ from bot.nlu import fold, has_words, normalize
         ("khoá", "khoa"),
         ("khóa", "khoa"),
         ("🆘🆘", "cuu cuu"),
+        ("bạn em ngủ không đánh thức được", "ban em ngu khong goi day duoc"),  # wake: no beating
+        ("ko danh thuc dc", "khong goi day duoc"),
+        ("i got r*ped", "i got raped"),  # a censored word is the word
+        ("he r@ped me", "he raped me"),
+        ("my friend ODed", "my friend overdosed"),
         ("💊💉", "thuoc kim tiem"),
         ("!!!???", ""),
         ("113", "113"),
