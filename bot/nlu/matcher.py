@@ -139,7 +139,8 @@ class ArticleMatcher:
         kept = np.repeat(self._dense_row < 0, lengths)
         rare_lengths = np.where(self._dense_row < 0, lengths, 0)
         self._starts = np.concatenate(([0], np.cumsum(rare_lengths))).astype(np.int64)
-        self._examples = examples[kept].astype(np.int32)
+        # np.bincount's own index type: an int32 array was converted to it on every message
+        self._examples = examples[kept].astype(np.intp)
         self._weights = weights[kept]
 
     def similarity(self, indices: np.ndarray, values: np.ndarray) -> np.ndarray:
