@@ -425,7 +425,10 @@ class Engine:
 
     async def _free_text(self, turn: Turn, understanding: Understanding) -> None:
         """A question in the person's own words: find the article, or the closest topic."""
-        province, rest = locate_province(turn.message.text or "", self.deps.knowledge)
+        text = turn.message.text or ""
+        # the message's words normalised by the language model already (Understanding.normalized)
+        normalized = understanding.normalized if understanding.text == text else None
+        province, rest = locate_province(text, self.deps.knowledge, normalized)
         if province is not None:
             turn.context_set(province=province.name)
             turn.contact.province = province.name

@@ -39,9 +39,12 @@ def _patterns_of(provinces: list[Province]) -> list[tuple[str, re.Pattern[str], 
     return found
 
 
-def locate_province(text: str, knowledge: Knowledge) -> tuple[Province | None, str]:
-    """The province named in the text (by name, former name or alias), and the text without it."""
-    norm = normalize(text)
+def locate_province(
+    text: str, knowledge: Knowledge, normalized: str | None = None
+) -> tuple[Province | None, str]:
+    """The province named in the text (by name, former name or alias), and the text without it;
+    ``normalized``: ``normalize(text)`` when the caller has it already."""
+    norm = normalize(text) if normalized is None else normalized
     for name, pattern, province in _patterns_of(knowledge.provinces):
         # a pattern matches only where its name is: a substring test (fast) skips most of them
         found = pattern.search(norm) if name in norm else None

@@ -25,6 +25,8 @@ def _networks(trusted: tuple[str, ...]) -> tuple[Network, ...]:
 
 
 def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:
+    if not networks:  # no proxy trusted (the default): nothing to parse
+        return False
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:

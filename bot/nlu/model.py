@@ -54,7 +54,10 @@ MIN_PART_WORDS = 3
 
 def sentences(text: str) -> list[str]:
     """The normalised sentences of a message that has more than one (each of at least three words)."""
-    parts = [normalize(part) for part in SENTENCE.split(text)]
+    pieces = SENTENCE.split(text)
+    if len(pieces) < 2:  # one sentence (most messages): nothing to normalise again
+        return []
+    parts = [normalize(part) for part in pieces]
     parts = [part for part in parts if len(part.split()) >= MIN_PART_WORDS]
     return parts if len(parts) >= 2 else []
 

@@ -66,8 +66,38 @@ def make_engine(url: str, *, sqlite_inline: bool = True, **kwargs: Any) -> Async
                 return
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
+        if sqlite_inline:
+            _inline_commit_and_rollback(engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _inline_commit_and_rollback(engine: AsyncEngine) -> None:
+    """Commit and roll back an inline connection straight in SQLite, from SQLAlchemy's greenlet.
+
+    Through the aiosqlite adapter each is an awaitable handed out of the greenlet to the event loop and
+    back (``await_``), for work SQLite does at once: a message's commit, and the rollback with which the
+    pool takes the connection back after it, cost two greenlet switches each. A COMMIT refused because
+    another process reads is still waited for in the loop (:meth:`InlineConnection.commit_now`)."""
+    dialect = engine.sync_engine.dialect
+    commit, rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if isinstance(driver, InlineConnection):
+            driver.commit_now()
+        else:
+            commit(dbapi_connection)
+
+    def do_rollback(dbapi_connection: Any) -> None:
+        driver = getattr(dbapi_connection, "driver_connection", None)
+        if isinstance(driver, InlineConnection):
+            driver.rollback_now()
+        else:
+            rollback(dbapi_connection)
+
+    setattr(dialect, "do_commit", do_commit)  # noqa: B010 (an instance's method replaced: mypy forbids it)
+    setattr(dialect, "do_rollback", do_rollback)  # noqa: B010
 
 
 def sqlite_path(url: str) -> Path | None:

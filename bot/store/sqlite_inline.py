@@ -132,6 +132,26 @@ class InlineConnection:
                 raise
         await_only(self.retry_busy(lambda: self._conn.execute("BEGIN IMMEDIATE"), retry=True))
 
+    def commit_now(self) -> None:
+        """:meth:`commit` at once, from SQLAlchemy's synchronous ``do_commit`` (in its greenlet; see
+        :func:`bot.store.db.make_engine`): a COMMIT refused as busy is tried again in the event loop, as
+        :meth:`commit` does. Nothing when the connection is closed (as the aiosqlite adapter's commit)."""
+        if self._connection is None:
+            return
+        try:
+            self._conn.commit()
+            return
+        except sqlite3.OperationalError as error:
+            if not _busy(error):
+                raise
+        await_only(self.commit())
+
+    def rollback_now(self) -> None:
+        """:meth:`rollback` at once, from SQLAlchemy's synchronous ``do_rollback`` (the pool's reset of
+        the connection it takes back, after every session). Nothing when the connection is closed."""
+        if self._connection is not None:
+            self._conn.rollback()
+
     def execute_now(self, sql: str, parameters: Sequence[Any] = ()) -> sqlite3.Cursor:
         """Run a statement in the open transaction, at once (no retry is needed: the transaction holds the
         write lock since its ``BEGIN IMMEDIATE``); for :mod:`bot.store.compiled`."""
