@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache
@@ -50,11 +51,18 @@ KINDS = ("text", "choice", "start", "unsupported")
 UNRECORDED = "[…]"  # the transcript line of a turn whose words are not kept (Turn.unrecorded)
 
 
+KNOWN_PEOPLE = 4096
+"""How many people :meth:`Engine.admit` remembers as having a conversation, so that their next messages
+skip the database (a session and a transaction of their own for every web chat message when the
+new-session caps are on, as they are by default). The most recently seen are kept."""
+
+
 class Engine:
     """Channel-neutral conversation handling; channels call :meth:`handle`."""
 
     def __init__(self, deps: EngineDeps) -> None:
         self.deps = deps
+        self._known: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._command_words = {
             normalize(word): command.goto for command in deps.flows.commands for word in command.words
         }
@@ -224,17 +232,28 @@ class Engine:
         if message.client_key is None or not session_windows(deps.settings):
             return True
         user_key = deps.crypto.user_key(message.channel, message.user_id)
+        known = (message.channel, user_key)
+        if known in self._known:
+            # A person already admitted goes on. If their conversation was erased since, the message
+            # that opens a new one is not counted against the cap: one message, never a flood.
+            self._known.move_to_end(known)
+            return True
         async with deps.sessionmaker() as session, session.begin():
-            if await store.find(session, channel=message.channel, user_key=user_key) is not None:
-                return True
-            return await admit_new_session(
-                session,
-                deps.crypto,
-                deps.settings,
-                channel=message.channel,
-                client=message.client_key,
-                now=deps.clock.now(),
-            )
+            admitted = await store.find(session, channel=message.channel, user_key=user_key) is not None
+            if not admitted:
+                admitted = await admit_new_session(
+                    session,
+                    deps.crypto,
+                    deps.settings,
+                    channel=message.channel,
+                    client=message.client_key,
+                    now=deps.clock.now(),
+                )
+        if admitted:
+            self._known[known] = None
+            if len(self._known) > KNOWN_PEOPLE:
+                self._known.popitem(last=False)
+        return admitted
 
     async def forget(self, channel: str, user_id: str) -> bool:
         """Delete everything kept about a person who asked for it outside the conversation (Zalo's

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from bot.clock import FrozenClock
 from bot.engine.floods import CAPPED
+from bot.messages import InboundMessage
 from bot.runtime import Services
 from bot.store.models import Escalation, FloodCount, OutboxEvent
 from tests.escalation.conftest import RecordingPager, drain, rota, telegram_pager  # noqa: F401 (fixtures)
@@ -248,3 +249,30 @@ async def test_requests_for_a_counsellor_count_too_and_are_queued_honestly(
     rows = await escalations(caps)
     assert [(e.kind, e.flooded) for e in rows] == [("counsellor", False), ("counsellor", True)]
     assert await events(caps, "page") == 1
+
+
+async def test_a_person_already_admitted_is_not_looked_up_again(
+    client: httpx.AsyncClient, caps: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The caps' check costs a transaction only for a message that may open a conversation: the web
+    chat's follow-ups skip it (the engine remembers who it admitted), and are still answered."""
+    session = secrets.token_hex(16)
+    await say(client, "PrEP là gì", address=PERSON, session=session)
+    opened = 0
+    sessionmaker = caps.engine.deps.sessionmaker
+
+    def counting() -> Any:
+        nonlocal opened
+        opened += 1
+        return sessionmaker()
+
+    message = InboundMessage(channel="webchat", user_id=session, text="PEP là gì", client_key="k")
+    monkeypatch.setattr(caps.engine.deps, "sessionmaker", counting)
+    assert await caps.engine.admit(message)
+    assert opened == 0
+    stranger = InboundMessage(channel="webchat", user_id=secrets.token_hex(16), text="hi", client_key="k")
+    assert await caps.engine.admit(stranger)
+    assert opened == 1  # a new person is checked against the caps
+    monkeypatch.undo()
+    data = await say(client, "PEP là gì", address=PERSON, session=session)
+    assert data["replies"]
