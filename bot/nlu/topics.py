@@ -4,6 +4,12 @@ With ``naive_bayes`` the scores of a Complement Naive Bayes model trained on the
 the logistic regression's (a product of the two experts, still one linear model: the same cost to
 predict). Naive Bayes counts each n-gram per topic without fitting the training messages' exact
 phrasing, so it carries over better to a writer the model never saw.
+
+With ``stacked_bayes`` (two labels only) the naive Bayes score is instead one more input of the logistic
+regression, which learns its weight and corrects it where it is wrong: a calm training message that naive
+Bayes reads as danger ("em vừa đánh răng xong") is still fitted as calm. The column is the score of naive
+Bayes models trained without the row (five folds), so the regression does not trust an in-sample score;
+predicting uses naive Bayes trained on every row, folded into the same linear weights.
 """
 
 from __future__ import annotations
@@ -29,23 +35,28 @@ class TopicClassifier:
         balanced: bool = True,
         tol: float = 1e-4,
         naive_bayes: float = 0.0,
+        stacked_bayes: float = 0.0,
     ) -> None:
         """Train on normalised ``texts`` with their ``labels`` (at least two distinct labels).
 
         ``c`` is the inverse regularisation strength; ``balanced`` weighs every label equally; a larger
         ``tol`` stops the solver sooner (the topic model trains four times faster with 1e-3);
         ``naive_bayes`` is the weight of the Complement Naive Bayes scores added to the logistic
-        regression's log-probabilities (0: none).
+        regression's log-probabilities (0: none); ``stacked_bayes`` is the scale of the naive Bayes score
+        given to the regression as an input (0: none; two labels only).
         """
         from sklearn.linear_model import LogisticRegression  # to train only: predicting needs numpy alone
 
         self._features = features
         model = LogisticRegression(C=c, max_iter=3000, tol=tol, class_weight="balanced" if balanced else None)
         matrix = features.transform(texts)
-        model.fit(matrix, list(labels))
-        self.labels: tuple[str, ...] = tuple(str(label) for label in model.classes_)
         seen = np.diff(matrix.tocsc().indptr) > 0
-        coef = np.asarray(model.coef_, dtype=np.float64).T  # (features, classes)
+        if stacked_bayes:
+            coef = _stacked(model, matrix, list(labels), seen, stacked_bayes)
+        else:
+            model.fit(matrix, list(labels))
+            coef = np.asarray(model.coef_, dtype=np.float64).T  # (features, classes)
+        self.labels: tuple[str, ...] = tuple(str(label) for label in model.classes_)
         self._binary = len(self.labels) == 2
         if naive_bayes:
             coef = coef + naive_bayes * _complement_bayes(
@@ -88,3 +99,29 @@ def _complement_bayes(
         raise ValueError("naive Bayes and logistic regression order the labels differently")
     weights = np.where(seen[:, None], np.asarray(bayes.feature_log_prob_, dtype=np.float64).T, 0.0)
     return weights[:, 1:] - weights[:, :1] if binary else weights
+
+
+STACK_FOLDS = 5
+
+
+def _stacked(model: object, matrix: object, labels: list[str], seen: np.ndarray, scale: float) -> np.ndarray:
+    """Fit ``model`` on ``matrix`` plus a column of out-of-fold naive Bayes scores (times ``scale``);
+    the weights ``(features, 1)`` with naive Bayes on every row folded in."""
+    import scipy.sparse as sp
+    from sklearn.model_selection import KFold
+
+    order = tuple(sorted(set(labels)))
+    if len(order) != 2:
+        raise ValueError("stacked naive Bayes needs exactly two labels")
+    rows = matrix.shape[0]  # type: ignore[attr-defined]
+    column = np.zeros(rows)
+    for train, test in KFold(STACK_FOLDS, shuffle=True, random_state=1).split(np.arange(rows)):
+        part = matrix[train]  # type: ignore[index]
+        part_seen = np.diff(part.tocsc().indptr) > 0
+        weights = _complement_bayes(part, [labels[i] for i in train], order, part_seen, binary=True)
+        column[test] = matrix[test] @ weights[:, 0]  # type: ignore[index]
+    stacked = sp.hstack([matrix, sp.csr_matrix(column[:, None] * scale)]).tocsr()
+    model.fit(stacked, labels)  # type: ignore[attr-defined]
+    fitted = np.asarray(model.coef_, dtype=np.float64)[0]  # type: ignore[attr-defined]
+    bayes = _complement_bayes(matrix, labels, order, seen, binary=True)[:, 0]
+    return np.asarray((fitted[:-1] + fitted[-1] * scale * bayes)[:, None], dtype=np.float64)
