@@ -8,7 +8,7 @@ Only the topic classifier is trained (the shared features, then the topic model,
 so the emergency verdict does not override a topic here; ``--cv`` adds the grouped folds of ``hotline
 eval --cv-only`` measured the same way. The held-out sets are never read. Run from the repository root:
 
-    python benchmarks/topic_tune.py [--cv] [--c 10] [--bayes 0.7] [--balanced] [--no-concepts]
+    python benchmarks/topic_tune.py [--cv] [--c 20] [--words 1.5] [--bayes 0.7] [--balanced] [--no-concepts]
 """
 
 from __future__ import annotations
@@ -73,6 +73,7 @@ def main() -> None:
     parser.add_argument("--knowledge", type=Path, default=Path("knowledge"))
     parser.add_argument("--cv", action="store_true", help="also the grouped cross-validation")
     parser.add_argument("--c", type=float, default=Settings.topic_c)
+    parser.add_argument("--words", type=float, default=Settings.topic_words, help="word n-gram weight")
     parser.add_argument("--bayes", type=float, default=Settings.topic_bayes, help="0: no naive Bayes")
     parser.add_argument("--balanced", action="store_true", default=Settings.topic_balanced)
     parser.add_argument(
@@ -82,6 +83,7 @@ def main() -> None:
     settings = dataclasses.replace(
         Settings(),
         topic_c=args.c,
+        topic_words=args.words,
         topic_bayes=args.bayes,
         topic_balanced=args.balanced,
         topic_concepts=args.concepts,

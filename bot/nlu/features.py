@@ -163,6 +163,11 @@ class Features:
         self.size = offset
         self._cached_one = lru_cache(maxsize=512)(self._one)
 
+    @property
+    def word_columns(self) -> range:
+        """The columns of the word n-gram block (the character n-grams come first)."""
+        return range(int(self._offsets[-1]), self.size)
+
     def one(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Sparse features of one normalised text as ``(indices, values)`` (read-only arrays).
 
