@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.fields import Errors, LocalText, check_keys, get_local, get_str
-from bot.content.yamlfile import LineDict, LineList, display_path, load_yaml
 from bot.errors import ContentErrors
+from bot.yamlfile import LineDict, LineList, display_path, load_yaml
 from ivr.spoken import spell_digits
 
 PROMPTS_FILE = Path(__file__).resolve().with_name("prompts.yaml")
