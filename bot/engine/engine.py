@@ -321,9 +321,14 @@ class Engine:
                 and turn.conversation.held_by is None
                 and await current_escalation(turn.session, turn.conversation) is None
             ):
-                keep_pending(turn, understanding, verdict.kind)
-                await run_from(turn, ASK)
-                return
+                if self._answering(turn):
+                    # the answer to the bot's own question ("bao lâu rồi?" "3 tiếng trước"; a check-in's
+                    # "1 tiếng"): the flow goes on, and the console lists the possible risk
+                    note_possible(turn, verdict.kind)
+                else:
+                    keep_pending(turn, understanding, verdict.kind)
+                    await run_from(turn, ASK)
+                    return
         if turn.conversation.held_by is not None and message.kind in ("text", "unsupported"):
             # "xóa", "thoát nhanh": deleting one's data works while a counsellor holds the conversation too
             # (the emergency replies promise it); anything else goes to the counsellor.
@@ -363,6 +368,12 @@ class Engine:
             escalation_id=escalation.id if escalation else None,
             ordering_key=f"staff:{turn.conversation.id}",
         )
+
+    def _answering(self, turn: Turn) -> bool:
+        """Whether the conversation waits for the answer to a question of a flow (not "are you in danger
+        right now?" itself): a short answer there ("3 tiếng trước", "1 tiếng") is read as the answer."""
+        node = self.deps.flows.nodes.get(turn.conversation.node or "")
+        return node is not None and node.type == "ask" and turn.conversation.node != ASK
 
     def _asked_for_note(self, turn: Turn) -> bool:
         """Whether the conversation waits at a node whose action takes a note (a check-in's)."""
