@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import timedelta
 from functools import lru_cache
 
+from bot.content.flows import Node
 from bot.engine.actions import ACTIONS
 from bot.engine.clean import cleaned
 from bot.engine.danger import ASK, keep_pending, note_possible
@@ -369,16 +370,20 @@ class Engine:
             ordering_key=f"staff:{turn.conversation.id}",
         )
 
+    def _question(self, turn: Turn) -> Node | None:
+        """The ``ask`` node the conversation waits at (a flow's question), if any."""
+        node = self.deps.flows.nodes.get(turn.conversation.node or "")
+        return node if node is not None and node.type == "ask" else None
+
     def _answering(self, turn: Turn) -> bool:
         """Whether the conversation waits for the answer to a question of a flow (not "are you in danger
         right now?" itself): a short answer there ("3 tiếng trước", "1 tiếng") is read as the answer."""
-        node = self.deps.flows.nodes.get(turn.conversation.node or "")
-        return node is not None and node.type == "ask" and turn.conversation.node != ASK
+        return self._question(turn) is not None and turn.conversation.node != ASK
 
     def _asked_for_note(self, turn: Turn) -> bool:
         """Whether the conversation waits at a node whose action takes a note (a check-in's)."""
-        node = self.deps.flows.nodes.get(turn.conversation.node or "")
-        found = ACTIONS.get(node.action or "") if node is not None and node.type == "ask" else None
+        node = self._question(turn)
+        found = ACTIONS.get(node.action or "") if node is not None else None
         return found is not None and found.takes_note
 
     def _command_with_answer(self, norm: str) -> tuple[str, str] | None:
