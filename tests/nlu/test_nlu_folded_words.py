@@ -142,6 +142,10 @@ EVERYDAY_BLANKED = [
     "gửi xe ở bãi giữ xe mất bao nhiêu",
     "e danh dau trang nay roi",
     "em bi nhot o vung ben",
+    "cuu tinh cua e la cai quat",
+    "e bi cat tay khi cat hanh, chay mau chut xiu",
+    "dang bi giu lai tang ca, chac 10h moi ve",
+    "em đi học khóa sơ cấp cứu ở phường",
 ]
 
 
