@@ -124,6 +124,7 @@ ABBREVIATIONS: Final[dict[str, str]] = {
     "bf": "boyfriend",
     "od": "overdose",
     "oded": "overdosed",
+    "oding": "overdosing",
     # letter swaps of teencode, as whole words
     "jup": "giup",
     "gjup": "giup",

@@ -30,12 +30,15 @@ _NOT_WORD = re.compile(r"[\W_]+")
 #
 # Two more forms meet their plain words here. "đánh thức" (wake) becomes "gọi dậy": "đánh" in it is no
 # beating, and "không đánh thức được" (cannot be woken, a sign of overdose) then reads like "gọi không
-# dậy". A word censored with a star or an at sign ("r*ped", "r@pe") is the word itself.
+# dậy". A word censored with a star or an at sign ("r*ped", "r@pe") is the word itself. "bị bạn" (by a
+# friend) folds like "bị bán" (sold): typed with its accents it becomes "bị người bạn", so "em bị bạn làm
+# phiền hoài" no longer shares "bi ban" with "em bị bán sang Trung Quốc" (the classifier paged it, 0.85).
 _EVERYDAY_ALIKE = (
     (re.compile(r"(?<!\w)từ từ(?!\w)"), "thong thả"),
     (re.compile(r"(?<!\w)tự (vẫn|tử)(?!\w)"), "tự sát"),
     (re.compile(r"(?<!\w)(?:đánh|danh) (?:thức|thuc)(?!\w)"), "gọi dậy"),
     (re.compile(r"(?<!\w)r[*@]p(e|ed|es|ing|ist)(?!\w)"), r"rap\1"),
+    (re.compile(r"(?<!\w)bị bạn(?!\w)"), "bị người bạn"),
 )
 # "bị hỏng" (broken) is folded to "bi hong", which is also chat for "không": keep it after these words.
 _HONG_KEPT_AFTER = frozenset({"bi", "da", "lam", "hu", "roi"})

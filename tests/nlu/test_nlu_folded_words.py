@@ -80,6 +80,7 @@ EVERYDAY = [
     "em bị ngất xỉu vì đói, giờ ăn rồi",
     "em bị nhọt ở đùi",
     "em di cap cuu vi ngo doc thuc an hom qua",
+    "lam tu tu thoi, cach nao cung duoc",  # slowly, any way will do
 ]
 
 NOT_ASKED = [
@@ -172,6 +173,12 @@ UNSEEN_WORDS = [
     "gia ma chet di",  # if only I were dead
     "i can't go on",
     "bi ep bu cu",  # forced oral sex
+    "tu tu cach nao it dau",  # a painless way to kill oneself
+    "cách nào để tự sát",
+    "what's the most painless way to die",
+    "so done with life",
+    "getting death threats rn",
+    "she ODing pls",
 ]
 """Danger said with words the lexicon did not have: each was ``none`` in grouped cross-validation (the
 classifier scored them 0.00 to 0.19 and nothing asked). Each is now at least asked about."""
