@@ -35,11 +35,13 @@ from typing import Any
 from bot.nlu.data import EMERGENCY_KINDS, read_yaml
 from bot.nlu.errors import NLUDataError
 from bot.nlu.normalize import normalize
-from bot.nlu.phrase_index import PhraseIndex, word_starts
+from bot.nlu.phrase_index import PhraseGroups, PhraseIndex, word_starts
 
 HELP = "help"
 """Phrase kind for danger of an unknown kind ("cứu", "help me")."""
 PHRASE_KINDS: tuple[str, ...] = (HELP, *EMERGENCY_KINDS)
+POSSIBLE = "possible"
+"""The group of the signs of harm (``possible``), searched with the danger phrases."""
 _TOKEN = re.compile(r"\([^()]*\)|[^\s()]+")
 _CONCEPT = re.compile(r"<([a-z_]+)>")
 _START = r"(?:(?<=^)|(?<= ))"
@@ -247,7 +249,11 @@ class Lexicon:
         self._calm = indexes["calm_frames"]
         self._urgent = indexes["urgent"]
         self._by_kind = [(kind, indexes[kind]) for kind in PHRASE_KINDS if self.groups[kind]]
+        # every kind's danger phrases and the signs of harm, looked up in one pass over the words
+        self._danger_and_possible = PhraseGroups({**dict(self._by_kind), POSSIBLE: self._possible})
         self._idioms = _joined(idioms)
+        # a message with none of the words an idiom can start with has no idiom: no need to search it
+        self._idiom_starts = _starting_words(_strings(raw.get("idioms"), "idioms"), forms_by_class)
         self._without_idioms = lru_cache(maxsize=512)(self._blank_idioms)
         no_content_written = _strings(raw.get("no_content"), f"{source}: no_content")
         no_content = [normalize(entry) for entry in no_content_written]
@@ -273,7 +279,10 @@ class Lexicon:
         return self._without_idioms(normalized)
 
     def _blank_idioms(self, normalized: str) -> str:
-        return self._idioms.sub("_ ", normalized + " ").rstrip()
+        text = normalized + " "
+        if self._idiom_starts is not None and self._idiom_starts.isdisjoint(text.split(" ")):
+            return text.rstrip()  # what the substitution gives when nothing matches
+        return self._idioms.sub("_ ", text).rstrip()
 
     def forget(self) -> None:
         """Drop the kept idiom-free forms and concepts (benchmarks measure a new message each time)."""
@@ -320,10 +329,9 @@ class Lexicon:
         """Danger phrases, calm frames and urgent markers found in a normalised message."""
         text = self.without_idioms(normalized) + " "
         words = word_starts(text)
-        kinds = [kind for kind, phrases in reversed(self._by_kind) if phrases.search(text, words)]
-        possible = bool(self._possible_classes.intersection(self.concepts(normalized))) or (
-            self._possible.search(text, words)
-        )
+        found = self._danger_and_possible.found(text, words)
+        kinds = [kind for kind, _ in reversed(self._by_kind) if kind in found]
+        possible = bool(self._possible_classes.intersection(self.concepts(normalized))) or POSSIBLE in found
         if not kinds and not possible:
             return LexiconHit(kinds=(), calm=False, urgent=False, possible=False)
         urgent = self._urgent.search(text, words)
@@ -352,6 +360,17 @@ def _classes_in(words: list[str], forms: dict[str, set[int]], spans: dict[str, i
             if classes:
                 found |= classes
     return found
+
+
+def _starting_words(phrases: list[str], concept_forms: dict[str, set[str]]) -> frozenset[str] | None:
+    """Every word one of ``phrases`` can start with (:func:`first_words`), or None when any word could."""
+    words: set[str] = set()
+    for phrase in phrases:
+        first = first_words(phrase, concept_forms)
+        if first is None:
+            return None
+        words |= first
+    return frozenset(words)
 
 
 def _spans(forms: dict[str, set[int]]) -> dict[str, int]:
