@@ -27,6 +27,7 @@ The lexicon has:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -280,9 +281,19 @@ class Lexicon:
 
     def _blank_idioms(self, normalized: str) -> str:
         text = normalized + " "
-        if self._idiom_starts is not None and self._idiom_starts.isdisjoint(text.split(" ")):
-            return text.rstrip()  # what the substitution gives when nothing matches
-        return self._idioms.sub("_ ", text).rstrip()
+        if self._idiom_starts is None:  # an idiom may start anywhere: searched at every position
+            return self._idioms.sub("_ ", text).rstrip()
+        # What the substitution gives, trying the idioms only where a word one of them starts with stands
+        # (an idiom starts at a word start, and a blanked one ends before the next word's start)
+        pieces: list[str] = []
+        done = 0
+        for position in _starts_of(text, self._idiom_starts):
+            match = self._idioms.match(text, position) if position >= done else None
+            if match is not None:
+                pieces += [text[done:position], "_ "]
+                done = match.end()
+        pieces.append(text[done:])
+        return "".join(pieces).rstrip()
 
     def forget(self) -> None:
         """Drop the kept idiom-free forms and concepts (benchmarks measure a new message each time)."""
@@ -360,6 +371,15 @@ def _classes_in(words: list[str], forms: dict[str, set[int]], spans: dict[str, i
             if classes:
                 found |= classes
     return found
+
+
+def _starts_of(text: str, words: frozenset[str]) -> Iterator[int]:
+    """Where each of ``words`` starts in ``text`` (words separated by spaces), in order."""
+    position = 0
+    for word in text.split(" "):
+        if word in words:
+            yield position
+        position += len(word) + 1
 
 
 def _starting_words(phrases: list[str], concept_forms: dict[str, set[str]]) -> frozenset[str] | None:
