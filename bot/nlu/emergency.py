@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from bot.nlu.concepts import WithConcepts
 from bot.nlu.data import EMERGENCY_KINDS
 from bot.nlu.features import Features
@@ -187,10 +185,11 @@ class EmergencyDetector:
     def detect(self, normalized: str) -> Verdict:
         """Emergency or not, a score in 0..1 and, for an emergency, its kind."""
         hit = self.lexicon.scan(normalized)
-        if not hit.kinds and not hit.possible and self.lexicon.content_free(normalized):
+        words = self.lexicon.content_words(normalized)
+        if not hit.kinds and not hit.possible and words == 0:  # only no_content words: not asked
             return Verdict(emergency=False, score=0.0, kind=None, lexicon=hit, level=NONE)
         probability = self.probability(normalized)
-        level = triage(hit, probability, self.thresholds, self.lexicon.content_words(normalized))
+        level = triage(hit, probability, self.thresholds, words)
         emergency = level == EMERGENCY
         score = max(probability, LEXICON_SCORE) if emergency and hit.danger else probability
         kind: str | None = None
@@ -199,7 +198,7 @@ class EmergencyDetector:
             kind = specific[0] if specific else self.kind(normalized)
         return Verdict(
             emergency=emergency,
-            score=round(float(np.clip(score, 0.0, 1.0)), 4),
+            score=round(min(max(float(score), 0.0), 1.0), 4),
             kind=kind,
             lexicon=hit,
             level=level,

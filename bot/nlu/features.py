@@ -107,6 +107,7 @@ def rows_to_csr(rows: Iterable[tuple[np.ndarray, np.ndarray]], size: int) -> sp.
 class _Block:
     analyzer: Analyzer
     vocabulary: dict[str, int]
+    """Each n-gram's column among all the features (the block's ``offset`` added)."""
     idf: np.ndarray
     offset: int
     words: dict[str, tuple[int, ...]] | None = None
@@ -114,7 +115,7 @@ class _Block:
     its n-grams (repeats kept), so a known word costs one lookup instead of a dozen slices and lookups."""
 
     def columns(self, text: str) -> list[int]:
-        """The vocabulary columns of ``text``'s n-grams, once per occurrence (unknown n-grams left out)."""
+        """The feature columns of ``text``'s n-grams, once per occurrence (unknown n-grams left out)."""
         if self.words is None:
             return [index for index in map(self.vocabulary.get, self.analyzer(text)) if index is not None]
         known: list[int] = []
@@ -144,7 +145,7 @@ class Features:
                 vectorizer.fit(corpus)
             except ValueError:  # empty vocabulary: nothing to learn from
                 vectorizer.fit(["_"])
-            vocabulary = {str(key): int(value) for key, value in vectorizer.vocabulary_.items()}
+            vocabulary = {str(key): int(value) + offset for key, value in vectorizer.vocabulary_.items()}
             block = _Block(
                 analyzer=analyzer,
                 vocabulary=vocabulary,
@@ -184,8 +185,7 @@ class Features:
         # every block's columns in one array, counted once (numpy's per-call cost dominates short messages)
         known: list[int] = []
         for block in self._blocks:
-            columns = block.columns(text)
-            known.extend(columns if block.offset == 0 else [column + block.offset for column in columns])
+            known.extend(block.columns(text))
         if not known:
             return _EMPTY
         index_array, counts = np.unique(np.asarray(known, dtype=np.int64), return_counts=True)

@@ -27,6 +27,7 @@ The lexicon has:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -35,11 +36,13 @@ from typing import Any
 from bot.nlu.data import EMERGENCY_KINDS, read_yaml
 from bot.nlu.errors import NLUDataError
 from bot.nlu.normalize import normalize
-from bot.nlu.phrase_index import PhraseIndex, word_starts
+from bot.nlu.phrase_index import PhraseGroups, PhraseIndex, word_starts
 
 HELP = "help"
 """Phrase kind for danger of an unknown kind ("cứu", "help me")."""
 PHRASE_KINDS: tuple[str, ...] = (HELP, *EMERGENCY_KINDS)
+POSSIBLE = "possible"
+"""The group of the signs of harm (``possible``), searched with the danger phrases."""
 _TOKEN = re.compile(r"\([^()]*\)|[^\s()]+")
 _CONCEPT = re.compile(r"<([a-z_]+)>")
 _START = r"(?:(?<=^)|(?<= ))"
@@ -247,7 +250,11 @@ class Lexicon:
         self._calm = indexes["calm_frames"]
         self._urgent = indexes["urgent"]
         self._by_kind = [(kind, indexes[kind]) for kind in PHRASE_KINDS if self.groups[kind]]
+        # every kind's danger phrases and the signs of harm, looked up in one pass over the words
+        self._danger_and_possible = PhraseGroups({**dict(self._by_kind), POSSIBLE: self._possible})
         self._idioms = _joined(idioms)
+        # a message with none of the words an idiom can start with has no idiom: no need to search it
+        self._idiom_starts = _starting_words(_strings(raw.get("idioms"), "idioms"), forms_by_class)
         self._without_idioms = lru_cache(maxsize=512)(self._blank_idioms)
         no_content_written = _strings(raw.get("no_content"), f"{source}: no_content")
         no_content = [normalize(entry) for entry in no_content_written]
@@ -273,7 +280,20 @@ class Lexicon:
         return self._without_idioms(normalized)
 
     def _blank_idioms(self, normalized: str) -> str:
-        return self._idioms.sub("_ ", normalized + " ").rstrip()
+        text = normalized + " "
+        if self._idiom_starts is None:  # an idiom may start anywhere: searched at every position
+            return self._idioms.sub("_ ", text).rstrip()
+        # What the substitution gives, trying the idioms only where a word one of them starts with stands
+        # (an idiom starts at a word start, and a blanked one ends before the next word's start)
+        pieces: list[str] = []
+        done = 0
+        for position in _starts_of(text, self._idiom_starts):
+            match = self._idioms.match(text, position) if position >= done else None
+            if match is not None:
+                pieces += [text[done:position], "_ "]
+                done = match.end()
+        pieces.append(text[done:])
+        return "".join(pieces).rstrip()
 
     def forget(self) -> None:
         """Drop the kept idiom-free forms and concepts (benchmarks measure a new message each time)."""
@@ -320,10 +340,9 @@ class Lexicon:
         """Danger phrases, calm frames and urgent markers found in a normalised message."""
         text = self.without_idioms(normalized) + " "
         words = word_starts(text)
-        kinds = [kind for kind, phrases in reversed(self._by_kind) if phrases.search(text, words)]
-        possible = bool(self._possible_classes.intersection(self.concepts(normalized))) or (
-            self._possible.search(text, words)
-        )
+        found = self._danger_and_possible.found(text, words)
+        kinds = [kind for kind, _ in reversed(self._by_kind) if kind in found]
+        possible = bool(self._possible_classes.intersection(self.concepts(normalized))) or POSSIBLE in found
         if not kinds and not possible:
             return LexiconHit(kinds=(), calm=False, urgent=False, possible=False)
         urgent = self._urgent.search(text, words)
@@ -352,6 +371,26 @@ def _classes_in(words: list[str], forms: dict[str, set[int]], spans: dict[str, i
             if classes:
                 found |= classes
     return found
+
+
+def _starts_of(text: str, words: frozenset[str]) -> Iterator[int]:
+    """Where each of ``words`` starts in ``text`` (words separated by spaces), in order."""
+    position = 0
+    for word in text.split(" "):
+        if word in words:
+            yield position
+        position += len(word) + 1
+
+
+def _starting_words(phrases: list[str], concept_forms: dict[str, set[str]]) -> frozenset[str] | None:
+    """Every word one of ``phrases`` can start with (:func:`first_words`), or None when any word could."""
+    words: set[str] = set()
+    for phrase in phrases:
+        first = first_words(phrase, concept_forms)
+        if first is None:
+            return None
+        words |= first
+    return frozenset(words)
 
 
 def _spans(forms: dict[str, set[int]]) -> dict[str, int]:

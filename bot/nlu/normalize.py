@@ -33,12 +33,15 @@ _NOT_WORD = re.compile(r"[\W_]+")
 # dậy". A word censored with a star or an at sign ("r*ped", "r@pe") is the word itself. "bị bạn" (by a
 # friend) folds like "bị bán" (sold): typed with its accents it becomes "bị người bạn", so "em bị bạn làm
 # phiền hoài" no longer shares "bi ban" with "em bị bán sang Trung Quốc" (the classifier paged it, 0.85).
-_EVERYDAY_ALIKE = (
-    (re.compile(r"(?<!\w)từ từ(?!\w)"), "thong thả"),
-    (re.compile(r"(?<!\w)tự (vẫn|tử)(?!\w)"), "tự sát"),
-    (re.compile(r"(?<!\w)(?:đánh|danh) (?:thức|thuc)(?!\w)"), "gọi dậy"),
-    (re.compile(r"(?<!\w)r[*@]p(e|ed|es|ing|ist)(?!\w)"), r"rap\1"),
-    (re.compile(r"(?<!\w)bị bạn(?!\w)"), "bị người bạn"),
+#
+# Each pattern comes with the strings one of which any match holds: a message with none of them (nearly
+# every message) is not searched.
+_EVERYDAY_ALIKE: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
+    (re.compile(r"(?<!\w)từ từ(?!\w)"), "thong thả", ("từ từ",)),
+    (re.compile(r"(?<!\w)tự (vẫn|tử)(?!\w)"), "tự sát", ("tự ",)),
+    (re.compile(r"(?<!\w)(?:đánh|danh) (?:thức|thuc)(?!\w)"), "gọi dậy", ("nh th",)),
+    (re.compile(r"(?<!\w)r[*@]p(e|ed|es|ing|ist)(?!\w)"), r"rap\1", ("r*p", "r@p")),
+    (re.compile(r"(?<!\w)bị bạn(?!\w)"), "bị người bạn", ("bị bạn",)),
 )
 # "bị hỏng" (broken) is folded to "bi hong", which is also chat for "không": keep it after these words.
 _HONG_KEPT_AFTER = frozenset({"bi", "da", "lam", "hu", "roi"})
@@ -98,20 +101,32 @@ def _squeeze(token: str) -> str:
     return _REPEATED_LETTER.sub(r"\1", token)
 
 
+def _word(raw: str) -> tuple[bool, tuple[str, ...]]:
+    """Whether a word as typed is "hong" (kept after some words, see :func:`tokens`), and its words:
+    repeats squeezed, an abbreviation expanded, diacritics folded."""
+    token = raw if raw in ABBREVIATIONS else _squeeze(raw)
+    expanded = ABBREVIATIONS.get(token)
+    return token in {"hong", "hông"}, tuple((expanded if expanded is not None else fold(token)).split())
+
+
+_cached_word = lru_cache(maxsize=16384)(_word)
+"""Each word is normalised once and remembered (as :func:`fold`: people type the same few thousand)."""
+
+
 def tokens(text: str) -> list[str]:
     """The normalised words of ``text`` (see :func:`normalize`)."""
     text = unicodedata.normalize("NFC", text).casefold()
-    for pattern, everyday in _EVERYDAY_ALIKE:
-        text = pattern.sub(everyday, text)
+    for pattern, everyday, needles in _EVERYDAY_ALIKE:
+        if any(needle in text for needle in needles):
+            text = pattern.sub(everyday, text)
     text = _map_emoji(text)
     out: list[str] = []
     for raw in _NOT_WORD.sub(" ", text).split():
-        token = raw if raw in ABBREVIATIONS else _squeeze(raw)
-        if token in {"hong", "hông"} and out and out[-1] in _HONG_KEPT_AFTER:
+        hong, words = _cached_word(raw) if len(raw) <= _CACHED_LENGTH else _word(raw)
+        if hong and out and out[-1] in _HONG_KEPT_AFTER:
             out.append("hong")
             continue
-        expanded = ABBREVIATIONS.get(token)
-        out.extend((expanded if expanded is not None else fold(token)).split())
+        out.extend(words)
     return out
 
 

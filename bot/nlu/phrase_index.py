@@ -45,18 +45,51 @@ class PhraseIndex:
                 continue
             for word in sorted(first):
                 by_word.setdefault(word, []).append(pattern)
-        self._always = join(always) if always else None
-        self._by_word = {word: join(patterns) for word, patterns in by_word.items()}
+        self.always = join(always) if always else None
+        self.by_word = {word: join(patterns) for word, patterns in by_word.items()}
 
     def search(self, text: str, starts: Mapping[str, Sequence[int]]) -> bool:
         """True when a phrase occurs in ``text`` (normalised, ending with a space); ``starts`` is
         :func:`word_starts` of it."""
-        if self._always is not None and self._always.search(text):
+        if self.always is not None and self.always.search(text):
             return True
         for word, positions in starts.items():
-            pattern = self._by_word.get(word)
+            pattern = self.by_word.get(word)
             if pattern is not None:
                 for position in positions:
                     if pattern.match(text, position):
                         return True
         return False
+
+
+class PhraseGroups:
+    """Several groups' indexes searched in one pass over the message's words.
+
+    Which groups have a phrase in the text: the same answer as each group's :meth:`PhraseIndex.search`,
+    with one dictionary lookup per word of the message instead of one per word and group (a message is
+    searched for the danger phrases of every kind and the signs of harm: most have none of them).
+    """
+
+    def __init__(self, indexes: Mapping[str, PhraseIndex]) -> None:
+        """``indexes``: each group's index, by the group's name."""
+        by_word: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+        for name, index in indexes.items():
+            for word, pattern in index.by_word.items():
+                by_word.setdefault(word, []).append((name, pattern))
+        self._by_word = {word: tuple(entries) for word, entries in by_word.items()}
+        self._always = tuple(
+            (name, index.always) for name, index in indexes.items() if index.always is not None
+        )
+
+    def found(self, text: str, starts: Mapping[str, Sequence[int]]) -> set[str]:
+        """The names of the groups with a phrase in ``text`` (normalised, ending with a space);
+        ``starts`` is :func:`word_starts` of it."""
+        found = {name for name, pattern in self._always if pattern.search(text)}
+        for word, positions in starts.items():
+            entries = self._by_word.get(word)
+            if entries is None:
+                continue
+            for name, pattern in entries:
+                if name not in found and any(pattern.match(text, position) for position in positions):
+                    found.add(name)
+        return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -131,3 +132,33 @@ def test_text_without_emoji_reads_the_same_by_the_quick_path(text: str) -> None:
 def test_long_words_are_folded_too() -> None:
     word = "nguyễn" * 10  # longer than the words that are remembered
     assert fold(word) == "nguyen" * 10 and fold("Đường") == "Duong"
+
+
+_ALIKE_PIECES = st.lists(
+    st.sampled_from(
+        [
+            *("từ", "Từ", "tự", "TỰ", "tử", "vẫn", "đánh", "danh", "Đánh", "thức", "thuc", "r", "R", "*"),
+            *("@", "p", "pe", "ped", "ing", "ist", "e", "es", "x", "_", "1", " ", "  ", ",", "hong", "hông"),
+            *("bị", "Bị", "bạn", "BẠN"),
+        ]
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_ALIKE_PIECES, st.sampled_from(["", " "]))
+def test_the_everyday_alike_forms_are_searched_only_where_they_can_be(pieces: list[str], glue: str) -> None:
+    """A pattern of ``_EVERYDAY_ALIKE`` is searched only in a text holding one of its strings, and each word
+    is normalised once and remembered: the words that come out are those of every pattern applied and
+    every word normalised afresh."""
+    module = importlib.import_module("bot.nlu.normalize")  # the module, not the function
+    text = glue.join(pieces)
+    plain = unicodedata.normalize("NFC", text).casefold()
+    for pattern, everyday, _ in module._EVERYDAY_ALIKE:
+        plain = pattern.sub(everyday, plain)
+    expected: list[str] = []
+    for raw in module._NOT_WORD.sub(" ", module._map_emoji(plain)).split():
+        hong, words = module._word(raw)
+        expected.extend(["hong"] if hong and expected and expected[-1] in module._HONG_KEPT_AFTER else words)
+    assert module.tokens(text) == expected

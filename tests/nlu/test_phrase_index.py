@@ -42,6 +42,8 @@ def _naive_classes(words: list[str], forms: dict[str, set[int]]) -> set[int]:
 
 
 def _agree(lexicon: Lexicon, normalized: str) -> None:
+    # idioms, tried only where a word they can start with stands: what the substitution gives
+    assert lexicon.without_idioms(normalized) == lexicon._idioms.sub("_ ", normalized + " ").rstrip()
     for text in (lexicon.without_idioms(normalized) + " ", normalized + " "):
         starts = word_starts(text)
         for name, group in lexicon.groups.items():
