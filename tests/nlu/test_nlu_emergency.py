@@ -106,6 +106,8 @@ FLOORS = {
     # 2026-12-07 (a third session: writers 21 to 24, idioms that had blanked dangers, short danger phrases
     # never vetoed, naive Bayes stacked into the emergency classifier, topic words weighted 1.5): recall
     # 1.000 (89 of 89), false alarms 0.003, possible 0.080, topic 0.949
+    # fourth session (writers 25 to 32, idioms and words by meaning, "bị bạn" told from "bị bán"): recall
+    # 1.000, false alarms 0.000, possible 0.083, topic 0.960
     "heldout": {"recall": 0.98, "false_alarms": 0.01, "topic": 0.94},
     # recall 0.975 (153 of 157) since issue 14's content: one message moved below the line when 25 articles'
     # examples joined the calm side and examples with an unexplained danger phrase left it (a change that
@@ -115,13 +117,16 @@ FLOORS = {
     # false alarms 0.038 (8 of 212) after 500 English article examples joined the calm side (topic and
     # English answers improved; leave-one-writer-out false alarms unchanged at 0.030)
     # 2026-12-07, third session (as heldout above): recall 0.975, false alarms 0.028, possible 0.108, topic 0.862
-    "heldout2": {"recall": 0.97, "false_alarms": 0.03, "topic": 0.85},
+    # fourth session (as heldout above): recall 0.981 (154 of 157; 1.000 counting `possible`), false alarms
+    # 0.028, possible 0.104, topic 0.859 (the bar, 0.88, still missed)
+    "heldout2": {"recall": 0.98, "false_alarms": 0.03, "topic": 0.85},
     # written blind on 2026-12-07 and frozen before that day's tuning: recall 0.948 (146 of 154; 0.994
     # counting `possible`), false alarms 0.038 (8 of 213), possible on calm 0.150 (32 of 213), topic 0.856
     # 2026-12-07 (writers 14 to 16, the one-word rule, naive Bayes in the topic model): recall 0.974,
     # possible 0.150, topic 0.875; later (as heldout above): recall 0.961, topic 0.880; with writer20: 0.968
     # third session (as heldout above): recall 0.987 (152 of 154), false alarms 0.028, possible 0.146,
-    # topic 0.894: every bar of the issue met on this set
+    # topic 0.894: every bar of the issue met on this set; fourth session (as heldout above): recall 0.981
+    # (151 of 154; 0.994 counting `possible`), false alarms 0.028, possible 0.146, topic 0.891: still every bar
     "heldout3": {"recall": 0.98, "false_alarms": 0.03, "topic": 0.88, "possible": 0.15},
     # short messages (1 to 8 words), written blind and frozen on 2026-12-07; first scored on b348183:
     # recall 0.892, false alarms 0.051, possible 0.093, topic 0.720; at landing 0.931, 0.023, 0.083, 0.739;
@@ -129,7 +134,9 @@ FLOORS = {
     # writer20's emergencies (children, recent assault): 0.931, 0.019, 0.083, 0.736
     # third session (as heldout above): recall 0.980 (100 of 102), false alarms 0.042 (9 of 216: up from
     # 4; the floor follows the measurement, the bar of 0.03 is missed), possible 0.083, topic 0.723
-    "heldout4": {"recall": 0.97, "false_alarms": 0.045, "topic": 0.72, "possible": 0.10},
+    # fourth session (as heldout above): recall 0.980 (100 of 102; 0.990 counting `possible`), false alarms
+    # 0.037 (8 of 216; the bar still missed), possible 0.083, topic 0.730
+    "heldout4": {"recall": 0.97, "false_alarms": 0.04, "topic": 0.72, "possible": 0.10},
 }
 
 
