@@ -55,8 +55,9 @@ class Thresholds:
     false alarms 0.029 to 0.028, possible on calm 0.149 to 0.139; ``hotline eval --cv-only`` recall
     0.942 to 0.962, 0.989 to 0.990, false alarms 0.024 to 0.023 (hard negatives 0.049 to 0.044),
     possible 0.121 to 0.115 (a detector-only run of the same folds said 0.955, 0.021, 0.117). Retuned
-    there the best was plain 0.55 (recall 0.961 and 0.964), too little to give up the behaviour above. Naive Bayes added after the fit (``naive_bayes`` 0.1 to 0.3) gained
-    about 0.009 of recall at plain 0.7 but paged "e vừa đánh răng xong", a calm training message.
+    there the best was plain 0.55 (recall 0.961 and 0.964), too little to give up the behaviour above.
+    Naive Bayes added after the fit (``naive_bayes`` 0.1 to 0.3) gained about 0.009 of recall at plain
+    0.7 but paged "e vừa đánh răng xong", a calm training message.
     """
 
     plain: float = 0.6  # no danger phrase in the message

@@ -27,7 +27,6 @@ The lexicon has:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,7 +35,7 @@ from typing import Any
 from bot.nlu.data import EMERGENCY_KINDS, read_yaml
 from bot.nlu.errors import NLUDataError
 from bot.nlu.normalize import normalize
-from bot.nlu.phrase_index import PhraseGroups, PhraseIndex, word_starts
+from bot.nlu.phrase_index import PhraseGroups, PhraseIndex, word_positions, word_starts
 
 HELP = "help"
 """Phrase kind for danger of an unknown kind ("cứu", "help me")."""
@@ -216,7 +215,8 @@ class Lexicon:
             raise NLUDataError(
                 f"{source}: unknown phrase kinds {sorted(unknown)}; use {', '.join(PHRASE_KINDS)}"
             )
-        idioms = [compiled(p) for p in _strings(raw.get("idioms"), f"{source}: idioms")]
+        idiom_phrases = _strings(raw.get("idioms"), f"{source}: idioms")
+        idioms = [compiled(p) for p in idiom_phrases]
         possible = _strings(raw.get("possible"), f"{source}: possible")
         # "<class>" alone is looked up in the concepts found (a dictionary), the rest as phrases
         self._possible_classes = frozenset(
@@ -246,7 +246,7 @@ class Lexicon:
             )
             for name, group in self.groups.items()
         }
-        self._possible = indexes["possible"]
+        self._possible = indexes["possible"]  # (the tests compare each group's index with its phrases)
         self._calm = indexes["calm_frames"]
         self._urgent = indexes["urgent"]
         self._by_kind = [(kind, indexes[kind]) for kind in PHRASE_KINDS if self.groups[kind]]
@@ -254,7 +254,7 @@ class Lexicon:
         self._danger_and_possible = PhraseGroups({**dict(self._by_kind), POSSIBLE: self._possible})
         self._idioms = _joined(idioms)
         # a message with none of the words an idiom can start with has no idiom: no need to search it
-        self._idiom_starts = _starting_words(_strings(raw.get("idioms"), "idioms"), forms_by_class)
+        self._idiom_starts = _starting_words(idiom_phrases, forms_by_class)
         self._without_idioms = lru_cache(maxsize=512)(self._blank_idioms)
         no_content_written = _strings(raw.get("no_content"), f"{source}: no_content")
         no_content = [normalize(entry) for entry in no_content_written]
@@ -287,7 +287,7 @@ class Lexicon:
         # (an idiom starts at a word start, and a blanked one ends before the next word's start)
         pieces: list[str] = []
         done = 0
-        for position in _starts_of(text, self._idiom_starts):
+        for position in (start for word, start in word_positions(text) if word in self._idiom_starts):
             match = self._idioms.match(text, position) if position >= done else None
             if match is not None:
                 pieces += [text[done:position], "_ "]
@@ -371,15 +371,6 @@ def _classes_in(words: list[str], forms: dict[str, set[int]], spans: dict[str, i
             if classes:
                 found |= classes
     return found
-
-
-def _starts_of(text: str, words: frozenset[str]) -> Iterator[int]:
-    """Where each of ``words`` starts in ``text`` (words separated by spaces), in order."""
-    position = 0
-    for word in text.split(" "):
-        if word in words:
-            yield position
-        position += len(word) + 1
 
 
 def _starting_words(phrases: list[str], concept_forms: dict[str, set[str]]) -> frozenset[str] | None:

@@ -13,19 +13,25 @@ example and on generated text.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 Joiner = Callable[[list[re.Pattern[str]]], re.Pattern[str]]
 
 
-def word_starts(text: str) -> dict[str, list[int]]:
-    """Where each word of a text starts (words are separated by spaces)."""
-    starts: dict[str, list[int]] = {}
+def word_positions(text: str) -> Iterator[tuple[str, int]]:
+    """Each word of a text (words are separated by spaces) and where it starts, in order."""
     position = 0
     for word in text.split(" "):
         if word:
-            starts.setdefault(word, []).append(position)
+            yield word, position
         position += len(word) + 1
+
+
+def word_starts(text: str) -> dict[str, list[int]]:
+    """Where each word of a text starts."""
+    starts: dict[str, list[int]] = {}
+    for word, position in word_positions(text):
+        starts.setdefault(word, []).append(position)
     return starts
 
 
